@@ -1,0 +1,58 @@
+#include "connectors/connector_registry.hpp"
+
+#include "connectors/file/file_connector.hpp"
+#include "connectors/null/null_connector.hpp"
+#include "connectors/stdout/stdout_connector.hpp"
+#include "src/core/errors.hpp"
+
+namespace synthfeed {
+
+const std::vector<connector_kind>& connector_kinds() {
+    static const std::vector<connector_kind> kinds{
+        {"null", "null:", "discard every message, count it delivered (measures generation)",
+         [](const sink_uri&, const connector_context&) { return std::make_unique<null_connector>(); }},
+        {"stdout", "stdout:", "one message per line on standard output",
+         [](const sink_uri&, const connector_context&) { return std::make_unique<stdout_connector>(); }},
+        {"file", "file:PATH", "one message per line to PATH (truncated first); a bare PATH works too",
+         [](const sink_uri& u, const connector_context& ctx) {
+             if (u.target.empty())
+                 throw config_error({ctx.origin, 0, 0}, u.text, "file: needs a path (file:PATH)");
+             return std::make_unique<file_connector>(u.target, ctx.origin);
+         }},
+    };
+    return kinds;
+}
+
+sink_uri parse_sink_uri(std::string_view text, const std::string& origin) {
+    sink_uri u;
+    u.text = std::string(text);
+    if (text.empty()) throw config_error({origin, 0, 0}, "", "empty sink URI");
+    const auto colon = text.find(':');
+    const bool looks_like_scheme =
+        colon != std::string_view::npos && colon > 0 &&
+        text.substr(0, colon).find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") ==
+            std::string_view::npos;
+    if (!looks_like_scheme) {
+        u.scheme = "file";
+        u.target = std::string(text);
+        return u;
+    }
+    u.scheme = std::string(text.substr(0, colon));
+    std::string_view rest = text.substr(colon + 1);
+    if (rest.starts_with("//")) rest.remove_prefix(2);
+    u.target = std::string(rest);
+    return u;
+}
+
+std::unique_ptr<connector> open_connector(std::string_view text, const connector_context& ctx) {
+    const sink_uri u = parse_sink_uri(text, ctx.origin);
+    std::string known;
+    for (const auto& kind : connector_kinds()) {
+        if (kind.scheme == u.scheme) return kind.open(u, ctx);
+        known += (known.empty() ? "" : ", ") + std::string(kind.synopsis);
+    }
+    throw config_error({ctx.origin, 0, 0}, u.text,
+                       "unknown sink scheme \"" + u.scheme + "\" (known: " + known + ")");
+}
+
+} // namespace synthfeed

@@ -1,0 +1,43 @@
+#pragma once
+/// Sink URIs → connectors, through one explicit table (static self-registration would
+/// silently vanish from a static library).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/connector.hpp"
+
+namespace synthfeed {
+
+/// A sink URI split into scheme and the rest ("file:out.jsonl" → "file", "out.jsonl").
+struct sink_uri {
+    std::string text;   ///< as given
+    std::string scheme; ///< "null", "stdout", "file", "kafka", "mqtt", …
+    std::string target; ///< what follows "scheme:" (and "//" where used)
+};
+
+/// What a connector is opened for; `origin` names the flag or env var in error messages.
+struct connector_context {
+    std::string origin = "--sink";
+};
+
+struct connector_kind {
+    std::string_view scheme;
+    std::string_view synopsis;    ///< URI form, for `synthfeed list`
+    std::string_view description;
+    std::function<std::unique_ptr<connector>(const sink_uri&, const connector_context&)> open;
+};
+
+/// Every connector built into this binary.
+const std::vector<connector_kind>& connector_kinds();
+
+/// Splits a URI; a bare path means "file:PATH". Throws config_error on a malformed one.
+sink_uri parse_sink_uri(std::string_view text, const std::string& origin);
+
+/// Opens the connector for `uri`; throws config_error for an unknown scheme or bad options.
+std::unique_ptr<connector> open_connector(std::string_view uri, const connector_context& ctx);
+
+} // namespace synthfeed

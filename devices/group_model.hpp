@@ -1,0 +1,216 @@
+#pragma once
+/// Runtime model of one device group: per-device state for a subset of its devices and the
+/// tick loop that turns (seed, device, tick) into values, truth labels and new episodes.
+///
+/// Concurrency: a group_model is immutable after construction and shared by all workers; each
+/// worker owns the device_block it advances, so no locking is needed.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "devices/anomaly_model.hpp"
+#include "devices/signal_model.hpp"
+#include "src/config/profile.hpp"
+#include "src/core/rng.hpp"
+
+namespace synthfeed {
+
+/// Every device id of a profile, packed; global index = position over groups in order.
+class device_directory {
+public:
+    /// Formats every id; throws config_error when two devices would share an id.
+    explicit device_directory(const profile& p);
+
+    std::string_view id(std::uint64_t global) const noexcept {
+        return {chars_.data() + offsets_[global], offsets_[global + 1] - offsets_[global]};
+    }
+    std::uint64_t size() const noexcept { return offsets_.size() - 1; }
+    std::uint64_t first_of_group(std::size_t group) const noexcept { return group_first_[group]; }
+
+private:
+    std::vector<char> chars_;
+    std::vector<std::uint64_t> offsets_;
+    std::vector<std::uint64_t> group_first_;
+};
+
+/// An episode that is live at a tick: which anomaly spec, which of its episodes.
+struct episode_ref {
+    std::uint32_t anomaly;
+    std::uint32_t episode;
+};
+
+/// One generated tick of one device.
+struct tick_view {
+    std::uint32_t group;
+    std::uint64_t device; ///< global index
+    std::uint64_t seq;
+    sim_time ts;
+    bool emitted; ///< false while a dropout silences the device (the seq is skipped)
+    std::span<const double> values;
+    std::span<const episode_ref> episodes; ///< in anomaly-spec order
+};
+
+/// An episode whose first tick has just been generated.
+struct episode_view {
+    std::uint32_t group;
+    std::uint64_t device;
+    std::uint32_t anomaly;
+    std::uint32_t episode;
+    sim_time start;
+    sim_time end;
+    double magnitude;
+    sim_time first_ts;
+};
+
+struct device_cursor {
+    rng_stream key;
+    std::uint64_t tick = 0;
+    sim_time next_ts = 0;
+};
+
+/// State for the devices of one group that one worker owns.
+struct device_block {
+    std::vector<std::uint32_t> locals;
+    std::vector<device_cursor> cursors;
+    std::vector<field_state> fields;        ///< locals.size() × field count
+    std::vector<anomaly_state> anomalies;   ///< locals.size() × anomaly count
+    std::vector<double> values;             ///< scratch: one tick's values
+    std::vector<episode_ref> active;        ///< scratch: one tick's live episodes
+
+    /// Bytes of state per device, for the memory budget.
+    std::size_t bytes_per_device(std::size_t field_count, std::size_t anomaly_count) const noexcept {
+        return sizeof(std::uint32_t) + sizeof(device_cursor) + field_count * sizeof(field_state) +
+               anomaly_count * sizeof(anomaly_state);
+    }
+};
+
+class group_model {
+public:
+    group_model(const profile& p, std::uint32_t group_index, std::uint64_t first_global,
+                sim_time run_start);
+
+    const group_spec& spec() const noexcept { return *spec_; }
+    std::uint32_t index() const noexcept { return index_; }
+    std::uint64_t first_global() const noexcept { return first_global_; }
+
+    /// Creates state for the given local device indices (ascending).
+    device_block make_block(std::vector<std::uint32_t> locals) const;
+
+    /// Event time of a device's tick.
+    sim_time tick_time(const device_cursor& c, std::uint64_t tick) const noexcept;
+
+    /// Generates every tick of block device `i` with event time before `until`, calling
+    /// out.on_episode(episode_view) for each episode's first tick, then out.on_tick(tick_view).
+    template <class Output>
+    void advance(device_block& b, std::size_t i, sim_time until, Output& out) const noexcept;
+
+private:
+    rng_stream anomaly_key(const device_cursor& c, std::size_t a) const noexcept {
+        return c.key.child(1000 + a);
+    }
+
+    const group_spec* spec_;
+    std::uint32_t index_;
+    std::uint64_t first_global_;
+    sim_time run_start_;
+    rng_stream group_key_; ///< keyed by group name, so adding a group never reshuffles another
+};
+
+template <class Output>
+void group_model::advance(device_block& b, std::size_t i, sim_time until, Output& out) const noexcept {
+    const group_spec& g = *spec_;
+    const std::size_t field_count = g.fields.size();
+    const std::size_t anomaly_count = g.anomalies.size();
+    device_cursor& c = b.cursors[i];
+    field_state* fields = b.fields.data() + i * field_count;
+    anomaly_state* anomalies = b.anomalies.data() + i * anomaly_count;
+    const std::uint32_t local = b.locals[i];
+    const std::uint64_t global = first_global_ + local;
+    std::array<field_effects, 16> small_effects;
+    std::vector<field_effects> large_effects;
+    field_effects* effects = small_effects.data();
+    if (field_count > small_effects.size()) {
+        large_effects.resize(field_count);
+        effects = large_effects.data();
+    }
+
+    while (c.next_ts < until) {
+        const sim_time ts = c.next_ts;
+        bool emitted = true;
+        b.active.clear();
+        for (std::size_t f = 0; f < field_count; ++f) effects[f] = field_effects{};
+
+        for (std::size_t a = 0; a < anomaly_count; ++a) {
+            const anomaly_spec& spec = g.anomalies[a];
+            anomaly_state& st = anomalies[a];
+            for (;;) {
+                if (st.exhausted || ts < st.start) break;
+                if (ts >= st.end) {
+                    if (!st.announced && st.start == st.end) { // zero-length: snap to this tick
+                        st.start = ts;
+                        st.end = ts + 1;
+                    } else {
+                        next_episode(spec, st, anomaly_key(c, a), run_start_, local);
+                        continue;
+                    }
+                }
+                if (!st.announced) {
+                    st.announced = 1;
+                    out.on_episode(episode_view{index_, global, static_cast<std::uint32_t>(a),
+                                                st.episode, st.start, st.end, st.magnitude, ts});
+                }
+                b.active.push_back({static_cast<std::uint32_t>(a), st.episode});
+                if (spec.kind == anomaly_kind::dropout) {
+                    emitted = false;
+                    break;
+                }
+                field_effects& e = effects[spec.field];
+                switch (spec.kind) {
+                case anomaly_kind::spike:
+                case anomaly_kind::level_shift: e.offset += st.magnitude; break;
+                case anomaly_kind::trend:
+                    e.offset += st.magnitude * static_cast<double>(ts - st.start) /
+                                static_cast<double>(st.end - st.start);
+                    break;
+                case anomaly_kind::variance: e.noise_factor *= st.magnitude; break;
+                case anomaly_kind::frequency:
+                    e.time_scale = st.magnitude;
+                    e.warp_origin = st.start;
+                    break;
+                default: break;
+                }
+                break;
+            }
+        }
+
+        const sim_duration elapsed = ts - run_start_;
+        for (std::size_t f = 0; f < field_count; ++f) {
+            const double raw = next_field_value(g.fields[f], fields[f], c.tick, ts, elapsed,
+                                                g.interval, effects[f]);
+            b.values[f] = finish_field_value(g.fields[f], raw);
+        }
+        // stuck_at freezes the reported value at the episode's first tick.
+        for (const episode_ref& r : b.active) {
+            const anomaly_spec& spec = g.anomalies[r.anomaly];
+            if (spec.kind != anomaly_kind::stuck_at) continue;
+            anomaly_state& st = anomalies[r.anomaly];
+            if (st.announced == 1) {
+                st.stuck_value = b.values[spec.field];
+                st.announced = 2; // captured
+            }
+            b.values[spec.field] = st.stuck_value;
+        }
+
+        out.on_tick(tick_view{index_, global, c.tick, ts, emitted,
+                              std::span<const double>(b.values.data(), field_count),
+                              std::span<const episode_ref>(b.active)});
+        ++c.tick;
+        c.next_ts = tick_time(c, c.tick);
+    }
+}
+
+} // namespace synthfeed

@@ -1,0 +1,173 @@
+#include "devices/signal_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace synthfeed {
+namespace {
+
+// Draw counters: each tick owns a block of four, params live far above any tick.
+constexpr std::uint64_t draws_per_tick = 4;
+enum draw : std::uint64_t { draw_noise = 0, draw_signal = 1, draw_drift = 2 };
+constexpr std::uint64_t param_base = 1ULL << 62;
+
+// Parameter slots: stable numbers so adding a parameter never reshuffles another's draw.
+enum slot : unsigned {
+    slot_level = 0,
+    slot_step = 1,
+    slot_rate = 2,
+    slot_noise = 3,
+    slot_drift = 4,
+    slot_component = 8 // + component index
+};
+
+double fraction_of_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
+    sim_duration r = (t - peak) % period;
+    if (r < 0) r += period;
+    return static_cast<double>(r) / static_cast<double>(period);
+}
+
+double periodic_signal(const signal_spec& s, const rng_stream& key, sim_time t) noexcept {
+    const double mean = device_param(key, s.level, slot_level);
+    double v = mean;
+    for (std::size_t i = 0; i < s.components.size(); ++i) {
+        const auto& c = s.components[i];
+        const double a = device_param(key, c.amplitude, slot_component + static_cast<unsigned>(i));
+        const double x = fraction_of_period(t, c.period, c.peak);
+        switch (s.kind) {
+        case signal_kind::seasonal: v += a * std::cos(2 * std::numbers::pi * x); break;
+        case signal_kind::sine: v += a * std::sin(2 * std::numbers::pi * x); break;
+        case signal_kind::square: v += x < s.duty ? a : -a; break;
+        case signal_kind::sawtooth: v += a * (2 * x - 1); break;
+        default: break;
+        }
+    }
+    return v;
+}
+
+double schedule_signal(const signal_spec& s, sim_time t) noexcept {
+    sim_duration within = t % s.schedule_period;
+    if (within < 0) within += s.schedule_period;
+    const auto& pts = s.points;
+    // The last point before `within`, wrapping to the previous period's last point.
+    auto next = std::upper_bound(pts.begin(), pts.end(), within,
+                                 [](sim_duration w, const schedule_point& p) { return w < p.offset; });
+    const schedule_point& prev = next == pts.begin() ? pts.back() : *(next - 1);
+    if (!s.interpolate) return prev.value;
+    const schedule_point& following = next == pts.end() ? pts.front() : *next;
+    sim_duration span = following.offset - prev.offset;
+    sim_duration into = within - prev.offset;
+    if (span <= 0) span += s.schedule_period;
+    if (into < 0) into += s.schedule_period;
+    return prev.value + (following.value - prev.value) * static_cast<double>(into) / static_cast<double>(span);
+}
+
+double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t counter) noexcept {
+    const double scale = device_param(key, n.scale, slot_noise);
+    switch (n.kind) {
+    case noise_kind::gaussian: return scale * key.normal(counter);
+    case noise_kind::uniform: return scale * (2 * key.uniform(counter) - 1);
+    case noise_kind::laplace: return scale * key.laplace(counter);
+    case noise_kind::student_t: return scale * key.student_t(counter, n.df);
+    case noise_kind::none: break;
+    }
+    return 0;
+}
+
+} // namespace
+
+double device_param(const rng_stream& key, const spread_param& p, unsigned slot) noexcept {
+    if (!p.varies()) return p.lo;
+    return p.lo + (p.hi - p.lo) * key.uniform(param_base + slot);
+}
+
+field_state init_field(const field_spec& spec, rng_stream key) noexcept {
+    field_state s{key, 0, 0};
+    s.signal = device_param(key, spec.signal.level, slot_level);
+    return s;
+}
+
+double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick,
+                        sim_time ts, sim_duration elapsed, sim_duration interval,
+                        const field_effects& effects) noexcept {
+    const signal_spec& s = spec.signal;
+    const rng_stream& key = state.key;
+    const std::uint64_t base = tick * draws_per_tick;
+    double value = 0;
+    switch (s.kind) {
+    case signal_kind::constant: value = device_param(key, s.level, slot_level); break;
+    case signal_kind::seasonal:
+    case signal_kind::sine:
+    case signal_kind::square:
+    case signal_kind::sawtooth: {
+        sim_time t = ts;
+        if (effects.time_scale != 1)
+            t = effects.warp_origin +
+                static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) * effects.time_scale);
+        value = periodic_signal(s, key, t);
+        break;
+    }
+    case signal_kind::schedule: value = schedule_signal(s, ts); break;
+    case signal_kind::random_walk: {
+        if (tick > 0) {
+            double v = state.signal + device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+            // Reflect at the bounds so the walk keeps its variance instead of sticking.
+            if (s.max && v > *s.max) v = 2 * *s.max - v;
+            if (s.min && v < *s.min) v = 2 * *s.min - v;
+            if (s.max && v > *s.max) v = *s.max;
+            state.signal = v;
+        }
+        value = state.signal;
+        break;
+    }
+    case signal_kind::ou: {
+        const double mean = device_param(key, s.level, slot_level);
+        if (tick > 0)
+            state.signal = mean + (1 - s.reversion) * (state.signal - mean) +
+                           device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+        value = state.signal;
+        break;
+    }
+    case signal_kind::counter: {
+        if (tick > 0) {
+            const double expected = device_param(key, s.rate, slot_rate) *
+                                    static_cast<double>(interval) / 1000.0;
+            const double jitter = s.rate_noise > 0 ? s.rate_noise * key.normal(base + draw_signal) : 0;
+            state.signal += std::max(0.0, expected * (1 + jitter));
+        }
+        value = state.signal;
+        break;
+    }
+    }
+
+    const drift_spec& d = spec.drift;
+    switch (d.kind) {
+    case drift_kind::none: break;
+    case drift_kind::linear:
+        value += device_param(key, d.amount, slot_drift) * static_cast<double>(elapsed) / ms_per_day;
+        break;
+    case drift_kind::exponential:
+        value += device_param(key, d.amount, slot_drift) *
+                 std::expm1(static_cast<double>(elapsed) / static_cast<double>(d.tau));
+        break;
+    case drift_kind::random_walk:
+        if (tick > 0) state.drift += device_param(key, d.amount, slot_drift) * key.normal(base + draw_drift);
+        value += state.drift;
+        break;
+    }
+
+    if (spec.noise.kind != noise_kind::none)
+        value += effects.noise_factor * noise_draw(spec.noise, key, base + draw_noise);
+    return value + effects.offset;
+}
+
+double finish_field_value(const field_spec& spec, double value) noexcept {
+    if (spec.resolution > 0) value = std::round(value / spec.resolution) * spec.resolution;
+    if (spec.min && value < *spec.min) value = *spec.min;
+    if (spec.max && value > *spec.max) value = *spec.max;
+    if (spec.integer) value = std::round(value);
+    return value;
+}
+
+} // namespace synthfeed

@@ -1,0 +1,42 @@
+#pragma once
+/// One field of one device: signal + drift + noise, with anomaly effects, as a pure function of
+/// (per-device key, tick, event time) plus a few doubles of sequential state.
+
+#include <cstdint>
+
+#include "src/config/profile.hpp"
+#include "src/core/rng.hpp"
+
+namespace synthfeed {
+
+/// Sequential state of one field of one device (24 bytes).
+struct field_state {
+    rng_stream key;      ///< per device and field; all draws derive from it
+    double signal = 0;   ///< random walk / ou / counter value
+    double drift = 0;    ///< random-walk drift bias
+};
+
+/// What active anomalies do to a field at one tick.
+struct field_effects {
+    double offset = 0;        ///< level shift, trend, spike
+    double noise_factor = 1;  ///< variance change
+    double time_scale = 1;    ///< frequency change: periodic signals run this much faster
+    sim_time warp_origin = 0; ///< ... from this instant
+};
+
+/// Draws the device's value of a spread parameter (fixed per device, stable across runs).
+double device_param(const rng_stream& key, const spread_param& p, unsigned slot) noexcept;
+
+/// Sets up the field's state for one device.
+field_state init_field(const field_spec& spec, rng_stream key) noexcept;
+
+/// Advances the field by one tick and returns its value (before stuck-at, which the device
+/// model applies). `elapsed` is ts minus the run start; `interval` the nominal cadence.
+double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick,
+                        sim_time ts, sim_duration elapsed, sim_duration interval,
+                        const field_effects& effects) noexcept;
+
+/// Applies quantisation, clamping and integer rounding: what a real sensor reports.
+double finish_field_value(const field_spec& spec, double value) noexcept;
+
+} // namespace synthfeed

@@ -1,0 +1,262 @@
+#include "src/cli/cli.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "connectors/connector_registry.hpp"
+#include "devices/group_model.hpp"
+#include "src/config/profile_loader.hpp"
+#include "src/core/errors.hpp"
+#include "src/engine/engine.hpp"
+
+namespace synthfeed {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+std::atomic<int> signals_seen{0};
+
+extern "C" void on_signal(int) {
+    if (signals_seen.fetch_add(1) > 0) _exit(exit_runtime_failure); // second signal: at once
+    stop_requested.store(true);
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    std::signal(SIGPIPE, SIG_IGN); // a closed stdout is a write error we count, not a crash
+}
+
+/// Flag values as typed; converted and checked after parsing so errors name the flag.
+struct run_flags {
+    std::string profile;
+    std::string sink = "stdout:";
+    std::string labels, episodes;
+    std::string labels_format = "jsonl";
+    std::string format = "json";
+    std::optional<std::uint64_t> count;
+    std::string duration;
+    std::string start;
+    std::string speed = "max";
+    std::optional<std::uint64_t> seed;
+    unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 64u);
+    std::string shard = "0/1";
+    bool label_in_payload = false;
+    std::string progress = "5s";
+    std::string summary_json;
+    std::string grace = "20s";
+};
+
+sim_duration flag_duration(const std::string& flag, const std::string& value) {
+    auto d = parse_duration(value);
+    if (!d) throw config_error({flag, 0, 0}, "", "invalid duration \"" + value + "\" (e.g. 30s, 1h, 7d)");
+    return *d;
+}
+
+double parse_speed(const std::string& value) {
+    if (value == "max") return 0;
+    std::string number = value;
+    if (!number.empty() && (number.back() == 'x' || number.back() == 'X')) number.pop_back();
+    char* end = nullptr;
+    const double v = std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size() || !(v > 0) || !std::isfinite(v))
+        throw config_error({"--speed", 0, 0}, "", "expected max, 1x, 100x or 0.5x, got \"" + value + "\"");
+    return v;
+}
+
+std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& value) {
+    unsigned index = 0, count = 0;
+    char extra = 0;
+    if (std::sscanf(value.c_str(), "%u/%u%c", &index, &count, &extra) != 2 || count == 0 ||
+        index >= count)
+        throw config_error({"--shard", 0, 0}, "", "expected I/N with 0 <= I < N, got \"" + value + "\"");
+    return {index, count};
+}
+
+run_options build_options(const run_flags& f, const profile& p) {
+    run_options o;
+    if (!f.start.empty() && f.start != "now") {
+        auto t = parse_timestamp(f.start);
+        if (!t) throw config_error({"--start", 0, 0}, "", "expected an RFC 3339 time or now, got \"" + f.start + "\"");
+        o.start = *t;
+    } else if (p.start && f.start.empty()) {
+        o.start = *p.start;
+    } else {
+        o.start = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    }
+    if (!f.duration.empty()) {
+        o.duration = flag_duration("--duration", f.duration);
+        if (*o.duration == 0) throw config_error({"--duration", 0, 0}, "", "must be longer than 0");
+    }
+    o.count = f.count;
+    o.speed = parse_speed(f.speed);
+    if (f.threads == 0 || f.threads > 256)
+        throw config_error({"--threads", 0, 0}, "", "must be between 1 and 256");
+    o.threads = f.threads;
+    std::tie(o.shard_index, o.shard_count) = parse_shard(f.shard);
+    auto format = parse_payload_format(f.format);
+    if (!format) throw config_error({"--format", 0, 0}, "", "expected json, csv or influx, got \"" + f.format + "\"");
+    o.format = *format;
+    if (f.labels_format != "jsonl" && f.labels_format != "csv")
+        throw config_error({"--labels-format", 0, 0}, "", "expected jsonl or csv, got \"" + f.labels_format + "\"");
+    o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
+    o.label_in_payload = f.label_in_payload;
+    o.progress_every = f.progress == "off" ? std::chrono::milliseconds(0)
+                                           : std::chrono::milliseconds(flag_duration("--progress", f.progress));
+    o.grace = std::chrono::milliseconds(flag_duration("--grace", f.grace));
+    return o;
+}
+
+int command_run(const run_flags& f) {
+    profile p = load_profile(f.profile);
+    if (f.seed) p.seed = *f.seed;
+    const run_options o = build_options(f, p);
+    const device_directory ids(p);
+
+    auto data = open_connector(f.sink, {"--sink"});
+    std::unique_ptr<connector> labels, episodes;
+    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels"});
+    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes"});
+    if (!f.summary_json.empty()) {
+        std::ofstream probe(f.summary_json, std::ios::app);
+        if (!probe) throw config_error({"--summary-json", 0, 0}, f.summary_json, "cannot open for writing");
+    }
+
+    spdlog::info("running {} ({} devices, {:.0f} msg/s nominal) seed {} from {} speed {} threads {} shard {}",
+                 p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
+                 f.speed, o.threads, f.shard);
+    install_signal_handlers();
+    run_stats stats;
+    const run_summary s = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats, stop_requested);
+    std::fputs(summary_text(s).c_str(), stderr);
+    if (!f.summary_json.empty()) {
+        std::ofstream out(f.summary_json, std::ios::trunc);
+        out << summary_json(s);
+        if (!out) {
+            spdlog::error("cannot write {}", f.summary_json);
+            return exit_runtime_failure;
+        }
+    }
+    return s.exit_code();
+}
+
+int command_validate(const std::vector<std::string>& paths) {
+    int status = exit_ok;
+    for (const auto& path : paths) {
+        try {
+            const profile p = load_profile(path);
+            const device_directory ids(p);
+            std::size_t anomalies = 0;
+            for (const auto& g : p.groups) anomalies += g.anomalies.size();
+            fmt::print("ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} anomaly specs\n",
+                       path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
+        } catch (const config_error& e) {
+            fmt::print(stderr, "synthfeed: error: {}\n", e.what());
+            status = exit_usage;
+        }
+    }
+    return status;
+}
+
+void command_list() {
+    fmt::print("sinks:\n");
+    for (const auto& k : connector_kinds()) fmt::print("  {:<22} {}\n", k.synopsis, k.description);
+    fmt::print("payload formats (--format): json, csv, influx\n");
+    fmt::print("label formats (--labels-format): jsonl, csv\n");
+    fmt::print("signals: constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, counter\n");
+    fmt::print("noise: gaussian (stddev), uniform (amplitude), laplace (scale), student_t (scale, df)\n");
+    fmt::print("drift: linear (per_day), exponential (scale, tau), random_walk (step)\n");
+    fmt::print("anomalies: spike, level_shift, trend, variance, stuck_at, dropout, frequency\n");
+}
+
+std::string version_text() {
+    return fmt::format("synthfeed {}", SYNTHFEED_VERSION);
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+    auto logger = spdlog::stderr_logger_mt("synthfeed");
+    logger->set_pattern("%^%l%$: %v");
+    spdlog::set_default_logger(logger);
+
+    CLI::App app{"synthfeed: labelled IoT sensor and event streams for load tests and detector training",
+                 "synthfeed"};
+    app.require_subcommand(0, 1);
+    app.set_version_flag("--version", version_text());
+    std::string log_level = "info";
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+        ->envname("SYNTHFEED_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+    run_flags f;
+    CLI::App* run = app.add_subcommand("run", "generate a stream from a profile");
+    run->add_option("profile", f.profile, "profile TOML file")->required()->envname("SYNTHFEED_PROFILE");
+    run->add_option("--sink", f.sink, "where messages go: null:, stdout:, file:PATH")->envname("SYNTHFEED_SINK");
+    run->add_option("--labels", f.labels, "where per-message labels go (URI or path)")->envname("SYNTHFEED_LABELS");
+    run->add_option("--episodes", f.episodes, "where anomaly episodes go (URI or path)")->envname("SYNTHFEED_EPISODES");
+    run->add_option("--labels-format", f.labels_format, "jsonl or csv (is_anomaly column)")->envname("SYNTHFEED_LABELS_FORMAT");
+    run->add_option("--format", f.format, "payload format: json, csv, influx")->envname("SYNTHFEED_FORMAT");
+    run->add_option("--count", f.count, "stop after N messages (canonical order)")->envname("SYNTHFEED_COUNT");
+    run->add_option("--duration", f.duration, "simulated time to cover, e.g. 1h, 7d")->envname("SYNTHFEED_DURATION");
+    run->add_option("--start", f.start, "simulated start (RFC 3339) or now; default: the profile's start, else now")->envname("SYNTHFEED_START");
+    run->add_option("--speed", f.speed, "1x = live, 100x = 100 times real time, max = as fast as possible")->envname("SYNTHFEED_SPEED");
+    run->add_option("--seed", f.seed, "override the profile's seed")->envname("SYNTHFEED_SEED");
+    run->add_option("--threads", f.threads, "generator threads (output is identical for any value)")->envname("SYNTHFEED_THREADS");
+    run->add_option("--shard", f.shard, "I/N: generate only devices with index = I mod N")->envname("SYNTHFEED_SHARD");
+    run->add_flag("--label-in-payload", f.label_in_payload, "add label and episode to every message")->envname("SYNTHFEED_LABEL_IN_PAYLOAD");
+    run->add_option("--progress", f.progress, "progress line interval on stderr, or off")->envname("SYNTHFEED_PROGRESS");
+    run->add_option("--summary-json", f.summary_json, "write the end summary as JSON to PATH")->envname("SYNTHFEED_SUMMARY_JSON");
+    run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")->envname("SYNTHFEED_GRACE");
+
+    std::vector<std::string> validate_paths;
+    CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
+    validate->add_option("profiles", validate_paths, "profile TOML files")->required();
+    CLI::App* list = app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        std::fputs((version_text() + "\n").c_str(), stdout);
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "synthfeed: error: {}\nRun with --help for usage.\n", e.what());
+        return exit_usage;
+    }
+    spdlog::set_level(spdlog::level::from_str(log_level));
+
+    try {
+        if (*run) return command_run(f);
+        if (*validate) return command_validate(validate_paths);
+        if (*list) {
+            command_list();
+            return exit_ok;
+        }
+        fmt::print("{}", app.help());
+        return exit_usage;
+    } catch (const config_error& e) {
+        fmt::print(stderr, "synthfeed: error: {}\n", e.what());
+        return exit_usage;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "synthfeed: error: {}\n", e.what());
+        return exit_runtime_failure;
+    }
+}
+
+} // namespace synthfeed

@@ -1,0 +1,131 @@
+#pragma once
+/// The fleet plan: a validated, typed profile. Config code builds it from TOML; device models
+/// read it. Plain data, no behaviour, so every layer below config can depend on it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/core/time.hpp"
+
+namespace synthfeed {
+
+/// A numeric parameter that may vary per device: [lo, hi] is drawn once per device (uniform).
+struct spread_param {
+    double lo = 0;
+    double hi = 0;
+    bool varies() const noexcept { return lo != hi; }
+};
+
+enum class signal_kind { constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, counter };
+enum class noise_kind { none, gaussian, uniform, laplace, student_t };
+enum class drift_kind { none, linear, exponential, random_walk };
+enum class anomaly_kind { spike, level_shift, trend, variance, stuck_at, dropout, frequency };
+enum class anomaly_direction { up, down, both };
+
+/// One cosine component of a seasonal signal.
+struct periodic_component {
+    spread_param amplitude;
+    sim_duration period = 0;
+    sim_duration peak = 0; ///< offset of the maximum within the period, from the Unix epoch
+};
+
+struct schedule_point {
+    sim_duration offset = 0; ///< within the period, from the Unix epoch (midnight UTC for 24h)
+    double value = 0;
+};
+
+struct signal_spec {
+    signal_kind kind = signal_kind::constant;
+    spread_param level;    ///< constant value, mean (periodic, ou) or start (walk, counter)
+    std::vector<periodic_component> components; ///< seasonal, or the single one of sine/square/…
+    double duty = 0.5;                          ///< square: fraction of the period high
+    spread_param step;      ///< random_walk: stddev of a step; ou: sigma per tick
+    double reversion = 0.1; ///< ou: fraction of the distance to the mean closed per tick
+    std::optional<double> min, max; ///< random_walk reflecting bounds
+    std::vector<schedule_point> points;
+    sim_duration schedule_period = ms_per_day;
+    bool interpolate = false;   ///< schedule: linear between points instead of steps
+    spread_param rate;          ///< counter: units per second
+    double rate_noise = 0;      ///< counter: relative stddev of each increment
+};
+
+struct noise_spec {
+    noise_kind kind = noise_kind::none;
+    spread_param scale; ///< stddev, half-width, laplace scale or t scale
+    double df = 3;      ///< student_t degrees of freedom
+};
+
+struct drift_spec {
+    drift_kind kind = drift_kind::none;
+    spread_param amount;   ///< linear: per day; exponential: scale; random_walk: step stddev
+    sim_duration tau = ms_per_day; ///< exponential time constant
+};
+
+struct field_spec {
+    std::string name;
+    bool integer = false;
+    int precision = 3;       ///< decimals printed
+    double resolution = 0;   ///< quantisation step; 0 = none
+    std::optional<double> min, max;
+    signal_spec signal;
+    noise_spec noise;
+    drift_spec drift;
+};
+
+struct anomaly_window {
+    sim_time start = 0;
+    sim_time end = 0;
+    bool relative = false;             ///< start/end are offsets from the run start
+    std::vector<std::uint32_t> devices; ///< local indices in the group; empty = every device
+};
+
+struct anomaly_spec {
+    anomaly_kind kind = anomaly_kind::spike;
+    int field = -1;              ///< index into group fields; -1 for dropout
+    double rate_per_ms = 0;      ///< Poisson arrivals per device; 0 = windows only
+    spread_param magnitude{1, 1};
+    sim_duration duration_lo = 0, duration_hi = 0;
+    anomaly_direction direction = anomaly_direction::up;
+    std::vector<anomaly_window> windows;
+};
+
+struct group_spec {
+    std::string name;
+    std::uint64_t count = 1;
+    std::string id_template;
+    sim_duration interval = ms_per_second;
+    sim_duration jitter = 0;
+    bool random_phase = true;
+    std::vector<field_spec> fields;
+    std::vector<anomaly_spec> anomalies;
+};
+
+struct profile {
+    std::string path;
+    std::string name;
+    std::string description;
+    std::uint64_t seed = 0;
+    std::optional<sim_time> start;
+    std::vector<group_spec> groups;
+
+    std::uint64_t device_count() const noexcept {
+        std::uint64_t n = 0;
+        for (const auto& g : groups) n += g.count;
+        return n;
+    }
+    /// Messages per second of the whole fleet at its nominal cadence.
+    double nominal_rate() const noexcept {
+        double r = 0;
+        for (const auto& g : groups) r += static_cast<double>(g.count) * 1000.0 / static_cast<double>(g.interval);
+        return r;
+    }
+};
+
+const char* to_string(signal_kind) noexcept;
+const char* to_string(noise_kind) noexcept;
+const char* to_string(drift_kind) noexcept;
+const char* to_string(anomaly_kind) noexcept;
+
+} // namespace synthfeed

@@ -1,0 +1,412 @@
+#include "src/config/profile_loader.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/args.h>
+#include <fmt/format.h>
+
+#include "src/config/toml_reader.hpp"
+
+namespace synthfeed {
+namespace {
+
+constexpr std::int64_t max_devices_per_group = 100'000'000;
+constexpr const char* reserved_field_names[] = {"device_id", "seq", "ts", "label", "episode",
+                                                "group"};
+
+void require_non_negative(toml_reader& r, std::string_view key, spread_param p) {
+    if (p.lo < 0) r.fail(key, "must not be negative (got " + fmt::format("{}", p.lo) + ")");
+}
+
+void require_positive(toml_reader& r, std::string_view key, spread_param p) {
+    if (p.lo <= 0) r.fail(key, "must be greater than 0 (got " + fmt::format("{}", p.lo) + ")");
+}
+
+sim_duration positive_duration(toml_reader& r, std::string_view key, sim_duration fallback) {
+    const sim_duration d = r.duration(key, fallback);
+    if (d <= 0) r.fail(key, "must be longer than 0");
+    return d;
+}
+
+/// "HH:MM[:SS]" within a day, or a duration string.
+sim_duration parse_offset(toml_reader& r, const toml::node& node, std::string_view key) {
+    auto s = node.value<std::string>();
+    if (!s) r.fail_at(node, key, "a schedule time is a string such as \"07:30\" or \"1d7h\"");
+    unsigned h = 0, m = 0, sec = 0;
+    char extra = 0;
+    const int n = std::sscanf(s->c_str(), "%2u:%2u:%2u%c", &h, &m, &sec, &extra);
+    if ((n == 2 || n == 3) && h < 24 && m < 60 && sec < 60)
+        return (static_cast<sim_duration>(h) * 3600 + m * 60 + sec) * ms_per_second;
+    if (auto d = parse_duration(*s)) return *d;
+    r.fail_at(node, key, "invalid schedule time \"" + *s + "\"");
+}
+
+periodic_component read_component(toml_reader& r, std::string_view peak_key) {
+    periodic_component c;
+    c.amplitude = r.spread("amplitude", {1, 1});
+    c.period = positive_duration(r, "period", ms_per_day);
+    c.peak = r.duration(peak_key, 0);
+    return c;
+}
+
+signal_spec read_signal(toml_reader& r) {
+    signal_spec s;
+    const std::string kind = r.choice("kind",
+                                      {"constant", "seasonal", "sine", "square", "sawtooth",
+                                       "random_walk", "ou", "schedule", "counter"},
+                                      "");
+    if (kind == "constant") {
+        s.kind = signal_kind::constant;
+        s.level = r.spread("value", {0, 0});
+    } else if (kind == "seasonal") {
+        s.kind = signal_kind::seasonal;
+        s.level = r.spread("mean", {0, 0});
+        auto parts = r.tables("components");
+        if (parts.empty()) {
+            s.components.push_back(read_component(r, "peak"));
+        } else {
+            if (r.has("amplitude") || r.has("period"))
+                r.fail("components", "use either amplitude/period or components, not both");
+            for (auto& p : parts) {
+                s.components.push_back(read_component(p, "peak"));
+                p.reject_unknown_keys();
+            }
+        }
+    } else if (kind == "sine" || kind == "square" || kind == "sawtooth") {
+        s.kind = kind == "sine" ? signal_kind::sine
+                 : kind == "square" ? signal_kind::square
+                                    : signal_kind::sawtooth;
+        s.level = r.spread("mean", {0, 0});
+        s.components.push_back(read_component(r, "phase"));
+        if (s.kind == signal_kind::square) {
+            s.duty = r.number("duty", 0.5);
+            if (s.duty <= 0 || s.duty >= 1) r.fail("duty", "must be between 0 and 1 (exclusive)");
+        }
+    } else if (kind == "random_walk") {
+        s.kind = signal_kind::random_walk;
+        s.level = r.spread("start", {0, 0});
+        s.step = r.spread("step", {1, 1});
+        require_non_negative(r, "step", s.step);
+        s.min = r.optional_number("min");
+        s.max = r.optional_number("max");
+        if (s.min && s.max && *s.min >= *s.max) r.fail("max", "must be greater than min");
+        if ((s.min && s.level.lo < *s.min) || (s.max && s.level.hi > *s.max))
+            r.fail("start", "must lie within [min, max]");
+    } else if (kind == "ou") {
+        s.kind = signal_kind::ou;
+        s.level = r.spread("mean", {0, 0});
+        s.step = r.spread("sigma", {1, 1});
+        require_non_negative(r, "sigma", s.step);
+        s.reversion = r.number("reversion", 0.1);
+        if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
+    } else if (kind == "schedule") {
+        s.kind = signal_kind::schedule;
+        s.schedule_period = positive_duration(r, "period", ms_per_day);
+        s.interpolate = r.choice("interpolate", {"step", "linear"}, "step") == "linear";
+        const toml::array* points = r.array("points");
+        if (!points || points->empty())
+            r.fail("points", "a schedule needs points = [[\"07:00\", 21.0], ...]");
+        for (const auto& p : *points) {
+            const toml::array* pair = p.as_array();
+            if (!pair || pair->size() != 2 || !(pair->get(1)->is_number()))
+                r.fail_at(p, "points", "each point is [\"HH:MM\", value]");
+            schedule_point sp;
+            sp.offset = parse_offset(r, *pair->get(0), "points");
+            sp.value = pair->get(1)->value<double>().value_or(0);
+            if (sp.offset >= s.schedule_period)
+                r.fail_at(p, "points", "point lies outside the schedule period");
+            if (!s.points.empty() && sp.offset <= s.points.back().offset)
+                r.fail_at(p, "points", "points must be in increasing time order");
+            s.points.push_back(sp);
+        }
+    } else {
+        s.kind = signal_kind::counter;
+        s.level = r.spread("start", {0, 0});
+        s.rate = r.spread("rate", {1, 1});
+        require_non_negative(r, "rate", s.rate);
+        s.rate_noise = r.number("rate_noise", 0);
+        if (s.rate_noise < 0) r.fail("rate_noise", "must not be negative");
+    }
+    r.reject_unknown_keys();
+    return s;
+}
+
+noise_spec read_noise(toml_reader& r) {
+    noise_spec n;
+    const std::string kind =
+        r.choice("kind", {"none", "gaussian", "uniform", "laplace", "student_t"}, "");
+    const char* scale_key = "scale";
+    if (kind == "gaussian") n.kind = noise_kind::gaussian, scale_key = "stddev";
+    else if (kind == "uniform") n.kind = noise_kind::uniform, scale_key = "amplitude";
+    else if (kind == "laplace") n.kind = noise_kind::laplace;
+    else if (kind == "student_t") n.kind = noise_kind::student_t;
+    if (n.kind != noise_kind::none) {
+        n.scale = r.spread(scale_key, {1, 1});
+        require_non_negative(r, scale_key, n.scale);
+    }
+    if (n.kind == noise_kind::student_t) {
+        n.df = r.number("df", 3);
+        if (n.df <= 0) r.fail("df", "must be greater than 0");
+    }
+    r.reject_unknown_keys();
+    return n;
+}
+
+drift_spec read_drift(toml_reader& r) {
+    drift_spec d;
+    const std::string kind = r.choice("kind", {"none", "linear", "exponential", "random_walk"}, "");
+    if (kind == "linear") {
+        d.kind = drift_kind::linear;
+        d.amount = r.spread("per_day", {0, 0});
+    } else if (kind == "exponential") {
+        d.kind = drift_kind::exponential;
+        d.amount = r.spread("scale", {1, 1});
+        d.tau = positive_duration(r, "tau", 30 * ms_per_day);
+    } else if (kind == "random_walk") {
+        d.kind = drift_kind::random_walk;
+        d.amount = r.spread("step", {0, 0});
+        require_non_negative(r, "step", d.amount);
+    }
+    r.reject_unknown_keys();
+    return d;
+}
+
+int decimals_for(double resolution) {
+    for (int p = 0; p <= 9; ++p) {
+        const double scaled = resolution * std::pow(10.0, p);
+        if (std::abs(scaled - std::round(scaled)) < 1e-9 * std::max(1.0, scaled)) return p;
+    }
+    return 9;
+}
+
+field_spec read_field(toml_reader& r) {
+    field_spec f;
+    f.name = r.string("name");
+    if (f.name.empty()) r.fail("name", "must not be empty");
+    for (char c : f.name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+            r.fail("name", "may hold only letters, digits, '_', '-' and '.'");
+    for (const char* reserved : reserved_field_names)
+        if (f.name == reserved) r.fail("name", "\"" + f.name + "\" is reserved for message metadata");
+    f.integer = r.choice("type", {"float", "int"}, "float") == "int";
+    f.resolution = r.number("resolution", 0);
+    if (f.resolution < 0) r.fail("resolution", "must not be negative");
+    const int default_precision = f.integer ? 0 : f.resolution > 0 ? decimals_for(f.resolution) : 3;
+    f.precision = static_cast<int>(r.integer("precision", default_precision, 0, 9));
+    if (f.integer) f.precision = 0;
+    f.min = r.optional_number("min");
+    f.max = r.optional_number("max");
+    if (f.min && f.max && *f.min >= *f.max) r.fail("max", "must be greater than min");
+    auto signal = r.table("signal");
+    if (!signal) r.fail("signal", "is required (e.g. signal = { kind = \"constant\", value = 1 })");
+    f.signal = read_signal(*signal);
+    if (auto noise = r.table("noise")) f.noise = read_noise(*noise);
+    if (auto drift = r.table("drift")) f.drift = read_drift(*drift);
+    r.reject_unknown_keys();
+    return f;
+}
+
+sim_time read_window_time(toml_reader& r, std::string_view key, bool& relative) {
+    const std::string text = r.string(key);
+    if (auto t = parse_timestamp(text)) {
+        relative = false;
+        return *t;
+    }
+    if (auto d = parse_duration(text)) {
+        relative = true;
+        return *d;
+    }
+    r.fail(key, "expected an RFC 3339 time (\"2026-01-01T06:00:00Z\") or an offset from the run "
+                "start (\"6h\"), got \"" + text + "\"");
+}
+
+anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    const std::string kind = r.choice("kind",
+                                      {"spike", "level_shift", "trend", "variance", "stuck_at",
+                                       "dropout", "frequency"},
+                                      "");
+    static const std::unordered_map<std::string, anomaly_kind> kinds{
+        {"spike", anomaly_kind::spike},       {"level_shift", anomaly_kind::level_shift},
+        {"trend", anomaly_kind::trend},       {"variance", anomaly_kind::variance},
+        {"stuck_at", anomaly_kind::stuck_at}, {"dropout", anomaly_kind::dropout},
+        {"frequency", anomaly_kind::frequency}};
+    a.kind = kinds.at(kind);
+    if (auto field = r.optional_string("field")) {
+        if (a.kind == anomaly_kind::dropout)
+            r.fail("field", "a dropout silences the whole device; it takes no field");
+        for (std::size_t i = 0; i < g.fields.size(); ++i)
+            if (g.fields[i].name == *field) a.field = static_cast<int>(i);
+        if (a.field < 0) r.fail("field", "no field \"" + *field + "\" in group \"" + g.name + "\"");
+    } else if (a.kind != anomaly_kind::dropout) {
+        r.fail("field", "is required for a " + kind + " anomaly");
+    }
+    const double default_magnitude =
+        a.kind == anomaly_kind::variance ? 3.0 : a.kind == anomaly_kind::frequency ? 2.0 : 1.0;
+    a.magnitude = r.spread("magnitude", {default_magnitude, default_magnitude});
+    if (a.kind == anomaly_kind::variance || a.kind == anomaly_kind::frequency)
+        require_positive(r, "magnitude", a.magnitude);
+    a.direction = [&] {
+        const std::string d = r.choice("direction", {"up", "down", "both"}, "up");
+        return d == "up" ? anomaly_direction::up : d == "down" ? anomaly_direction::down
+                                                               : anomaly_direction::both;
+    }();
+
+    const std::string default_duration = a.kind == anomaly_kind::spike ? "0s" : "";
+    if (auto d = r.optional_string("duration")) {
+        auto range = parse_duration_range(*d);
+        if (!range) r.fail("duration", "invalid duration or range \"" + *d + "\" (e.g. \"20m..2h\")");
+        a.duration_lo = range->first, a.duration_hi = range->second;
+    } else if (a.kind != anomaly_kind::spike && !r.has("windows")) {
+        r.fail("duration", "is required for a " + kind + " anomaly scheduled by rate");
+    }
+    if (a.kind != anomaly_kind::spike && a.duration_hi == 0 && !r.has("windows") &&
+        r.has("duration"))
+        r.fail("duration", "must be longer than 0 for a " + kind + " anomaly");
+
+    if (auto rate = r.optional_string("rate")) {
+        auto per_ms = parse_rate(*rate);
+        if (!per_ms) r.fail("rate", "invalid rate \"" + *rate + "\" (e.g. \"0.5/day\", \"2/h\")");
+        if (*per_ms <= 0) r.fail("rate", "must be greater than 0");
+        a.rate_per_ms = *per_ms;
+    }
+    auto windows = r.tables("windows");
+    if (a.rate_per_ms == 0 && windows.empty())
+        r.fail("rate", "an anomaly needs a rate (\"0.5/day\") or explicit windows");
+    if (a.rate_per_ms > 0 && !windows.empty())
+        r.fail("windows", "use either rate or windows, not both");
+    for (auto& w : windows) {
+        anomaly_window win;
+        bool start_relative = false, end_relative = false;
+        win.start = read_window_time(w, "start", start_relative);
+        win.end = read_window_time(w, "end", end_relative);
+        if (start_relative != end_relative)
+            w.fail("end", "start and end must both be times or both be offsets");
+        win.relative = start_relative;
+        if (win.end <= win.start) w.fail("end", "must be after start");
+        if (const toml::array* devices = w.array("devices")) {
+            std::unordered_map<std::string, std::uint32_t> by_id;
+            for (std::uint64_t i = 0; i < g.count; ++i)
+                by_id.emplace(format_device_id(g.id_template, g.name, i), static_cast<std::uint32_t>(i));
+            for (const auto& d : *devices) {
+                auto id = d.value<std::string>();
+                if (!id) w.fail_at(d, "devices", "device ids are strings");
+                auto it = by_id.find(*id);
+                if (it == by_id.end())
+                    w.fail_at(d, "devices", "no device \"" + *id + "\" in group \"" + g.name + "\"");
+                win.devices.push_back(it->second);
+            }
+        }
+        w.reject_unknown_keys();
+        a.windows.push_back(std::move(win));
+    }
+    r.reject_unknown_keys();
+    return a;
+}
+
+group_spec read_group(toml_reader& r) {
+    group_spec g;
+    g.name = r.string("name");
+    if (g.name.empty()) r.fail("name", "must not be empty");
+    g.count = static_cast<std::uint64_t>(r.integer("count", 1, 1, max_devices_per_group));
+    g.id_template = r.optional_string("id").value_or("{group}-{index}");
+    try {
+        (void)format_device_id(g.id_template, g.name, 0);
+    } catch (const fmt::format_error& e) {
+        r.fail("id", std::string("invalid id template: ") + e.what() +
+                         " (use {index}, {index:05} and {group})");
+    }
+    if (g.count > 1 && format_device_id(g.id_template, g.name, 0) ==
+                           format_device_id(g.id_template, g.name, 1))
+        r.fail("id", "the id template must contain {index} when count > 1");
+    g.interval = positive_duration(r, "interval", ms_per_second);
+    g.jitter = r.duration("jitter", 0);
+    if (2 * g.jitter >= g.interval)
+        r.fail("jitter", "must be less than half the interval so each device's messages stay in order");
+    g.random_phase = r.choice("phase", {"random", "aligned"}, "random") == "random";
+    auto fields = r.tables("field");
+    if (fields.empty()) r.fail("field", "a group needs at least one [[group.field]]");
+    for (auto& f : fields) {
+        g.fields.push_back(read_field(f));
+        for (std::size_t i = 0; i + 1 < g.fields.size(); ++i)
+            if (g.fields[i].name == g.fields.back().name)
+                f.fail("name", "duplicate field name \"" + g.fields.back().name + "\"");
+    }
+    for (auto& a : r.tables("anomaly")) g.anomalies.push_back(read_anomaly(a, g));
+    r.reject_unknown_keys();
+    return g;
+}
+
+} // namespace
+
+std::string format_device_id(const std::string& id_template, const std::string& group,
+                             std::uint64_t index) {
+    return fmt::format(fmt::runtime(id_template), fmt::arg("index", index),
+                       fmt::arg("group", group));
+}
+
+profile parse_profile(std::string_view raw, const std::string& origin, const env_lookup& lookup) {
+    const std::string text = interpolate_env(raw, origin, lookup);
+    toml::table root;
+    try {
+        root = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        throw config_error({origin, static_cast<int>(e.source().begin.line),
+                            static_cast<int>(e.source().begin.column)},
+                           "", std::string(e.description()));
+    }
+    toml_reader r(root, origin, "");
+    profile p;
+    p.path = origin;
+    p.name = r.string("name");
+    p.description = r.optional_string("description").value_or("");
+    p.seed = static_cast<std::uint64_t>(r.integer("seed", 0, 0, INT64_MAX));
+    if (auto start = r.optional_string("start")) {
+        p.start = parse_timestamp(*start);
+        if (!p.start) r.fail("start", "expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\"");
+    }
+    auto groups = r.tables("group");
+    if (groups.empty()) r.fail("group", "a profile needs at least one [[group]]");
+    for (auto& g : groups) {
+        p.groups.push_back(read_group(g));
+        for (std::size_t i = 0; i + 1 < p.groups.size(); ++i)
+            if (p.groups[i].name == p.groups.back().name)
+                g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
+    }
+    r.reject_unknown_keys();
+    return p;
+}
+
+profile load_profile(const std::string& path, const env_lookup& lookup) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config_error({path, 0, 0}, "", "cannot open profile");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_profile(text.str(), path, lookup);
+}
+
+const char* to_string(signal_kind k) noexcept {
+    constexpr const char* names[] = {"constant", "seasonal", "sine", "square", "sawtooth",
+                                     "random_walk", "ou", "schedule", "counter"};
+    return names[static_cast<int>(k)];
+}
+const char* to_string(noise_kind k) noexcept {
+    constexpr const char* names[] = {"none", "gaussian", "uniform", "laplace", "student_t"};
+    return names[static_cast<int>(k)];
+}
+const char* to_string(drift_kind k) noexcept {
+    constexpr const char* names[] = {"none", "linear", "exponential", "random_walk"};
+    return names[static_cast<int>(k)];
+}
+const char* to_string(anomaly_kind k) noexcept {
+    constexpr const char* names[] = {"spike", "level_shift", "trend", "variance",
+                                     "stuck_at", "dropout", "frequency"};
+    return names[static_cast<int>(k)];
+}
+
+} // namespace synthfeed

@@ -1,0 +1,49 @@
+#pragma once
+/// Simulated time: every instant and duration in synthfeed is an integer count of milliseconds.
+/// One resolution everywhere keeps timestamps, episode windows and labels exactly comparable.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace synthfeed {
+
+using sim_time = std::int64_t;     ///< milliseconds since 1970-01-01T00:00:00Z
+using sim_duration = std::int64_t; ///< milliseconds
+
+inline constexpr sim_duration ms_per_second = 1000;
+inline constexpr sim_duration ms_per_day = 86'400'000;
+
+/// Parses "250ms", "1s", "1.5h", "1h30m", "2d", "1w". Returns nullopt on bad syntax,
+/// on a negative value or on a part finer than one millisecond.
+std::optional<sim_duration> parse_duration(std::string_view text);
+
+/// Parses "20m..2h" (inclusive range) or a single duration (lo == hi).
+std::optional<std::pair<sim_duration, sim_duration>> parse_duration_range(std::string_view text);
+
+/// Parses RFC 3339 ("2026-01-01T00:00:00Z", "2026-01-01T02:00:00.250+02:00", "2026-01-01").
+std::optional<sim_time> parse_timestamp(std::string_view text);
+
+/// Parses an event rate "0.5/day", "3/h", "10/s" into events per millisecond.
+std::optional<double> parse_rate(std::string_view text);
+
+/// Formats as "YYYY-MM-DDTHH:MM:SS.mmmZ" (exactly 24 characters) into out.
+void format_timestamp(sim_time t, char* out) noexcept;
+inline constexpr std::size_t timestamp_length = 24;
+
+std::string format_timestamp(sim_time t);
+std::string format_duration(sim_duration d);
+
+/// Caches the date part so consecutive timestamps of the same day cost a few divisions.
+class timestamp_formatter {
+public:
+    void format(sim_time t, char* out) noexcept;
+
+private:
+    sim_time day_start_ = 1; // impossible day start: forces the first refresh
+    char date_[11] = {};
+};
+
+} // namespace synthfeed

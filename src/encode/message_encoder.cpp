@@ -1,0 +1,152 @@
+#include "src/encode/message_encoder.hpp"
+
+#include <algorithm>
+
+namespace synthfeed {
+namespace {
+
+constexpr std::size_t number_room = 32;
+
+char* write_value(char* p, double v, int precision, bool integer) noexcept {
+    return write_fixed(p, v, integer ? 0 : precision);
+}
+
+} // namespace
+
+std::optional<payload_format> parse_payload_format(std::string_view name) {
+    if (name == "json") return payload_format::json;
+    if (name == "csv") return payload_format::csv;
+    if (name == "influx") return payload_format::influx;
+    return std::nullopt;
+}
+
+message_encoder::message_encoder(const profile& p, payload_format format, bool label_in_payload)
+    : format_(format), label_in_payload_(label_in_payload), names_(p) {
+    for (const auto& g : p.groups)
+        for (const auto& f : g.fields)
+            if (std::find(csv_fields_.begin(), csv_fields_.end(), f.name) == csv_fields_.end())
+                csv_fields_.push_back(f.name);
+    for (const auto& g : p.groups) {
+        group_layout& l = groups_.emplace_back();
+        l.influx_measurement = g.name;
+        for (std::size_t i = 0; i < g.fields.size(); ++i) {
+            const auto& f = g.fields[i];
+            l.json_keys.push_back(",\"" + f.name + "\":");
+            l.influx_keys.push_back((i ? "," : "") + f.name + "=");
+            l.precision.push_back(f.precision);
+            l.integer.push_back(f.integer);
+        }
+        for (const auto& name : csv_fields_) {
+            int column = -1;
+            for (std::size_t i = 0; i < g.fields.size(); ++i)
+                if (g.fields[i].name == name) column = static_cast<int>(i);
+            l.csv_columns.push_back(column);
+        }
+    }
+}
+
+std::string message_encoder::header() const {
+    if (format_ != payload_format::csv) return "";
+    std::string h = "device_id,seq,ts";
+    for (const auto& f : csv_fields_) h += "," + f;
+    if (label_in_payload_) h += ",label,episode";
+    return h;
+}
+
+void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
+                             timestamp_formatter& ts) const {
+    const group_layout& l = groups_[t.group];
+    switch (format_) {
+    case payload_format::json: {
+        std::size_t room = device_id.size() + 80 + t.values.size() * number_room;
+        for (const auto& k : l.json_keys) room += k.size();
+        char* p = out.reserve(room);
+        std::memcpy(p, "{\"device_id\":\"", 14);
+        p += 14;
+        std::memcpy(p, device_id.data(), device_id.size());
+        p += device_id.size();
+        std::memcpy(p, "\",\"seq\":", 8);
+        p = write_uint(p + 8, t.seq);
+        std::memcpy(p, ",\"ts\":\"", 7);
+        p += 7;
+        ts.format(t.ts, p);
+        p += timestamp_length;
+        *p++ = '"';
+        for (std::size_t i = 0; i < t.values.size(); ++i) {
+            std::memcpy(p, l.json_keys[i].data(), l.json_keys[i].size());
+            p = write_value(p + l.json_keys[i].size(), t.values[i], l.precision[i], l.integer[i]);
+        }
+        out.commit_to(p);
+        if (label_in_payload_) {
+            out.append(",\"label\":\"");
+            names_.append_label(out, t.group, t.episodes);
+            if (t.episodes.empty()) {
+                out.append("\",\"episode\":null");
+            } else {
+                out.append("\",\"episode\":\"");
+                names_.append_episode_id(out, device_id, t.episodes.front());
+                out.push_back('"');
+            }
+        }
+        out.push_back('}');
+        return;
+    }
+    case payload_format::csv: {
+        char* p = out.reserve(device_id.size() + 64 + l.csv_columns.size() * (number_room + 1));
+        std::memcpy(p, device_id.data(), device_id.size());
+        p += device_id.size();
+        *p++ = ',';
+        p = write_uint(p, t.seq);
+        *p++ = ',';
+        ts.format(t.ts, p);
+        p += timestamp_length;
+        for (int column : l.csv_columns) {
+            *p++ = ',';
+            if (column >= 0) {
+                const auto c = static_cast<std::size_t>(column);
+                p = write_value(p, t.values[c], l.precision[c], l.integer[c]);
+            }
+        }
+        out.commit_to(p);
+        if (label_in_payload_) {
+            out.push_back(',');
+            names_.append_label(out, t.group, t.episodes);
+            out.push_back(',');
+            if (!t.episodes.empty()) names_.append_episode_id(out, device_id, t.episodes.front());
+        }
+        return;
+    }
+    case payload_format::influx: {
+        out.append(l.influx_measurement);
+        out.append(",device_id=");
+        out.append(device_id);
+        out.push_back(' ');
+        std::size_t room = 64 + t.values.size() * number_room;
+        for (const auto& k : l.influx_keys) room += k.size();
+        char* p = out.reserve(room);
+        for (std::size_t i = 0; i < t.values.size(); ++i) {
+            std::memcpy(p, l.influx_keys[i].data(), l.influx_keys[i].size());
+            p = write_value(p + l.influx_keys[i].size(), t.values[i], l.precision[i], l.integer[i]);
+            if (l.integer[i]) *p++ = 'i';
+        }
+        std::memcpy(p, ",seq=", 5);
+        p = write_uint(p + 5, t.seq);
+        *p++ = 'i';
+        out.commit_to(p);
+        if (label_in_payload_) {
+            out.append(",label=\"");
+            names_.append_label(out, t.group, t.episodes);
+            out.push_back('"');
+        }
+        p = out.reserve(32);
+        *p++ = ' ';
+        // Influx timestamps are nanoseconds; event times are whole milliseconds.
+        p = write_uint(p, static_cast<std::uint64_t>(t.ts));
+        std::memcpy(p, "000000", 6);
+        out.commit_to(p + 6);
+        return;
+    }
+    }
+}
+
+} // namespace synthfeed

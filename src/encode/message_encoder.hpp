@@ -1,0 +1,49 @@
+#pragma once
+/// Payload encoders: JSON (default), CSV and InfluxDB line protocol, written by hand into
+/// reusable buffers because they run once per message.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "devices/group_model.hpp"
+#include "src/config/profile.hpp"
+#include "src/core/byte_buffer.hpp"
+#include "src/core/time.hpp"
+#include "src/labels/label_encoder.hpp"
+
+namespace synthfeed {
+
+enum class payload_format { json, csv, influx };
+
+std::optional<payload_format> parse_payload_format(std::string_view name);
+
+/// Encodes one message per emitted tick. Immutable after construction; safe to share.
+class message_encoder {
+public:
+    message_encoder(const profile& p, payload_format format, bool label_in_payload);
+
+    /// A line to write once before the first message (CSV header), or empty.
+    std::string header() const;
+    void encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
+                timestamp_formatter& ts) const;
+
+private:
+    struct group_layout {
+        std::vector<std::string> json_keys; ///< ,"name":
+        std::vector<std::string> influx_keys; ///< name= (first without comma)
+        std::vector<int> csv_columns;       ///< field index per CSV column, -1 when absent
+        std::vector<int> precision;
+        std::vector<bool> integer;
+        std::string influx_measurement;
+    };
+
+    payload_format format_;
+    bool label_in_payload_;
+    truth_names names_;
+    std::vector<std::string> csv_fields_;
+    std::vector<group_layout> groups_;
+};
+
+} // namespace synthfeed

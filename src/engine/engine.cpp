@@ -1,0 +1,410 @@
+#include "src/engine/engine.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace synthfeed {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr double messages_per_window = 65536;
+constexpr double paced_window_wall_ms = 20;
+
+/// One message (or silenced tick) of a window, pointing into the batch's buffers.
+struct message_entry {
+    sim_time ts;
+    std::uint64_t device;
+    std::uint32_t group;
+    std::uint32_t emitted;
+    std::uint32_t payload_offset, payload_length;
+    std::uint32_t label_offset, label_length;
+};
+
+struct episode_entry {
+    sim_time first_ts;
+    std::uint64_t device;
+    std::uint32_t group;
+    std::uint32_t anomaly;
+    std::uint32_t kind;
+    std::uint32_t offset, length;
+};
+
+bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev_b) noexcept {
+    return ts_a < ts_b || (ts_a == ts_b && dev_a < dev_b);
+}
+
+/// What one worker produced for one window.
+struct window_batch {
+    std::vector<message_entry> messages;
+    std::vector<episode_entry> episodes;
+    byte_buffer payloads;
+    byte_buffer label_lines;
+    byte_buffer episode_lines;
+
+    void clear() noexcept {
+        messages.clear();
+        episodes.clear();
+        payloads.clear();
+        label_lines.clear();
+        episode_lines.clear();
+    }
+};
+
+struct shared_encoders {
+    const device_directory* ids;
+    const message_encoder* messages;
+    const label_encoder* labels;     // null when no label sink
+    const episode_encoder* episodes; // null when no episode sink
+    const profile* plan;
+};
+
+/// A worker's devices and the tick consumer that fills its window batch.
+class worker {
+public:
+    worker(const shared_encoders& enc, std::vector<group_model>& models,
+           std::vector<std::vector<std::uint32_t>> locals_per_group)
+        : enc_(enc), models_(models) {
+        for (std::size_t g = 0; g < models.size(); ++g)
+            blocks_.push_back(models[g].make_block(std::move(locals_per_group[g])));
+    }
+
+    void generate(sim_time until, window_batch& out) {
+        out.clear();
+        batch_ = &out;
+        for (std::size_t g = 0; g < models_.size(); ++g) {
+            device_block& b = blocks_[g];
+            for (std::size_t i = 0; i < b.locals.size(); ++i) models_[g].advance(b, i, until, *this);
+        }
+        std::sort(out.messages.begin(), out.messages.end(), [](const message_entry& a, const message_entry& b) {
+            return before(a.ts, a.device, b.ts, b.device);
+        });
+        std::sort(out.episodes.begin(), out.episodes.end(), [](const episode_entry& a, const episode_entry& b) {
+            return before(a.first_ts, a.device, b.first_ts, b.device) ||
+                   (a.first_ts == b.first_ts && a.device == b.device && a.anomaly < b.anomaly);
+        });
+    }
+
+    std::size_t state_bytes() const noexcept {
+        std::size_t total = 0;
+        for (std::size_t g = 0; g < blocks_.size(); ++g)
+            total += blocks_[g].locals.size() *
+                     blocks_[g].bytes_per_device(models_[g].spec().fields.size(), models_[g].spec().anomalies.size());
+        return total;
+    }
+
+    // Tick consumer interface used by group_model::advance.
+    void on_tick(const tick_view& t) {
+        const std::string_view id = enc_.ids->id(t.device);
+        message_entry e{t.ts, t.device, t.group, t.emitted ? 1u : 0u, 0, 0, 0, 0};
+        if (t.emitted) {
+            e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
+            enc_.messages->encode(batch_->payloads, t, id, payload_ts_);
+            e.payload_length = static_cast<std::uint32_t>(batch_->payloads.size() - e.payload_offset);
+        }
+        if (enc_.labels) {
+            e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
+            enc_.labels->encode(batch_->label_lines, t, id, label_ts_);
+            e.label_length = static_cast<std::uint32_t>(batch_->label_lines.size() - e.label_offset);
+        }
+        batch_->messages.push_back(e);
+    }
+
+    void on_episode(const episode_view& v) {
+        episode_entry e{v.first_ts, v.device, v.group, v.anomaly,
+                        static_cast<std::uint32_t>(enc_.plan->groups[v.group].anomalies[v.anomaly].kind), 0, 0};
+        if (enc_.episodes) {
+            e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
+            enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device));
+            e.length = static_cast<std::uint32_t>(batch_->episode_lines.size() - e.offset);
+        }
+        batch_->episodes.push_back(e);
+    }
+
+private:
+    shared_encoders enc_;
+    std::vector<group_model>& models_;
+    std::vector<device_block> blocks_;
+    window_batch* batch_ = nullptr;
+    timestamp_formatter payload_ts_;
+    timestamp_formatter label_ts_;
+};
+
+/// Sends with backpressure: a full queue is polled and retried, never dropped.
+bool deliver(connector& c, const record& r, const std::atomic<bool>& stop) noexcept {
+    for (;;) {
+        const send_result result = c.send(r);
+        if (result != send_result::queue_full) return result == send_result::accepted;
+        c.poll(std::chrono::milliseconds(5));
+        if (stop.load(std::memory_order_relaxed)) {
+            // Interrupted while the sink is saturated: keep trying until drained below.
+            c.poll(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+/// Window pipeline: workers fill slot w % 2 while the emitter consumes the other.
+class pipeline {
+public:
+    pipeline(std::vector<worker>& workers, sim_time start, sim_duration window, sim_time end)
+        : workers_(workers), start_(start), window_(window), end_(end), done_(workers.size(), -1),
+          slots_(workers.size() * 2) {
+        for (std::size_t w = 0; w < workers.size(); ++w)
+            threads_.emplace_back([this, w] { work(w); });
+    }
+    ~pipeline() {
+        {
+            std::lock_guard lock(mutex_);
+            quit_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+    sim_time window_end(std::int64_t w) const noexcept {
+        return std::min(end_, start_ + (w + 1) * window_);
+    }
+    bool past_end(std::int64_t w) const noexcept { return start_ + w * window_ >= end_; }
+
+    void request(std::int64_t w) {
+        {
+            std::lock_guard lock(mutex_);
+            requested_ = std::max(requested_, w);
+        }
+        cv_.notify_all();
+    }
+
+    /// Waits until every worker has produced window w; returns the batches.
+    std::vector<window_batch*> wait(std::int64_t w) {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; }); });
+        std::vector<window_batch*> out;
+        for (std::size_t i = 0; i < workers_.size(); ++i) out.push_back(&slots_[i * 2 + static_cast<std::size_t>(w % 2)]);
+        return out;
+    }
+
+private:
+    void work(std::size_t id) {
+        std::int64_t next = 0;
+        for (;;) {
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [&] { return quit_ || requested_ >= next; });
+                if (quit_) return;
+            }
+            workers_[id].generate(window_end(next), slots_[id * 2 + static_cast<std::size_t>(next % 2)]);
+            {
+                std::lock_guard lock(mutex_);
+                done_[id] = next;
+            }
+            cv_.notify_all();
+            ++next;
+        }
+    }
+
+    std::vector<worker>& workers_;
+    sim_time start_;
+    sim_duration window_;
+    sim_time end_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::int64_t requested_ = -1;
+    bool quit_ = false;
+    std::vector<std::int64_t> done_;
+    std::vector<window_batch> slots_;
+    std::vector<std::thread> threads_;
+};
+
+/// Paces emission to the wall clock at `speed` and measures how late it runs.
+class pacer {
+public:
+    pacer(sim_time sim_start, double speed) : sim_start_(sim_start), speed_(speed), wall_start_(clock::now()) {}
+
+    /// Sleeps until event time `ts` is due; returns false if `stop` was raised meanwhile.
+    bool wait_for(sim_time ts, const std::atomic<bool>& stop, run_stats& stats) {
+        if (speed_ <= 0 || ts <= due_until_) return true;
+        const auto due = wall_start_ + std::chrono::duration_cast<clock::duration>(
+                                           std::chrono::duration<double, std::milli>(static_cast<double>(ts - sim_start_) / speed_));
+        auto now = clock::now();
+        stats.lag_seconds.store(std::max(0.0, std::chrono::duration<double>(now - due).count()),
+                                std::memory_order_relaxed);
+        while (now < due) {
+            if (stop.load(std::memory_order_relaxed)) return false;
+            std::this_thread::sleep_for(std::min<clock::duration>(due - now, std::chrono::milliseconds(50)));
+            now = clock::now();
+        }
+        // Everything up to the simulated "now" is due without looking at the clock again.
+        due_until_ = sim_start_ + static_cast<sim_time>(std::chrono::duration<double, std::milli>(now - wall_start_).count() * speed_);
+        return true;
+    }
+
+private:
+    sim_time sim_start_;
+    double speed_;
+    clock::time_point wall_start_;
+    sim_time due_until_ = INT64_MIN;
+};
+
+} // namespace
+
+sim_duration window_length(const profile& p, double speed) noexcept {
+    const double rate_per_ms = p.nominal_rate() / 1000.0;
+    double ms = rate_per_ms > 0 ? messages_per_window / rate_per_ms : static_cast<double>(ms_per_day);
+    if (speed > 0) ms = std::min(ms, paced_window_wall_ms * speed);
+    return static_cast<sim_duration>(std::clamp(ms, 1.0, static_cast<double>(ms_per_day)));
+}
+
+run_summary run_engine(const profile& p, const device_directory& ids, const run_options& o,
+                       const run_sinks& sinks, run_stats& stats, const std::atomic<bool>& stop) {
+    const auto wall_start = clock::now();
+    const message_encoder message_enc(p, o.format, o.label_in_payload);
+    const label_encoder label_enc(p, o.labels);
+    const episode_encoder episode_enc(p);
+    const shared_encoders enc{&ids, &message_enc, sinks.labels ? &label_enc : nullptr,
+                              sinks.episodes ? &episode_enc : nullptr, &p};
+
+    std::vector<group_model> models;
+    for (std::uint32_t g = 0; g < p.groups.size(); ++g)
+        models.emplace_back(p, g, ids.first_of_group(g), o.start);
+
+    // Shard devices: global index ≡ shard_index (mod shard_count); then round-robin to workers.
+    const unsigned threads = std::max(1u, o.threads);
+    std::vector<std::vector<std::vector<std::uint32_t>>> assignment(
+        threads, std::vector<std::vector<std::uint32_t>>(p.groups.size()));
+    std::uint64_t position = 0;
+    for (std::uint32_t g = 0; g < p.groups.size(); ++g)
+        for (std::uint64_t local = 0; local < p.groups[g].count; ++local) {
+            const std::uint64_t global = ids.first_of_group(g) + local;
+            if (global % o.shard_count != o.shard_index) continue;
+            assignment[position++ % threads][g].push_back(static_cast<std::uint32_t>(local));
+        }
+    std::vector<worker> workers;
+    workers.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t) workers.emplace_back(enc, models, std::move(assignment[t]));
+    std::size_t state_bytes = 0;
+    for (const auto& w : workers) state_bytes += w.state_bytes();
+    spdlog::debug("{} devices in this shard, {} bytes of device state", position, state_bytes);
+
+    if (sinks.data) sinks.data->write_preamble(message_enc.header());
+    if (sinks.labels) sinks.labels->write_preamble(label_enc.header());
+
+    const sim_duration window = window_length(p, o.speed);
+    const sim_time end = o.duration ? o.start + *o.duration : INT64_MAX / 2;
+    pipeline pipe(workers, o.start, window, end);
+    pacer pace(o.start, o.speed);
+    const std::uint64_t limit = o.count.value_or(UINT64_MAX);
+
+    run_summary summary;
+    summary.profile = p.name;
+    summary.seed = p.seed;
+    summary.sim_start = o.start;
+    summary.sim_end = o.start;
+
+    std::uint64_t generated = 0, suppressed = 0, labels = 0;
+    auto last_progress = wall_start;
+    std::uint64_t last_progress_count = 0;
+    bool finished = false;
+    pipe.request(1);
+
+    for (std::int64_t w = 0; !finished && !pipe.past_end(w); ++w) {
+        if (stop.load()) break;
+        std::vector<window_batch*> batches = pipe.wait(w);
+        std::vector<std::size_t> cursor(batches.size(), 0);
+        sim_time cut_ts = pipe.window_end(w);
+        std::uint64_t cut_device = 0;
+        for (std::uint64_t n = 0;; ++n) {
+            // Next message in canonical order across the workers' sorted batches.
+            window_batch* best = nullptr;
+            std::size_t best_index = 0;
+            for (std::size_t b = 0; b < batches.size(); ++b) {
+                if (cursor[b] >= batches[b]->messages.size()) continue;
+                const message_entry& m = batches[b]->messages[cursor[b]];
+                if (!best || before(m.ts, m.device, best->messages[cursor[best_index]].ts,
+                                    best->messages[cursor[best_index]].device))
+                    best = batches[b], best_index = b;
+            }
+            if (!best) break;
+            const message_entry& m = best->messages[cursor[best_index]++];
+            if (m.emitted && generated >= limit) {
+                finished = true;
+                cut_ts = m.ts, cut_device = m.device;
+                break;
+            }
+            if ((n & 1023) == 0 && stop.load(std::memory_order_relaxed)) {
+                finished = true;
+                cut_ts = m.ts, cut_device = m.device;
+                break;
+            }
+            if (!pace.wait_for(m.ts, stop, stats)) {
+                finished = true;
+                cut_ts = m.ts, cut_device = m.device;
+                break;
+            }
+            const std::string_view id = ids.id(m.device);
+            const std::string_view group = p.groups[m.group].name;
+            if (m.emitted) {
+                deliver(*sinks.data, record{id, best->payloads.view(m.payload_offset, m.payload_length), id, group, {}}, stop);
+                ++generated;
+            } else {
+                ++suppressed;
+            }
+            if (sinks.labels) {
+                deliver(*sinks.labels, record{id, best->label_lines.view(m.label_offset, m.label_length), id, group, {}}, stop);
+                ++labels;
+            }
+            summary.sim_end = m.ts;
+        }
+        // Episodes whose first tick was emitted (all of them unless the run was cut short).
+        for (window_batch* b : batches)
+            for (const episode_entry& e : b->episodes) {
+                if (finished && !before(e.first_ts, e.device, cut_ts, cut_device)) continue;
+                ++summary.episodes;
+                ++summary.episodes_by_kind[e.kind];
+                stats.episodes_by_kind[e.kind].fetch_add(1, std::memory_order_relaxed);
+                if (sinks.episodes)
+                    deliver(*sinks.episodes, record{ids.id(e.device), b->episode_lines.view(e.offset, e.length), ids.id(e.device), p.groups[e.group].name, {}}, stop);
+            }
+        stats.episodes.store(summary.episodes, std::memory_order_relaxed);
+        stats.generated.store(generated, std::memory_order_relaxed);
+        stats.suppressed.store(suppressed, std::memory_order_relaxed);
+        stats.labels.store(labels, std::memory_order_relaxed);
+        stats.sim_clock.store(summary.sim_end, std::memory_order_relaxed);
+        if (generated >= limit) finished = true;
+        if (!finished) pipe.request(w + 2);
+
+        sinks.data->poll(std::chrono::milliseconds(0));
+        const auto now = clock::now();
+        if (o.progress_every.count() > 0 && now - last_progress >= o.progress_every) {
+            const double span = std::chrono::duration<double>(now - last_progress).count();
+            spdlog::info(progress_line(stats, sinks.data->counts(),
+                                       std::chrono::duration<double>(now - wall_start).count(),
+                                       static_cast<double>(generated - last_progress_count) / span));
+            last_progress = now;
+            last_progress_count = generated;
+        }
+    }
+    summary.interrupted = stop.load();
+
+    const deadline drain_until = clock::now() + o.grace;
+    for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
+        if (c) summary.undelivered += c->drain(drain_until);
+
+    const delivery_counts data = sinks.data->counts();
+    summary.generated = generated;
+    summary.delivered = data.delivered;
+    summary.failed = data.failed;
+    summary.bytes = data.bytes;
+    summary.suppressed = suppressed;
+    for (connector* c : {sinks.labels, sinks.episodes})
+        if (c) summary.truth_failed += c->counts().failed;
+    summary.labels = labels;
+    summary.elapsed_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
+    return summary;
+}
+
+} // namespace synthfeed

@@ -1,0 +1,133 @@
+#include "src/labels/label_encoder.hpp"
+
+namespace synthfeed {
+namespace {
+
+void append_quoted(byte_buffer& out, std::string_view s) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+}
+
+void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
+    ts.format(t, out.reserve(timestamp_length));
+    out.commit(timestamp_length);
+}
+
+} // namespace
+
+truth_names::truth_names(const profile& p) {
+    for (const auto& g : p.groups) {
+        auto& names = kinds_.emplace_back();
+        for (const auto& a : g.anomalies) names.emplace_back(to_string(a.kind));
+    }
+}
+
+void truth_names::append_label(byte_buffer& out, std::uint32_t group,
+                               std::span<const episode_ref> live) const {
+    if (live.empty()) {
+        out.append("normal");
+        return;
+    }
+    const auto& names = kinds_[group];
+    for (std::size_t i = 0; i < live.size(); ++i) {
+        const std::string& kind = names[live[i].anomaly];
+        bool repeated = false;
+        for (std::size_t j = 0; j < i; ++j) repeated |= names[live[j].anomaly] == kind;
+        if (repeated) continue;
+        if (i > 0) out.push_back('+');
+        out.append(kind);
+    }
+}
+
+void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id,
+                                    episode_ref e) const {
+    out.append(device_id);
+    char* p = out.reserve(42);
+    *p++ = ':';
+    p = write_uint(p, e.anomaly);
+    *p++ = ':';
+    p = write_uint(p, e.episode);
+    out.commit_to(p);
+}
+
+label_encoder::label_encoder(const profile& p, label_format format) : names_(p), format_(format) {}
+
+std::string label_encoder::header() const {
+    return format_ == label_format::csv ? "device_id,seq,ts,is_anomaly,label,episodes,emitted" : "";
+}
+
+void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
+                           timestamp_formatter& ts) const {
+    if (format_ == label_format::csv) {
+        out.append(device_id);
+        char* p = out.reserve(24);
+        *p++ = ',';
+        p = write_uint(p, t.seq);
+        *p++ = ',';
+        out.commit_to(p);
+        append_timestamp(out, t.ts, ts);
+        out.append(t.episodes.empty() ? ",0," : ",1,");
+        names_.append_label(out, t.group, t.episodes);
+        out.push_back(',');
+        for (std::size_t i = 0; i < t.episodes.size(); ++i) {
+            if (i) out.push_back('|');
+            names_.append_episode_id(out, device_id, t.episodes[i]);
+        }
+        out.append(t.emitted ? ",1" : ",0");
+        return;
+    }
+    out.append("{\"device_id\":\"");
+    out.append(device_id);
+    char* p = out.reserve(40);
+    std::memcpy(p, "\",\"seq\":", 8);
+    p = write_uint(p + 8, t.seq);
+    std::memcpy(p, ",\"ts\":\"", 7);
+    out.commit_to(p + 7);
+    append_timestamp(out, t.ts, ts);
+    out.append("\",\"label\":\"");
+    names_.append_label(out, t.group, t.episodes);
+    if (t.episodes.empty()) {
+        out.append("\",\"episode\":null,\"episodes\":[]");
+    } else {
+        out.append("\",\"episode\":\"");
+        names_.append_episode_id(out, device_id, t.episodes.front());
+        out.append("\",\"episodes\":[");
+        for (std::size_t i = 0; i < t.episodes.size(); ++i) {
+            if (i) out.push_back(',');
+            out.push_back('"');
+            names_.append_episode_id(out, device_id, t.episodes[i]);
+            out.push_back('"');
+        }
+        out.push_back(']');
+    }
+    out.append(t.emitted ? ",\"emitted\":true}" : ",\"emitted\":false}");
+}
+
+episode_encoder::episode_encoder(const profile& p) : profile_(&p), names_(p) {}
+
+void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::string_view device_id) const {
+    const group_spec& g = profile_->groups[e.group];
+    const anomaly_spec& a = g.anomalies[e.anomaly];
+    timestamp_formatter ts;
+    out.append("{\"episode\":\"");
+    names_.append_episode_id(out, device_id, {e.anomaly, e.episode});
+    out.append("\",\"device_id\":");
+    append_quoted(out, device_id);
+    out.append(",\"group\":");
+    append_quoted(out, g.name);
+    out.append(",\"field\":");
+    if (a.field >= 0) append_quoted(out, g.fields[static_cast<std::size_t>(a.field)].name);
+    else out.append("null");
+    out.append(",\"kind\":");
+    append_quoted(out, to_string(a.kind));
+    out.append(",\"class\":\"value\",\"start\":\"");
+    append_timestamp(out, e.start, ts);
+    out.append("\",\"end\":\"");
+    append_timestamp(out, e.end, ts);
+    out.append("\",\"magnitude\":");
+    out.commit_to(write_fixed(out.reserve(32), e.magnitude, 6));
+    out.push_back('}');
+}
+
+} // namespace synthfeed

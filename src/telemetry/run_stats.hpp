@@ -1,0 +1,67 @@
+#pragma once
+/// Run-wide counters, the progress line and the end summary (text on stderr, JSON on request).
+/// Counters are written by the emitter thread in batches and read by anyone.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "connectors/connector.hpp"
+#include "src/config/profile.hpp"
+
+namespace synthfeed {
+
+inline constexpr std::size_t anomaly_kind_count = 7;
+
+struct run_stats {
+    std::atomic<std::uint64_t> generated{0};   ///< messages handed to the data sink
+    std::atomic<std::uint64_t> suppressed{0};  ///< ticks silenced by dropout episodes (labelled)
+    std::atomic<std::uint64_t> labels{0};      ///< label lines handed to the label sink
+    std::atomic<std::uint64_t> episodes{0};
+    std::array<std::atomic<std::uint64_t>, anomaly_kind_count> episodes_by_kind{};
+    std::atomic<sim_time> sim_clock{0};        ///< event time of the last message emitted
+    std::atomic<double> lag_seconds{0};        ///< how far emission trails the schedule (paced runs)
+};
+
+/// Final figures of a run, as the summary reports them.
+struct run_summary {
+    std::string profile;
+    std::uint64_t seed = 0;
+    std::uint64_t generated = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t undelivered = 0; ///< left after the drain deadline (included in failed)
+    std::uint64_t suppressed = 0;
+    std::uint64_t labels = 0;
+    std::uint64_t truth_failed = 0; ///< label and episode lines that were not delivered
+    std::uint64_t bytes = 0;
+    std::uint64_t episodes = 0;
+    std::array<std::uint64_t, anomaly_kind_count> episodes_by_kind{};
+    sim_time sim_start = 0;
+    sim_time sim_end = 0;
+    double elapsed_seconds = 0;
+    bool interrupted = false;
+
+    double messages_per_second() const noexcept {
+        return elapsed_seconds > 0 ? static_cast<double>(generated) / elapsed_seconds : 0;
+    }
+    /// 0 when every generated message was delivered, else 1.
+    int exit_code() const noexcept {
+        return failed == 0 && truth_failed == 0 && delivered + dropped == generated ? 0 : 1;
+    }
+};
+
+/// "12.3M msg generated (2.46M/s) · delivered 12.3M · failed 0 · episodes 12 · sim 2026-…"
+std::string progress_line(const run_stats& s, const delivery_counts& data, double elapsed_seconds,
+                          double window_rate);
+
+/// Multi-line human summary for stderr.
+std::string summary_text(const run_summary& s);
+
+/// JSON summary with the keys of DESIGN.md §7 and more.
+std::string summary_json(const run_summary& s);
+
+} // namespace synthfeed
