@@ -39,6 +39,11 @@ bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev
     return ts_a < ts_b || (ts_a == ts_b && dev_a < dev_b);
 }
 
+bool episode_before(const episode_entry& a, const episode_entry& b) noexcept {
+    return before(a.first_ts, a.device, b.first_ts, b.device) ||
+           (a.first_ts == b.first_ts && a.device == b.device && a.anomaly < b.anomaly);
+}
+
 /// What one worker produced for one window.
 struct window_batch {
     std::vector<message_entry> messages;
@@ -83,10 +88,6 @@ public:
         }
         std::sort(out.messages.begin(), out.messages.end(), [](const message_entry& a, const message_entry& b) {
             return before(a.ts, a.device, b.ts, b.device);
-        });
-        std::sort(out.episodes.begin(), out.episodes.end(), [](const episode_entry& a, const episode_entry& b) {
-            return before(a.first_ts, a.device, b.first_ts, b.device) ||
-                   (a.first_ts == b.first_ts && a.device == b.device && a.anomaly < b.anomaly);
         });
     }
 
@@ -309,6 +310,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     auto last_progress = wall_start;
     std::uint64_t last_progress_count = 0;
     bool finished = false;
+    std::vector<std::pair<const episode_entry*, window_batch*>> window_episodes;
     pipe.request(1);
 
     for (std::int64_t w = 0; !finished && !pipe.past_end(w); ++w) {
@@ -359,16 +361,26 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             }
             summary.sim_end = m.ts;
         }
-        // Episodes whose first tick was emitted (all of them unless the run was cut short).
+        // Episodes whose first tick was emitted (all of them unless the run was cut short),
+        // merged across workers into canonical order. They are few, so a sort is enough.
+        window_episodes.clear();
         for (window_batch* b : batches)
-            for (const episode_entry& e : b->episodes) {
-                if (finished && !before(e.first_ts, e.device, cut_ts, cut_device)) continue;
-                ++summary.episodes;
-                ++summary.episodes_by_kind[e.kind];
-                stats.episodes_by_kind[e.kind].fetch_add(1, std::memory_order_relaxed);
-                if (sinks.episodes)
-                    deliver(*sinks.episodes, record{ids.id(e.device), b->episode_lines.view(e.offset, e.length), ids.id(e.device), p.groups[e.group].name, {}}, stop);
-            }
+            for (const episode_entry& e : b->episodes)
+                if (!finished || before(e.first_ts, e.device, cut_ts, cut_device))
+                    window_episodes.push_back({&e, b});
+        std::sort(window_episodes.begin(), window_episodes.end(), [](const auto& x, const auto& y) {
+            return episode_before(*x.first, *y.first);
+        });
+        for (const auto& [e, b] : window_episodes) {
+            ++summary.episodes;
+            ++summary.episodes_by_kind[e->kind];
+            stats.episodes_by_kind[e->kind].fetch_add(1, std::memory_order_relaxed);
+            if (sinks.episodes)
+                deliver(*sinks.episodes,
+                        record{ids.id(e->device), b->episode_lines.view(e->offset, e->length),
+                               ids.id(e->device), p.groups[e->group].name, {}},
+                        stop);
+        }
         stats.episodes.store(summary.episodes, std::memory_order_relaxed);
         stats.generated.store(generated, std::memory_order_relaxed);
         stats.suppressed.store(suppressed, std::memory_order_relaxed);
