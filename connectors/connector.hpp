@@ -24,7 +24,7 @@ struct record_header {
 
 /// One message as the engine hands it over. Views stay valid until send() returns.
 struct record {
-    std::string_view key;      ///< device id by default
+    std::string_view key; ///< device id by default
     std::string_view payload;
     std::string_view device_id;
     std::string_view group;
@@ -51,7 +51,7 @@ struct health {
 using deadline = std::chrono::steady_clock::time_point;
 
 class connector {
-public:
+  public:
     virtual ~connector() = default;
 
     /// Hands one message over without blocking.
@@ -73,14 +73,14 @@ public:
                 bytes_.load(std::memory_order_relaxed)};
     }
 
-protected:
+  protected:
     void count_delivered(std::uint64_t n, std::uint64_t bytes) noexcept {
         delivered_.fetch_add(n, std::memory_order_relaxed);
         bytes_.fetch_add(bytes, std::memory_order_relaxed);
     }
     void count_failed(std::uint64_t n) noexcept { failed_.fetch_add(n, std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> delivered_{0};
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::uint64_t> bytes_{0};

@@ -10,10 +10,15 @@ namespace synthfeed {
 const std::vector<connector_kind>& connector_kinds() {
     static const std::vector<connector_kind> kinds{
         {"null", "null:", "discard every message, count it delivered (measures generation)",
-         [](const sink_uri&, const connector_context&) { return std::make_unique<null_connector>(); }},
+         [](const sink_uri&, const connector_context&) {
+             return std::make_unique<null_connector>();
+         }},
         {"stdout", "stdout:", "one message per line on standard output",
-         [](const sink_uri&, const connector_context&) { return std::make_unique<stdout_connector>(); }},
-        {"file", "file:PATH", "one message per line to PATH (truncated first); a bare PATH works too",
+         [](const sink_uri&, const connector_context&) {
+             return std::make_unique<stdout_connector>();
+         }},
+        {"file", "file:PATH",
+         "one message per line to PATH (truncated first); a bare PATH works too",
          [](const sink_uri& u, const connector_context& ctx) {
              if (u.target.empty())
                  throw config_error({ctx.origin, 0, 0}, u.text, "file: needs a path (file:PATH)");

@@ -26,7 +26,7 @@ struct connector_context {
 
 struct connector_kind {
     std::string_view scheme;
-    std::string_view synopsis;    ///< URI form, for `synthfeed list`
+    std::string_view synopsis; ///< URI form, for `synthfeed list`
     std::string_view description;
     std::function<std::unique_ptr<connector>(const sink_uri&, const connector_context&)> open;
 };

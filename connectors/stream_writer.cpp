@@ -30,8 +30,10 @@ bool stream_writer::flush() noexcept {
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    if (error_ == 0) count_delivered(pending_messages_, pending_bytes_);
-    else count_failed(pending_messages_);
+    if (error_ == 0)
+        count_delivered(pending_messages_, pending_bytes_);
+    else
+        count_failed(pending_messages_);
     buffer_.clear();
     pending_messages_ = pending_bytes_ = 0;
     return error_ == 0;

@@ -12,7 +12,7 @@
 namespace synthfeed {
 
 class stream_writer : public connector {
-public:
+  public:
     /// Takes ownership of `fd` when `owns_fd`.
     stream_writer(int fd, bool owns_fd, std::string description);
     ~stream_writer() override;
@@ -23,7 +23,7 @@ public:
     health check() const override;
     void write_preamble(std::string_view text) noexcept override;
 
-private:
+  private:
     bool flush() noexcept;
 
     int fd_;

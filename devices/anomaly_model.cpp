@@ -10,24 +10,35 @@ namespace {
 constexpr sim_time never = std::numeric_limits<sim_time>::max() / 2;
 
 // Draws of episode n: counters n*4 + k.
-enum episode_draw : std::uint64_t { draw_gap = 0, draw_length = 1, draw_magnitude = 2, draw_sign = 3 };
+enum episode_draw : std::uint64_t {
+    draw_gap = 0,
+    draw_length = 1,
+    draw_magnitude = 2,
+    draw_sign = 3
+};
 
 void draw_shape(const anomaly_spec& spec, anomaly_state& s, const rng_stream& key) noexcept {
     const std::uint64_t base = std::uint64_t{s.episode} * 4;
-    const double m = spec.magnitude.lo + (spec.magnitude.hi - spec.magnitude.lo) * key.uniform(base + draw_magnitude);
-    const bool signed_kind = spec.kind != anomaly_kind::variance && spec.kind != anomaly_kind::frequency;
+    const double m = spec.magnitude.lo +
+                     (spec.magnitude.hi - spec.magnitude.lo) * key.uniform(base + draw_magnitude);
+    const bool signed_kind =
+        spec.kind != anomaly_kind::variance && spec.kind != anomaly_kind::frequency;
     bool down = spec.direction == anomaly_direction::down;
     if (spec.direction == anomaly_direction::both) down = key.uniform(base + draw_sign) < 0.5;
     s.magnitude = signed_kind && down ? -m : m;
     s.announced = 0;
 }
 
-sim_duration draw_duration(const anomaly_spec& spec, const rng_stream& key, std::uint32_t episode) noexcept {
+sim_duration draw_duration(const anomaly_spec& spec, const rng_stream& key,
+                           std::uint32_t episode) noexcept {
     const auto span = static_cast<double>(spec.duration_hi - spec.duration_lo);
-    return spec.duration_lo + static_cast<sim_duration>(std::floor(span * key.uniform(std::uint64_t{episode} * 4 + draw_length) + 0.5));
+    return spec.duration_lo +
+           static_cast<sim_duration>(
+               std::floor(span * key.uniform(std::uint64_t{episode} * 4 + draw_length) + 0.5));
 }
 
-void schedule_poisson(const anomaly_spec& spec, anomaly_state& s, const rng_stream& key, sim_time after) noexcept {
+void schedule_poisson(const anomaly_spec& spec, anomaly_state& s, const rng_stream& key,
+                      sim_time after) noexcept {
     const double gap = key.exponential(std::uint64_t{s.episode} * 4 + draw_gap) / spec.rate_per_ms;
     if (!(gap < static_cast<double>(never - after))) {
         s.start = s.end = never;
@@ -43,7 +54,8 @@ void schedule_window(const anomaly_spec& spec, anomaly_state& s, const rng_strea
                      sim_time run_start, std::uint32_t local) noexcept {
     while (s.next_window < spec.windows.size()) {
         const anomaly_window& w = spec.windows[s.next_window++];
-        if (!w.devices.empty() && std::find(w.devices.begin(), w.devices.end(), local) == w.devices.end())
+        if (!w.devices.empty() &&
+            std::find(w.devices.begin(), w.devices.end(), local) == w.devices.end())
             continue;
         const sim_time offset = w.relative ? run_start : 0;
         s.start = w.start + offset;
@@ -60,16 +72,20 @@ void schedule_window(const anomaly_spec& spec, anomaly_state& s, const rng_strea
 anomaly_state first_episode(const anomaly_spec& spec, const rng_stream& key, sim_time run_start,
                             std::uint32_t local) noexcept {
     anomaly_state s;
-    if (spec.rate_per_ms > 0) schedule_poisson(spec, s, key, run_start);
-    else schedule_window(spec, s, key, run_start, local);
+    if (spec.rate_per_ms > 0)
+        schedule_poisson(spec, s, key, run_start);
+    else
+        schedule_window(spec, s, key, run_start, local);
     return s;
 }
 
 void next_episode(const anomaly_spec& spec, anomaly_state& s, const rng_stream& key,
                   sim_time run_start, std::uint32_t local) noexcept {
     ++s.episode;
-    if (spec.rate_per_ms > 0) schedule_poisson(spec, s, key, s.end);
-    else schedule_window(spec, s, key, run_start, local);
+    if (spec.rate_per_ms > 0)
+        schedule_poisson(spec, s, key, s.end);
+    else
+        schedule_window(spec, s, key, run_start, local);
 }
 
 } // namespace synthfeed

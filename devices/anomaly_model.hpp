@@ -12,13 +12,13 @@ namespace synthfeed {
 /// The current (or next) episode of one anomaly spec on one device (40 bytes).
 struct anomaly_state {
     sim_time start = 0;
-    sim_time end = 0;        ///< exclusive; start == end until a zero-length episode snaps to a tick
-    double magnitude = 0;    ///< signed
-    double stuck_value = 0;  ///< stuck_at: the value frozen at the episode's first tick
-    std::uint32_t episode = 0;   ///< per device and spec, from 0
+    sim_time end = 0;       ///< exclusive; start == end until a zero-length episode snaps to a tick
+    double magnitude = 0;   ///< signed
+    double stuck_value = 0; ///< stuck_at: the value frozen at the episode's first tick
+    std::uint32_t episode = 0; ///< per device and spec, from 0
     std::uint16_t next_window = 0;
-    std::uint8_t announced = 0;  ///< the first tick inside has been seen
-    std::uint8_t exhausted = 0;  ///< no further episodes
+    std::uint8_t announced = 0; ///< the first tick inside has been seen
+    std::uint8_t exhausted = 0; ///< no further episodes
 };
 
 /// Schedules episode 0 for device `local` of its group.
@@ -30,6 +30,8 @@ void next_episode(const anomaly_spec& spec, anomaly_state& state, const rng_stre
                   sim_time run_start, std::uint32_t local) noexcept;
 
 /// Whether the anomaly targets a field (every kind but dropout).
-inline bool affects_field(anomaly_kind k) noexcept { return k != anomaly_kind::dropout; }
+inline bool affects_field(anomaly_kind k) noexcept {
+    return k != anomaly_kind::dropout;
+}
 
 } // namespace synthfeed

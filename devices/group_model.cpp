@@ -57,16 +57,19 @@ device_directory::device_directory(const profile& p) {
 group_model::group_model(const profile& p, std::uint32_t group_index, std::uint64_t first_global,
                          sim_time run_start)
     : spec_(&p.groups[group_index]), index_(group_index), first_global_(first_global),
-      run_start_(run_start), group_key_(rng_stream{p.seed}.child(fnv1a(p.groups[group_index].name))) {}
+      run_start_(run_start),
+      group_key_(rng_stream{p.seed}.child(fnv1a(p.groups[group_index].name))) {}
 
 sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) const noexcept {
     const group_spec& g = *spec_;
     // Offset by the jitter bound so the earliest possible message is at the run start.
     sim_time t = run_start_ + g.jitter + static_cast<sim_time>(tick) * g.interval;
     if (g.random_phase)
-        t += static_cast<sim_duration>(c.key.uniform(phase_counter) * static_cast<double>(g.interval));
+        t += static_cast<sim_duration>(c.key.uniform(phase_counter) *
+                                       static_cast<double>(g.interval));
     if (g.jitter > 0)
-        t += static_cast<sim_duration>(std::floor((2 * c.key.uniform(tick) - 1) * static_cast<double>(g.jitter) + 0.5));
+        t += static_cast<sim_duration>(
+            std::floor((2 * c.key.uniform(tick) - 1) * static_cast<double>(g.jitter) + 0.5));
     return t;
 }
 
@@ -87,7 +90,8 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
         for (std::size_t f = 0; f < g.fields.size(); ++f)
             b.fields.push_back(init_field(g.fields[f], c.key.child(100 + f)));
         for (std::size_t a = 0; a < g.anomalies.size(); ++a)
-            b.anomalies.push_back(first_episode(g.anomalies[a], anomaly_key(c, a), run_start_, b.locals[i]));
+            b.anomalies.push_back(
+                first_episode(g.anomalies[a], anomaly_key(c, a), run_start_, b.locals[i]));
     }
     return b;
 }

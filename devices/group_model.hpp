@@ -21,7 +21,7 @@ namespace synthfeed {
 
 /// Every device id of a profile, packed; global index = position over groups in order.
 class device_directory {
-public:
+  public:
     /// Formats every id; throws config_error when two devices would share an id.
     explicit device_directory(const profile& p);
 
@@ -31,7 +31,7 @@ public:
     std::uint64_t size() const noexcept { return offsets_.size() - 1; }
     std::uint64_t first_of_group(std::size_t group) const noexcept { return group_first_[group]; }
 
-private:
+  private:
     std::vector<char> chars_;
     std::vector<std::uint64_t> offsets_;
     std::vector<std::uint64_t> group_first_;
@@ -76,20 +76,21 @@ struct device_cursor {
 struct device_block {
     std::vector<std::uint32_t> locals;
     std::vector<device_cursor> cursors;
-    std::vector<field_state> fields;        ///< locals.size() × field count
-    std::vector<anomaly_state> anomalies;   ///< locals.size() × anomaly count
-    std::vector<double> values;             ///< scratch: one tick's values
-    std::vector<episode_ref> active;        ///< scratch: one tick's live episodes
+    std::vector<field_state> fields;      ///< locals.size() × field count
+    std::vector<anomaly_state> anomalies; ///< locals.size() × anomaly count
+    std::vector<double> values;           ///< scratch: one tick's values
+    std::vector<episode_ref> active;      ///< scratch: one tick's live episodes
 
     /// Bytes of state per device, for the memory budget.
-    std::size_t bytes_per_device(std::size_t field_count, std::size_t anomaly_count) const noexcept {
+    std::size_t bytes_per_device(std::size_t field_count,
+                                 std::size_t anomaly_count) const noexcept {
         return sizeof(std::uint32_t) + sizeof(device_cursor) + field_count * sizeof(field_state) +
                anomaly_count * sizeof(anomaly_state);
     }
 };
 
 class group_model {
-public:
+  public:
     group_model(const profile& p, std::uint32_t group_index, std::uint64_t first_global,
                 sim_time run_start);
 
@@ -108,7 +109,7 @@ public:
     template <class Output>
     void advance(device_block& b, std::size_t i, sim_time until, Output& out) const noexcept;
 
-private:
+  private:
     rng_stream anomaly_key(const device_cursor& c, std::size_t a) const noexcept {
         return c.key.child(1000 + a);
     }
@@ -121,7 +122,8 @@ private:
 };
 
 template <class Output>
-void group_model::advance(device_block& b, std::size_t i, sim_time until, Output& out) const noexcept {
+void group_model::advance(device_block& b, std::size_t i, sim_time until,
+                          Output& out) const noexcept {
     const group_spec& g = *spec_;
     const std::size_t field_count = g.fields.size();
     const std::size_t anomaly_count = g.anomalies.size();
@@ -171,17 +173,22 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                 field_effects& e = effects[spec.field];
                 switch (spec.kind) {
                 case anomaly_kind::spike:
-                case anomaly_kind::level_shift: e.offset += st.magnitude; break;
+                case anomaly_kind::level_shift:
+                    e.offset += st.magnitude;
+                    break;
                 case anomaly_kind::trend:
                     e.offset += st.magnitude * static_cast<double>(ts - st.start) /
                                 static_cast<double>(st.end - st.start);
                     break;
-                case anomaly_kind::variance: e.noise_factor *= st.magnitude; break;
+                case anomaly_kind::variance:
+                    e.noise_factor *= st.magnitude;
+                    break;
                 case anomaly_kind::frequency:
                     e.time_scale = st.magnitude;
                     e.warp_origin = st.start;
                     break;
-                default: break;
+                default:
+                    break;
                 }
                 break;
             }

@@ -36,11 +36,20 @@ double periodic_signal(const signal_spec& s, const rng_stream& key, sim_time t) 
         const double a = device_param(key, c.amplitude, slot_component + static_cast<unsigned>(i));
         const double x = fraction_of_period(t, c.period, c.peak);
         switch (s.kind) {
-        case signal_kind::seasonal: v += a * std::cos(2 * std::numbers::pi * x); break;
-        case signal_kind::sine: v += a * std::sin(2 * std::numbers::pi * x); break;
-        case signal_kind::square: v += x < s.duty ? a : -a; break;
-        case signal_kind::sawtooth: v += a * (2 * x - 1); break;
-        default: break;
+        case signal_kind::seasonal:
+            v += a * std::cos(2 * std::numbers::pi * x);
+            break;
+        case signal_kind::sine:
+            v += a * std::sin(2 * std::numbers::pi * x);
+            break;
+        case signal_kind::square:
+            v += x < s.duty ? a : -a;
+            break;
+        case signal_kind::sawtooth:
+            v += a * (2 * x - 1);
+            break;
+        default:
+            break;
         }
     }
     return v;
@@ -51,8 +60,9 @@ double schedule_signal(const signal_spec& s, sim_time t) noexcept {
     if (within < 0) within += s.schedule_period;
     const auto& pts = s.points;
     // The last point before `within`, wrapping to the previous period's last point.
-    auto next = std::upper_bound(pts.begin(), pts.end(), within,
-                                 [](sim_duration w, const schedule_point& p) { return w < p.offset; });
+    auto next =
+        std::upper_bound(pts.begin(), pts.end(), within,
+                         [](sim_duration w, const schedule_point& p) { return w < p.offset; });
     const schedule_point& prev = next == pts.begin() ? pts.back() : *(next - 1);
     if (!s.interpolate) return prev.value;
     const schedule_point& following = next == pts.end() ? pts.front() : *next;
@@ -60,17 +70,23 @@ double schedule_signal(const signal_spec& s, sim_time t) noexcept {
     sim_duration into = within - prev.offset;
     if (span <= 0) span += s.schedule_period;
     if (into < 0) into += s.schedule_period;
-    return prev.value + (following.value - prev.value) * static_cast<double>(into) / static_cast<double>(span);
+    return prev.value +
+           (following.value - prev.value) * static_cast<double>(into) / static_cast<double>(span);
 }
 
 double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t counter) noexcept {
     const double scale = device_param(key, n.scale, slot_noise);
     switch (n.kind) {
-    case noise_kind::gaussian: return scale * key.normal(counter);
-    case noise_kind::uniform: return scale * (2 * key.uniform(counter) - 1);
-    case noise_kind::laplace: return scale * key.laplace(counter);
-    case noise_kind::student_t: return scale * key.student_t(counter, n.df);
-    case noise_kind::none: break;
+    case noise_kind::gaussian:
+        return scale * key.normal(counter);
+    case noise_kind::uniform:
+        return scale * (2 * key.uniform(counter) - 1);
+    case noise_kind::laplace:
+        return scale * key.laplace(counter);
+    case noise_kind::student_t:
+        return scale * key.student_t(counter, n.df);
+    case noise_kind::none:
+        break;
     }
     return 0;
 }
@@ -88,15 +104,17 @@ field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     return s;
 }
 
-double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick,
-                        sim_time ts, sim_duration elapsed, sim_duration interval,
+double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick, sim_time ts,
+                        sim_duration elapsed, sim_duration interval,
                         const field_effects& effects) noexcept {
     const signal_spec& s = spec.signal;
     const rng_stream& key = state.key;
     const std::uint64_t base = tick * draws_per_tick;
     double value = 0;
     switch (s.kind) {
-    case signal_kind::constant: value = device_param(key, s.level, slot_level); break;
+    case signal_kind::constant:
+        value = device_param(key, s.level, slot_level);
+        break;
     case signal_kind::seasonal:
     case signal_kind::sine:
     case signal_kind::square:
@@ -104,14 +122,18 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
         sim_time t = ts;
         if (effects.time_scale != 1)
             t = effects.warp_origin +
-                static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) * effects.time_scale);
+                static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) *
+                                      effects.time_scale);
         value = periodic_signal(s, key, t);
         break;
     }
-    case signal_kind::schedule: value = schedule_signal(s, ts); break;
+    case signal_kind::schedule:
+        value = schedule_signal(s, ts);
+        break;
     case signal_kind::random_walk: {
         if (tick > 0) {
-            double v = state.signal + device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+            double v = state.signal +
+                       device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
             // Reflect at the bounds so the walk keeps its variance instead of sticking.
             if (s.max && v > *s.max) v = 2 * *s.max - v;
             if (s.min && v < *s.min) v = 2 * *s.min - v;
@@ -131,9 +153,10 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     }
     case signal_kind::counter: {
         if (tick > 0) {
-            const double expected = device_param(key, s.rate, slot_rate) *
-                                    static_cast<double>(interval) / 1000.0;
-            const double jitter = s.rate_noise > 0 ? s.rate_noise * key.normal(base + draw_signal) : 0;
+            const double expected =
+                device_param(key, s.rate, slot_rate) * static_cast<double>(interval) / 1000.0;
+            const double jitter =
+                s.rate_noise > 0 ? s.rate_noise * key.normal(base + draw_signal) : 0;
             state.signal += std::max(0.0, expected * (1 + jitter));
         }
         value = state.signal;
@@ -143,16 +166,19 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
 
     const drift_spec& d = spec.drift;
     switch (d.kind) {
-    case drift_kind::none: break;
+    case drift_kind::none:
+        break;
     case drift_kind::linear:
-        value += device_param(key, d.amount, slot_drift) * static_cast<double>(elapsed) / ms_per_day;
+        value +=
+            device_param(key, d.amount, slot_drift) * static_cast<double>(elapsed) / ms_per_day;
         break;
     case drift_kind::exponential:
         value += device_param(key, d.amount, slot_drift) *
                  std::expm1(static_cast<double>(elapsed) / static_cast<double>(d.tau));
         break;
     case drift_kind::random_walk:
-        if (tick > 0) state.drift += device_param(key, d.amount, slot_drift) * key.normal(base + draw_drift);
+        if (tick > 0)
+            state.drift += device_param(key, d.amount, slot_drift) * key.normal(base + draw_drift);
         value += state.drift;
         break;
     }

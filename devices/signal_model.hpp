@@ -11,9 +11,9 @@ namespace synthfeed {
 
 /// Sequential state of one field of one device (24 bytes).
 struct field_state {
-    rng_stream key;      ///< per device and field; all draws derive from it
-    double signal = 0;   ///< random walk / ou / counter value
-    double drift = 0;    ///< random-walk drift bias
+    rng_stream key;    ///< per device and field; all draws derive from it
+    double signal = 0; ///< random walk / ou / counter value
+    double drift = 0;  ///< random-walk drift bias
 };
 
 /// What active anomalies do to a field at one tick.
@@ -32,8 +32,8 @@ field_state init_field(const field_spec& spec, rng_stream key) noexcept;
 
 /// Advances the field by one tick and returns its value (before stuck-at, which the device
 /// model applies). `elapsed` is ts minus the run start; `interval` the nominal cadence.
-double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick,
-                        sim_time ts, sim_duration elapsed, sim_duration interval,
+double next_field_value(const field_spec& spec, field_state& state, std::uint64_t tick, sim_time ts,
+                        sim_duration elapsed, sim_duration interval,
                         const field_effects& effects) noexcept;
 
 /// Applies quantisation, clamping and integer rounding: what a real sensor reports.

@@ -32,7 +32,11 @@ struct collection {
     std::vector<episode_view> episodes;
 
     void on_tick(const tick_view& t) {
-        ticks.push_back({t.device, t.seq, t.ts, t.emitted, {t.values.begin(), t.values.end()},
+        ticks.push_back({t.device,
+                         t.seq,
+                         t.ts,
+                         t.emitted,
+                         {t.values.begin(), t.values.end()},
                          {t.episodes.begin(), t.episodes.end()}});
     }
     void on_episode(const episode_view& e) { episodes.push_back(e); }
@@ -67,8 +71,8 @@ inline collection generate(const profile& p, sim_duration span, std::uint32_t gr
 inline std::string one_field_profile(const std::string& field_lines, const std::string& extra = "",
                                      int count = 1, const std::string& interval = "1s") {
     return "name = \"t\"\nseed = 99\n[[group]]\nname = \"g\"\ncount = " + std::to_string(count) +
-           "\nid = \"d-{index}\"\ninterval = \"" + interval + "\"\n[[group.field]]\nname = \"x\"\nprecision = 6\n" +
-           field_lines + "\n" + extra;
+           "\nid = \"d-{index}\"\ninterval = \"" + interval +
+           "\"\n[[group.field]]\nname = \"x\"\nprecision = 6\n" + field_lines + "\n" + extra;
 }
 
 inline double mean(const std::vector<double>& v) {
@@ -116,7 +120,8 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
 
 /// A fresh directory under the build tree's temp area.
 inline std::filesystem::path temp_dir(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("synthfeed-test-" + name + "-" + std::to_string(::getpid()));
+    auto dir = std::filesystem::temp_directory_path() /
+               ("synthfeed-test-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
@@ -125,8 +130,8 @@ inline std::filesystem::path temp_dir(const std::string& name) {
 /// Runs the synthfeed binary with shell-quoted arguments.
 inline process_result run_synthfeed(const std::string& args, const std::string& env = "") {
     const auto dir = temp_dir("proc");
-    const std::string cmd = env + " " + SYNTHFEED_BINARY + " " + args + " >" + (dir / "out").string() +
-                            " 2>" + (dir / "err").string();
+    const std::string cmd = env + " " + SYNTHFEED_BINARY + " " + args + " >" +
+                            (dir / "out").string() + " 2>" + (dir / "err").string();
     const int status = std::system(cmd.c_str());
     process_result r;
     r.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);

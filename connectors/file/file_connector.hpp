@@ -8,7 +8,7 @@
 namespace synthfeed {
 
 class file_connector final : public stream_writer {
-public:
+  public:
     /// Throws config_error naming `origin` when the file cannot be created.
     file_connector(const std::string& path, const std::string& origin);
     std::string_view name() const noexcept override { return "file"; }

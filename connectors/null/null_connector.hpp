@@ -6,7 +6,7 @@
 namespace synthfeed {
 
 class null_connector final : public connector {
-public:
+  public:
     send_result send(const record& r) noexcept override {
         count_delivered(1, r.payload.size());
         return send_result::accepted;

@@ -9,7 +9,7 @@
 namespace synthfeed {
 
 class stdout_connector final : public stream_writer {
-public:
+  public:
     stdout_connector();
     std::string_view name() const noexcept override { return "stdout"; }
 };

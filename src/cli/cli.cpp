@@ -60,7 +60,9 @@ struct run_flags {
 
 sim_duration flag_duration(const std::string& flag, const std::string& value) {
     auto d = parse_duration(value);
-    if (!d) throw config_error({flag, 0, 0}, "", "invalid duration \"" + value + "\" (e.g. 30s, 1h, 7d)");
+    if (!d)
+        throw config_error({flag, 0, 0}, "",
+                           "invalid duration \"" + value + "\" (e.g. 30s, 1h, 7d)");
     return *d;
 }
 
@@ -71,7 +73,8 @@ double parse_speed(const std::string& value) {
     char* end = nullptr;
     const double v = std::strtod(number.c_str(), &end);
     if (number.empty() || end != number.c_str() + number.size() || !(v > 0) || !std::isfinite(v))
-        throw config_error({"--speed", 0, 0}, "", "expected max, 1x, 100x or 0.5x, got \"" + value + "\"");
+        throw config_error({"--speed", 0, 0}, "",
+                           "expected max, 1x, 100x or 0.5x, got \"" + value + "\"");
     return v;
 }
 
@@ -80,7 +83,8 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& value) {
     char extra = 0;
     if (std::sscanf(value.c_str(), "%u/%u%c", &index, &count, &extra) != 2 || count == 0 ||
         index >= count)
-        throw config_error({"--shard", 0, 0}, "", "expected I/N with 0 <= I < N, got \"" + value + "\"");
+        throw config_error({"--shard", 0, 0}, "",
+                           "expected I/N with 0 <= I < N, got \"" + value + "\"");
     return {index, count};
 }
 
@@ -88,13 +92,16 @@ run_options build_options(const run_flags& f, const profile& p) {
     run_options o;
     if (!f.start.empty() && f.start != "now") {
         auto t = parse_timestamp(f.start);
-        if (!t) throw config_error({"--start", 0, 0}, "", "expected an RFC 3339 time or now, got \"" + f.start + "\"");
+        if (!t)
+            throw config_error({"--start", 0, 0}, "",
+                               "expected an RFC 3339 time or now, got \"" + f.start + "\"");
         o.start = *t;
     } else if (p.start && f.start.empty()) {
         o.start = *p.start;
     } else {
         o.start = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
     }
     if (!f.duration.empty()) {
         o.duration = flag_duration("--duration", f.duration);
@@ -107,14 +114,18 @@ run_options build_options(const run_flags& f, const profile& p) {
     o.threads = f.threads;
     std::tie(o.shard_index, o.shard_count) = parse_shard(f.shard);
     auto format = parse_payload_format(f.format);
-    if (!format) throw config_error({"--format", 0, 0}, "", "expected json, csv or influx, got \"" + f.format + "\"");
+    if (!format)
+        throw config_error({"--format", 0, 0}, "",
+                           "expected json, csv or influx, got \"" + f.format + "\"");
     o.format = *format;
     if (f.labels_format != "jsonl" && f.labels_format != "csv")
-        throw config_error({"--labels-format", 0, 0}, "", "expected jsonl or csv, got \"" + f.labels_format + "\"");
+        throw config_error({"--labels-format", 0, 0}, "",
+                           "expected jsonl or csv, got \"" + f.labels_format + "\"");
     o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
     o.label_in_payload = f.label_in_payload;
-    o.progress_every = f.progress == "off" ? std::chrono::milliseconds(0)
-                                           : std::chrono::milliseconds(flag_duration("--progress", f.progress));
+    o.progress_every = f.progress == "off"
+                           ? std::chrono::milliseconds(0)
+                           : std::chrono::milliseconds(flag_duration("--progress", f.progress));
     o.grace = std::chrono::milliseconds(flag_duration("--grace", f.grace));
     return o;
 }
@@ -131,15 +142,18 @@ int command_run(const run_flags& f) {
     if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes"});
     if (!f.summary_json.empty()) {
         std::ofstream probe(f.summary_json, std::ios::app);
-        if (!probe) throw config_error({"--summary-json", 0, 0}, f.summary_json, "cannot open for writing");
+        if (!probe)
+            throw config_error({"--summary-json", 0, 0}, f.summary_json, "cannot open for writing");
     }
 
-    spdlog::info("running {} ({} devices, {:.0f} msg/s nominal) seed {} from {} speed {} threads {} shard {}",
+    spdlog::info("running {} ({} devices, {:.0f} msg/s nominal) seed {} from {} speed {} threads "
+                 "{} shard {}",
                  p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
                  f.speed, o.threads, f.shard);
     install_signal_handlers();
     run_stats stats;
-    const run_summary s = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats, stop_requested);
+    const run_summary s =
+        run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats, stop_requested);
     std::fputs(summary_text(s).c_str(), stderr);
     if (!f.summary_json.empty()) {
         std::ofstream out(f.summary_json, std::ios::trunc);
@@ -160,8 +174,9 @@ int command_validate(const std::vector<std::string>& paths) {
             const device_directory ids(p);
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
-            fmt::print("ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} anomaly specs\n",
-                       path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
+            fmt::print(
+                "ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} anomaly specs\n",
+                path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
         } catch (const config_error& e) {
             fmt::print(stderr, "synthfeed: error: {}\n", e.what());
             status = exit_usage;
@@ -175,8 +190,10 @@ void command_list() {
     for (const auto& k : connector_kinds()) fmt::print("  {:<22} {}\n", k.synopsis, k.description);
     fmt::print("payload formats (--format): json, csv, influx\n");
     fmt::print("label formats (--labels-format): jsonl, csv\n");
-    fmt::print("signals: constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, counter\n");
-    fmt::print("noise: gaussian (stddev), uniform (amplitude), laplace (scale), student_t (scale, df)\n");
+    fmt::print("signals: constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, "
+               "counter\n");
+    fmt::print(
+        "noise: gaussian (stddev), uniform (amplitude), laplace (scale), student_t (scale, df)\n");
     fmt::print("drift: linear (per_day), exponential (scale, tau), random_walk (step)\n");
     fmt::print("anomalies: spike, level_shift, trend, variance, stuck_at, dropout, frequency\n");
 }
@@ -192,8 +209,9 @@ int run_cli(int argc, char** argv) {
     logger->set_pattern("%^%l%$: %v");
     spdlog::set_default_logger(logger);
 
-    CLI::App app{"synthfeed: labelled IoT sensor and event streams for load tests and detector training",
-                 "synthfeed"};
+    CLI::App app{
+        "synthfeed: labelled IoT sensor and event streams for load tests and detector training",
+        "synthfeed"};
     app.require_subcommand(0, 1);
     app.set_version_flag("--version", version_text());
     std::string log_level = "info";
@@ -203,28 +221,50 @@ int run_cli(int argc, char** argv) {
 
     run_flags f;
     CLI::App* run = app.add_subcommand("run", "generate a stream from a profile");
-    run->add_option("profile", f.profile, "profile TOML file")->required()->envname("SYNTHFEED_PROFILE");
-    run->add_option("--sink", f.sink, "where messages go: null:, stdout:, file:PATH")->envname("SYNTHFEED_SINK");
-    run->add_option("--labels", f.labels, "where per-message labels go (URI or path)")->envname("SYNTHFEED_LABELS");
-    run->add_option("--episodes", f.episodes, "where anomaly episodes go (URI or path)")->envname("SYNTHFEED_EPISODES");
-    run->add_option("--labels-format", f.labels_format, "jsonl or csv (is_anomaly column)")->envname("SYNTHFEED_LABELS_FORMAT");
-    run->add_option("--format", f.format, "payload format: json, csv, influx")->envname("SYNTHFEED_FORMAT");
-    run->add_option("--count", f.count, "stop after N messages (canonical order)")->envname("SYNTHFEED_COUNT");
-    run->add_option("--duration", f.duration, "simulated time to cover, e.g. 1h, 7d")->envname("SYNTHFEED_DURATION");
-    run->add_option("--start", f.start, "simulated start (RFC 3339) or now; default: the profile's start, else now")->envname("SYNTHFEED_START");
-    run->add_option("--speed", f.speed, "1x = live, 100x = 100 times real time, max = as fast as possible")->envname("SYNTHFEED_SPEED");
+    run->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); // last one wins
+    run->add_option("profile", f.profile, "profile TOML file")
+        ->required()
+        ->envname("SYNTHFEED_PROFILE");
+    run->add_option("--sink", f.sink, "where messages go: null:, stdout:, file:PATH")
+        ->envname("SYNTHFEED_SINK");
+    run->add_option("--labels", f.labels, "where per-message labels go (URI or path)")
+        ->envname("SYNTHFEED_LABELS");
+    run->add_option("--episodes", f.episodes, "where anomaly episodes go (URI or path)")
+        ->envname("SYNTHFEED_EPISODES");
+    run->add_option("--labels-format", f.labels_format, "jsonl or csv (is_anomaly column)")
+        ->envname("SYNTHFEED_LABELS_FORMAT");
+    run->add_option("--format", f.format, "payload format: json, csv, influx")
+        ->envname("SYNTHFEED_FORMAT");
+    run->add_option("--count", f.count, "stop after N messages (canonical order)")
+        ->envname("SYNTHFEED_COUNT");
+    run->add_option("--duration", f.duration, "simulated time to cover, e.g. 1h, 7d")
+        ->envname("SYNTHFEED_DURATION");
+    run->add_option("--start", f.start,
+                    "simulated start (RFC 3339) or now; default: the profile's start, else now")
+        ->envname("SYNTHFEED_START");
+    run->add_option("--speed", f.speed,
+                    "1x = live, 100x = 100 times real time, max = as fast as possible")
+        ->envname("SYNTHFEED_SPEED");
     run->add_option("--seed", f.seed, "override the profile's seed")->envname("SYNTHFEED_SEED");
-    run->add_option("--threads", f.threads, "generator threads (output is identical for any value)")->envname("SYNTHFEED_THREADS");
-    run->add_option("--shard", f.shard, "I/N: generate only devices with index = I mod N")->envname("SYNTHFEED_SHARD");
-    run->add_flag("--label-in-payload", f.label_in_payload, "add label and episode to every message")->envname("SYNTHFEED_LABEL_IN_PAYLOAD");
-    run->add_option("--progress", f.progress, "progress line interval on stderr, or off")->envname("SYNTHFEED_PROGRESS");
-    run->add_option("--summary-json", f.summary_json, "write the end summary as JSON to PATH")->envname("SYNTHFEED_SUMMARY_JSON");
-    run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")->envname("SYNTHFEED_GRACE");
+    run->add_option("--threads", f.threads, "generator threads (output is identical for any value)")
+        ->envname("SYNTHFEED_THREADS");
+    run->add_option("--shard", f.shard, "I/N: generate only devices with index = I mod N")
+        ->envname("SYNTHFEED_SHARD");
+    run->add_flag("--label-in-payload", f.label_in_payload,
+                  "add label and episode to every message")
+        ->envname("SYNTHFEED_LABEL_IN_PAYLOAD");
+    run->add_option("--progress", f.progress, "progress line interval on stderr, or off")
+        ->envname("SYNTHFEED_PROGRESS");
+    run->add_option("--summary-json", f.summary_json, "write the end summary as JSON to PATH")
+        ->envname("SYNTHFEED_SUMMARY_JSON");
+    run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")
+        ->envname("SYNTHFEED_GRACE");
 
     std::vector<std::string> validate_paths;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
     validate->add_option("profiles", validate_paths, "profile TOML files")->required();
-    CLI::App* list = app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
+    CLI::App* list =
+        app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
 
     try {
         app.parse(argc, argv);

@@ -47,8 +47,10 @@ std::string interpolate_env(std::string_view text, const std::string& file,
         } else if (sep != std::string_view::npos) {
             out += body.substr(sep + 2);
         } else {
-            throw config_error(where, name, "environment variable is not set and has no default "
-                                            "(write ${" + name + ":-default})");
+            throw config_error(where, name,
+                               "environment variable is not set and has no default "
+                               "(write ${" +
+                                   name + ":-default})");
         }
         column += static_cast<int>(close + 1 - i);
         i = close + 1;

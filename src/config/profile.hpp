@@ -18,7 +18,17 @@ struct spread_param {
     bool varies() const noexcept { return lo != hi; }
 };
 
-enum class signal_kind { constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, counter };
+enum class signal_kind {
+    constant,
+    seasonal,
+    sine,
+    square,
+    sawtooth,
+    random_walk,
+    ou,
+    schedule,
+    counter
+};
 enum class noise_kind { none, gaussian, uniform, laplace, student_t };
 enum class drift_kind { none, linear, exponential, random_walk };
 enum class anomaly_kind { spike, level_shift, trend, variance, stuck_at, dropout, frequency };
@@ -38,17 +48,17 @@ struct schedule_point {
 
 struct signal_spec {
     signal_kind kind = signal_kind::constant;
-    spread_param level;    ///< constant value, mean (periodic, ou) or start (walk, counter)
+    spread_param level; ///< constant value, mean (periodic, ou) or start (walk, counter)
     std::vector<periodic_component> components; ///< seasonal, or the single one of sine/square/…
     double duty = 0.5;                          ///< square: fraction of the period high
-    spread_param step;      ///< random_walk: stddev of a step; ou: sigma per tick
-    double reversion = 0.1; ///< ou: fraction of the distance to the mean closed per tick
+    spread_param step;              ///< random_walk: stddev of a step; ou: sigma per tick
+    double reversion = 0.1;         ///< ou: fraction of the distance to the mean closed per tick
     std::optional<double> min, max; ///< random_walk reflecting bounds
     std::vector<schedule_point> points;
     sim_duration schedule_period = ms_per_day;
-    bool interpolate = false;   ///< schedule: linear between points instead of steps
-    spread_param rate;          ///< counter: units per second
-    double rate_noise = 0;      ///< counter: relative stddev of each increment
+    bool interpolate = false; ///< schedule: linear between points instead of steps
+    spread_param rate;        ///< counter: units per second
+    double rate_noise = 0;    ///< counter: relative stddev of each increment
 };
 
 struct noise_spec {
@@ -59,15 +69,15 @@ struct noise_spec {
 
 struct drift_spec {
     drift_kind kind = drift_kind::none;
-    spread_param amount;   ///< linear: per day; exponential: scale; random_walk: step stddev
+    spread_param amount; ///< linear: per day; exponential: scale; random_walk: step stddev
     sim_duration tau = ms_per_day; ///< exponential time constant
 };
 
 struct field_spec {
     std::string name;
     bool integer = false;
-    int precision = 3;       ///< decimals printed
-    double resolution = 0;   ///< quantisation step; 0 = none
+    int precision = 3;     ///< decimals printed
+    double resolution = 0; ///< quantisation step; 0 = none
     std::optional<double> min, max;
     signal_spec signal;
     noise_spec noise;
@@ -77,14 +87,14 @@ struct field_spec {
 struct anomaly_window {
     sim_time start = 0;
     sim_time end = 0;
-    bool relative = false;             ///< start/end are offsets from the run start
+    bool relative = false;              ///< start/end are offsets from the run start
     std::vector<std::uint32_t> devices; ///< local indices in the group; empty = every device
 };
 
 struct anomaly_spec {
     anomaly_kind kind = anomaly_kind::spike;
-    int field = -1;              ///< index into group fields; -1 for dropout
-    double rate_per_ms = 0;      ///< Poisson arrivals per device; 0 = windows only
+    int field = -1;         ///< index into group fields; -1 for dropout
+    double rate_per_ms = 0; ///< Poisson arrivals per device; 0 = windows only
     spread_param magnitude{1, 1};
     sim_duration duration_lo = 0, duration_hi = 0;
     anomaly_direction direction = anomaly_direction::up;
@@ -118,7 +128,8 @@ struct profile {
     /// Messages per second of the whole fleet at its nominal cadence.
     double nominal_rate() const noexcept {
         double r = 0;
-        for (const auto& g : groups) r += static_cast<double>(g.count) * 1000.0 / static_cast<double>(g.interval);
+        for (const auto& g : groups)
+            r += static_cast<double>(g.count) * 1000.0 / static_cast<double>(g.interval);
         return r;
     }
 };

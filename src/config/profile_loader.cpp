@@ -16,8 +16,8 @@ namespace synthfeed {
 namespace {
 
 constexpr std::int64_t max_devices_per_group = 100'000'000;
-constexpr const char* reserved_field_names[] = {"device_id", "seq", "ts", "label", "episode",
-                                                "group"};
+constexpr const char* reserved_field_names[] = {"device_id", "seq",     "ts",
+                                                "label",     "episode", "group"};
 
 void require_non_negative(toml_reader& r, std::string_view key, spread_param p) {
     if (p.lo < 0) r.fail(key, "must not be negative (got " + fmt::format("{}", p.lo) + ")");
@@ -78,7 +78,7 @@ signal_spec read_signal(toml_reader& r) {
             }
         }
     } else if (kind == "sine" || kind == "square" || kind == "sawtooth") {
-        s.kind = kind == "sine" ? signal_kind::sine
+        s.kind = kind == "sine"     ? signal_kind::sine
                  : kind == "square" ? signal_kind::square
                                     : signal_kind::sawtooth;
         s.level = r.spread("mean", {0, 0});
@@ -141,10 +141,14 @@ noise_spec read_noise(toml_reader& r) {
     const std::string kind =
         r.choice("kind", {"none", "gaussian", "uniform", "laplace", "student_t"}, "");
     const char* scale_key = "scale";
-    if (kind == "gaussian") n.kind = noise_kind::gaussian, scale_key = "stddev";
-    else if (kind == "uniform") n.kind = noise_kind::uniform, scale_key = "amplitude";
-    else if (kind == "laplace") n.kind = noise_kind::laplace;
-    else if (kind == "student_t") n.kind = noise_kind::student_t;
+    if (kind == "gaussian")
+        n.kind = noise_kind::gaussian, scale_key = "stddev";
+    else if (kind == "uniform")
+        n.kind = noise_kind::uniform, scale_key = "amplitude";
+    else if (kind == "laplace")
+        n.kind = noise_kind::laplace;
+    else if (kind == "student_t")
+        n.kind = noise_kind::student_t;
     if (n.kind != noise_kind::none) {
         n.scale = r.spread(scale_key, {1, 1});
         require_non_negative(r, scale_key, n.scale);
@@ -192,7 +196,8 @@ field_spec read_field(toml_reader& r) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
             r.fail("name", "may hold only letters, digits, '_', '-' and '.'");
     for (const char* reserved : reserved_field_names)
-        if (f.name == reserved) r.fail("name", "\"" + f.name + "\" is reserved for message metadata");
+        if (f.name == reserved)
+            r.fail("name", "\"" + f.name + "\" is reserved for message metadata");
     f.integer = r.choice("type", {"float", "int"}, "float") == "int";
     f.resolution = r.number("resolution", 0);
     if (f.resolution < 0) r.fail("resolution", "must not be negative");
@@ -222,19 +227,19 @@ sim_time read_window_time(toml_reader& r, std::string_view key, bool& relative) 
         return *d;
     }
     r.fail(key, "expected an RFC 3339 time (\"2026-01-01T06:00:00Z\") or an offset from the run "
-                "start (\"6h\"), got \"" + text + "\"");
+                "start (\"6h\"), got \"" +
+                    text + "\"");
 }
 
 anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
     anomaly_spec a;
-    const std::string kind = r.choice("kind",
-                                      {"spike", "level_shift", "trend", "variance", "stuck_at",
-                                       "dropout", "frequency"},
-                                      "");
+    const std::string kind = r.choice(
+        "kind", {"spike", "level_shift", "trend", "variance", "stuck_at", "dropout", "frequency"},
+        "");
     static const std::unordered_map<std::string, anomaly_kind> kinds{
-        {"spike", anomaly_kind::spike},       {"level_shift", anomaly_kind::level_shift},
-        {"trend", anomaly_kind::trend},       {"variance", anomaly_kind::variance},
-        {"stuck_at", anomaly_kind::stuck_at}, {"dropout", anomaly_kind::dropout},
+        {"spike", anomaly_kind::spike},        {"level_shift", anomaly_kind::level_shift},
+        {"trend", anomaly_kind::trend},        {"variance", anomaly_kind::variance},
+        {"stuck_at", anomaly_kind::stuck_at},  {"dropout", anomaly_kind::dropout},
         {"frequency", anomaly_kind::frequency}};
     a.kind = kinds.at(kind);
     if (auto field = r.optional_string("field")) {
@@ -246,21 +251,24 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
     } else if (a.kind != anomaly_kind::dropout) {
         r.fail("field", "is required for a " + kind + " anomaly");
     }
-    const double default_magnitude =
-        a.kind == anomaly_kind::variance ? 3.0 : a.kind == anomaly_kind::frequency ? 2.0 : 1.0;
+    const double default_magnitude = a.kind == anomaly_kind::variance    ? 3.0
+                                     : a.kind == anomaly_kind::frequency ? 2.0
+                                                                         : 1.0;
     a.magnitude = r.spread("magnitude", {default_magnitude, default_magnitude});
     if (a.kind == anomaly_kind::variance || a.kind == anomaly_kind::frequency)
         require_positive(r, "magnitude", a.magnitude);
     a.direction = [&] {
         const std::string d = r.choice("direction", {"up", "down", "both"}, "up");
-        return d == "up" ? anomaly_direction::up : d == "down" ? anomaly_direction::down
-                                                               : anomaly_direction::both;
+        return d == "up"     ? anomaly_direction::up
+               : d == "down" ? anomaly_direction::down
+                             : anomaly_direction::both;
     }();
 
     const std::string default_duration = a.kind == anomaly_kind::spike ? "0s" : "";
     if (auto d = r.optional_string("duration")) {
         auto range = parse_duration_range(*d);
-        if (!range) r.fail("duration", "invalid duration or range \"" + *d + "\" (e.g. \"20m..2h\")");
+        if (!range)
+            r.fail("duration", "invalid duration or range \"" + *d + "\" (e.g. \"20m..2h\")");
         a.duration_lo = range->first, a.duration_hi = range->second;
     } else if (a.kind != anomaly_kind::spike && !r.has("windows")) {
         r.fail("duration", "is required for a " + kind + " anomaly scheduled by rate");
@@ -292,13 +300,15 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
         if (const toml::array* devices = w.array("devices")) {
             std::unordered_map<std::string, std::uint32_t> by_id;
             for (std::uint64_t i = 0; i < g.count; ++i)
-                by_id.emplace(format_device_id(g.id_template, g.name, i), static_cast<std::uint32_t>(i));
+                by_id.emplace(format_device_id(g.id_template, g.name, i),
+                              static_cast<std::uint32_t>(i));
             for (const auto& d : *devices) {
                 auto id = d.value<std::string>();
                 if (!id) w.fail_at(d, "devices", "device ids are strings");
                 auto it = by_id.find(*id);
                 if (it == by_id.end())
-                    w.fail_at(d, "devices", "no device \"" + *id + "\" in group \"" + g.name + "\"");
+                    w.fail_at(d, "devices",
+                              "no device \"" + *id + "\" in group \"" + g.name + "\"");
                 win.devices.push_back(it->second);
             }
         }
@@ -321,13 +331,14 @@ group_spec read_group(toml_reader& r) {
         r.fail("id", std::string("invalid id template: ") + e.what() +
                          " (use {index}, {index:05} and {group})");
     }
-    if (g.count > 1 && format_device_id(g.id_template, g.name, 0) ==
-                           format_device_id(g.id_template, g.name, 1))
+    if (g.count > 1 &&
+        format_device_id(g.id_template, g.name, 0) == format_device_id(g.id_template, g.name, 1))
         r.fail("id", "the id template must contain {index} when count > 1");
     g.interval = positive_duration(r, "interval", ms_per_second);
     g.jitter = r.duration("jitter", 0);
     if (2 * g.jitter >= g.interval)
-        r.fail("jitter", "must be less than half the interval so each device's messages stay in order");
+        r.fail("jitter",
+               "must be less than half the interval so each device's messages stay in order");
     g.random_phase = r.choice("phase", {"random", "aligned"}, "random") == "random";
     auto fields = r.tables("field");
     if (fields.empty()) r.fail("field", "a group needs at least one [[group.field]]");
@@ -391,8 +402,8 @@ profile load_profile(const std::string& path, const env_lookup& lookup) {
 }
 
 const char* to_string(signal_kind k) noexcept {
-    constexpr const char* names[] = {"constant", "seasonal", "sine", "square", "sawtooth",
-                                     "random_walk", "ou", "schedule", "counter"};
+    constexpr const char* names[] = {"constant",    "seasonal", "sine",     "square", "sawtooth",
+                                     "random_walk", "ou",       "schedule", "counter"};
     return names[static_cast<int>(k)];
 }
 const char* to_string(noise_kind k) noexcept {
@@ -404,8 +415,8 @@ const char* to_string(drift_kind k) noexcept {
     return names[static_cast<int>(k)];
 }
 const char* to_string(anomaly_kind k) noexcept {
-    constexpr const char* names[] = {"spike", "level_shift", "trend", "variance",
-                                     "stuck_at", "dropout", "frequency"};
+    constexpr const char* names[] = {"spike",    "level_shift", "trend",    "variance",
+                                     "stuck_at", "dropout",     "frequency"};
     return names[static_cast<int>(k)];
 }
 

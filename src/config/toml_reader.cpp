@@ -7,13 +7,20 @@ namespace {
 
 const char* type_name(toml::node_type t) {
     switch (t) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    default: return "date/time";
+    case toml::node_type::table:
+        return "table";
+    case toml::node_type::array:
+        return "array";
+    case toml::node_type::string:
+        return "string";
+    case toml::node_type::integer:
+        return "integer";
+    case toml::node_type::floating_point:
+        return "float";
+    case toml::node_type::boolean:
+        return "boolean";
+    default:
+        return "date/time";
     }
 }
 
@@ -30,9 +37,9 @@ std::string toml_reader::key_path(std::string_view key) const {
 void toml_reader::fail_at(const toml::node& node, std::string_view key,
                           const std::string& message) const {
     const auto& region = node.source();
-    throw config_error({file_, static_cast<int>(region.begin.line),
-                        static_cast<int>(region.begin.column)},
-                       key_path(key), message);
+    throw config_error(
+        {file_, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)},
+        key_path(key), message);
 }
 
 void toml_reader::fail(std::string_view key, const std::string& message) const {
@@ -48,8 +55,7 @@ const toml::node* toml_reader::lookup(std::string_view key) {
 std::optional<std::string> toml_reader::optional_string(std::string_view key) {
     const toml::node* n = lookup(key);
     if (!n) return std::nullopt;
-    if (!n->is_string())
-        fail(key, std::string("expected a string, got ") + type_name(n->type()));
+    if (!n->is_string()) fail(key, std::string("expected a string, got ") + type_name(n->type()));
     return std::string(n->as_string()->get());
 }
 
@@ -79,9 +85,12 @@ std::optional<double> toml_reader::optional_number(std::string_view key) {
     const toml::node* n = lookup(key);
     if (!n) return std::nullopt;
     double v = 0;
-    if (auto i = n->as_integer()) v = static_cast<double>(i->get());
-    else if (auto f = n->as_floating_point()) v = f->get();
-    else fail(key, std::string("expected a number, got ") + type_name(n->type()));
+    if (auto i = n->as_integer())
+        v = static_cast<double>(i->get());
+    else if (auto f = n->as_floating_point())
+        v = f->get();
+    else
+        fail(key, std::string("expected a number, got ") + type_name(n->type()));
     if (!std::isfinite(v)) fail(key, "must be a finite number");
     return v;
 }
@@ -114,7 +123,9 @@ sim_duration toml_reader::duration(std::string_view key, sim_duration fallback) 
     auto s = optional_string(key);
     if (!s) return fallback;
     auto d = parse_duration(*s);
-    if (!d) fail(key, "invalid duration \"" + *s + "\" (examples: \"250ms\", \"1s\", \"1h30m\", \"2d\")");
+    if (!d)
+        fail(key,
+             "invalid duration \"" + *s + "\" (examples: \"250ms\", \"1s\", \"1h30m\", \"2d\")");
     return *d;
 }
 
@@ -136,7 +147,9 @@ spread_param toml_reader::spread(std::string_view key, spread_param fallback) {
         return {*lo, *hi};
     }
     auto v = as_double(*n);
-    if (!v) fail(key, std::string("expected a finite number or [low, high], got ") + type_name(n->type()));
+    if (!v)
+        fail(key,
+             std::string("expected a finite number or [low, high], got ") + type_name(n->type()));
     return {*v, *v};
 }
 
@@ -187,9 +200,9 @@ void toml_reader::reject_unknown_keys() const {
         std::string message = "unknown key";
         if (!best.empty()) message += " (did you mean \"" + best + "\"?)";
         const auto& region = k.source().begin.line ? k.source() : v.source();
-        throw config_error({file_, static_cast<int>(region.begin.line),
-                            static_cast<int>(region.begin.column)},
-                           key_path(key), message);
+        throw config_error(
+            {file_, static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)},
+            key_path(key), message);
     }
 }
 

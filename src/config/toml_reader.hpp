@@ -17,7 +17,7 @@
 namespace synthfeed {
 
 class toml_reader {
-public:
+  public:
     /// `path` names the table in messages, e.g. "group[0].field[1]".
     toml_reader(const toml::table& table, std::string file, std::string path);
 
@@ -54,7 +54,7 @@ public:
     const std::string& path() const noexcept { return path_; }
     std::string key_path(std::string_view key) const;
 
-private:
+  private:
     const toml::node* lookup(std::string_view key);
 
     const toml::table* table_;

@@ -12,14 +12,16 @@
 namespace synthfeed {
 
 class byte_buffer {
-public:
+  public:
     /// Space for at least n more bytes; write there, then commit().
     char* reserve(std::size_t n) {
         if (size_ + n > capacity_) grow(size_ + n);
         return data_.get() + size_;
     }
     void commit(std::size_t n) noexcept { size_ += n; }
-    void commit_to(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_.get()); }
+    void commit_to(const char* end) noexcept {
+        size_ = static_cast<std::size_t>(end - data_.get());
+    }
 
     void append(std::string_view s) {
         std::memcpy(reserve(s.size()), s.data(), s.size());
@@ -39,7 +41,7 @@ public:
         return {data_.get() + offset, length};
     }
 
-private:
+  private:
     void grow(std::size_t needed) {
         std::size_t cap = capacity_ ? capacity_ * 2 : 4096;
         while (cap < needed) cap *= 2;

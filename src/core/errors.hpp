@@ -19,13 +19,13 @@ struct source_location {
 
 /// A bad profile, flag, URI or env value. what() reads "origin:line:col: key: message".
 class config_error : public std::runtime_error {
-public:
+  public:
     config_error(source_location where, std::string key, std::string message);
 
     const source_location& where() const noexcept { return where_; }
     const std::string& key() const noexcept { return key_; }
 
-private:
+  private:
     source_location where_;
     std::string key_;
 };

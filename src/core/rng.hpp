@@ -58,8 +58,7 @@ struct rng_stream {
             const double u = 2.0 * tries.uniform(i) - 1.0;
             const double v = 2.0 * tries.uniform(i + 1) - 1.0;
             const double w = u * u + v * v;
-            if (w > 0.0 && w < 1.0)
-                return u * std::sqrt(df * (std::pow(w, -2.0 / df) - 1.0) / w);
+            if (w > 0.0 && w < 1.0) return u * std::sqrt(df * (std::pow(w, -2.0 / df) - 1.0) / w);
         }
     }
 };

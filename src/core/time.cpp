@@ -1,7 +1,7 @@
 #include "src/core/time.hpp"
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 

@@ -38,10 +38,10 @@ std::string format_duration(sim_duration d);
 
 /// Caches the date part so consecutive timestamps of the same day cost a few divisions.
 class timestamp_formatter {
-public:
+  public:
     void format(sim_time t, char* out) noexcept;
 
-private:
+  private:
     sim_time day_start_ = 1; // impossible day start: forces the first refresh
     char date_[11] = {};
 };

@@ -21,7 +21,7 @@ std::optional<payload_format> parse_payload_format(std::string_view name);
 
 /// Encodes one message per emitted tick. Immutable after construction; safe to share.
 class message_encoder {
-public:
+  public:
     message_encoder(const profile& p, payload_format format, bool label_in_payload);
 
     /// A line to write once before the first message (CSV header), or empty.
@@ -29,11 +29,11 @@ public:
     void encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                 timestamp_formatter& ts) const;
 
-private:
+  private:
     struct group_layout {
-        std::vector<std::string> json_keys; ///< ,"name":
+        std::vector<std::string> json_keys;   ///< ,"name":
         std::vector<std::string> influx_keys; ///< name= (first without comma)
-        std::vector<int> csv_columns;       ///< field index per CSV column, -1 when absent
+        std::vector<int> csv_columns;         ///< field index per CSV column, -1 when absent
         std::vector<int> precision;
         std::vector<bool> integer;
         std::string influx_measurement;

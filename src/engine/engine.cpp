@@ -71,7 +71,7 @@ struct shared_encoders {
 
 /// A worker's devices and the tick consumer that fills its window batch.
 class worker {
-public:
+  public:
     worker(const shared_encoders& enc, std::vector<group_model>& models,
            std::vector<std::vector<std::uint32_t>> locals_per_group)
         : enc_(enc), models_(models) {
@@ -84,18 +84,21 @@ public:
         batch_ = &out;
         for (std::size_t g = 0; g < models_.size(); ++g) {
             device_block& b = blocks_[g];
-            for (std::size_t i = 0; i < b.locals.size(); ++i) models_[g].advance(b, i, until, *this);
+            for (std::size_t i = 0; i < b.locals.size(); ++i)
+                models_[g].advance(b, i, until, *this);
         }
-        std::sort(out.messages.begin(), out.messages.end(), [](const message_entry& a, const message_entry& b) {
-            return before(a.ts, a.device, b.ts, b.device);
-        });
+        std::sort(out.messages.begin(), out.messages.end(),
+                  [](const message_entry& a, const message_entry& b) {
+                      return before(a.ts, a.device, b.ts, b.device);
+                  });
     }
 
     std::size_t state_bytes() const noexcept {
         std::size_t total = 0;
         for (std::size_t g = 0; g < blocks_.size(); ++g)
             total += blocks_[g].locals.size() *
-                     blocks_[g].bytes_per_device(models_[g].spec().fields.size(), models_[g].spec().anomalies.size());
+                     blocks_[g].bytes_per_device(models_[g].spec().fields.size(),
+                                                 models_[g].spec().anomalies.size());
         return total;
     }
 
@@ -106,19 +109,27 @@ public:
         if (t.emitted) {
             e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
             enc_.messages->encode(batch_->payloads, t, id, payload_ts_);
-            e.payload_length = static_cast<std::uint32_t>(batch_->payloads.size() - e.payload_offset);
+            e.payload_length =
+                static_cast<std::uint32_t>(batch_->payloads.size() - e.payload_offset);
         }
         if (enc_.labels) {
             e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
             enc_.labels->encode(batch_->label_lines, t, id, label_ts_);
-            e.label_length = static_cast<std::uint32_t>(batch_->label_lines.size() - e.label_offset);
+            e.label_length =
+                static_cast<std::uint32_t>(batch_->label_lines.size() - e.label_offset);
         }
         batch_->messages.push_back(e);
     }
 
     void on_episode(const episode_view& v) {
-        episode_entry e{v.first_ts, v.device, v.group, v.anomaly,
-                        static_cast<std::uint32_t>(enc_.plan->groups[v.group].anomalies[v.anomaly].kind), 0, 0};
+        episode_entry e{
+            v.first_ts,
+            v.device,
+            v.group,
+            v.anomaly,
+            static_cast<std::uint32_t>(enc_.plan->groups[v.group].anomalies[v.anomaly].kind),
+            0,
+            0};
         if (enc_.episodes) {
             e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
             enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device));
@@ -127,7 +138,7 @@ public:
         batch_->episodes.push_back(e);
     }
 
-private:
+  private:
     shared_encoders enc_;
     std::vector<group_model>& models_;
     std::vector<device_block> blocks_;
@@ -151,7 +162,7 @@ bool deliver(connector& c, const record& r, const std::atomic<bool>& stop) noexc
 
 /// Window pipeline: workers fill slot w % 2 while the emitter consumes the other.
 class pipeline {
-public:
+  public:
     pipeline(std::vector<worker>& workers, sim_time start, sim_duration window, sim_time end)
         : workers_(workers), start_(start), window_(window), end_(end), done_(workers.size(), -1),
           slots_(workers.size() * 2) {
@@ -183,13 +194,16 @@ public:
     /// Waits until every worker has produced window w; returns the batches.
     std::vector<window_batch*> wait(std::int64_t w) {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; }); });
+        cv_.wait(lock, [&] {
+            return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; });
+        });
         std::vector<window_batch*> out;
-        for (std::size_t i = 0; i < workers_.size(); ++i) out.push_back(&slots_[i * 2 + static_cast<std::size_t>(w % 2)]);
+        for (std::size_t i = 0; i < workers_.size(); ++i)
+            out.push_back(&slots_[i * 2 + static_cast<std::size_t>(w % 2)]);
         return out;
     }
 
-private:
+  private:
     void work(std::size_t id) {
         std::int64_t next = 0;
         for (;;) {
@@ -198,7 +212,8 @@ private:
                 cv_.wait(lock, [&] { return quit_ || requested_ >= next; });
                 if (quit_) return;
             }
-            workers_[id].generate(window_end(next), slots_[id * 2 + static_cast<std::size_t>(next % 2)]);
+            workers_[id].generate(window_end(next),
+                                  slots_[id * 2 + static_cast<std::size_t>(next % 2)]);
             {
                 std::lock_guard lock(mutex_);
                 done_[id] = next;
@@ -223,28 +238,34 @@ private:
 
 /// Paces emission to the wall clock at `speed` and measures how late it runs.
 class pacer {
-public:
-    pacer(sim_time sim_start, double speed) : sim_start_(sim_start), speed_(speed), wall_start_(clock::now()) {}
+  public:
+    pacer(sim_time sim_start, double speed)
+        : sim_start_(sim_start), speed_(speed), wall_start_(clock::now()) {}
 
     /// Sleeps until event time `ts` is due; returns false if `stop` was raised meanwhile.
     bool wait_for(sim_time ts, const std::atomic<bool>& stop, run_stats& stats) {
         if (speed_ <= 0 || ts <= due_until_) return true;
         const auto due = wall_start_ + std::chrono::duration_cast<clock::duration>(
-                                           std::chrono::duration<double, std::milli>(static_cast<double>(ts - sim_start_) / speed_));
+                                           std::chrono::duration<double, std::milli>(
+                                               static_cast<double>(ts - sim_start_) / speed_));
         auto now = clock::now();
         stats.lag_seconds.store(std::max(0.0, std::chrono::duration<double>(now - due).count()),
                                 std::memory_order_relaxed);
         while (now < due) {
             if (stop.load(std::memory_order_relaxed)) return false;
-            std::this_thread::sleep_for(std::min<clock::duration>(due - now, std::chrono::milliseconds(50)));
+            std::this_thread::sleep_for(
+                std::min<clock::duration>(due - now, std::chrono::milliseconds(50)));
             now = clock::now();
         }
         // Everything up to the simulated "now" is due without looking at the clock again.
-        due_until_ = sim_start_ + static_cast<sim_time>(std::chrono::duration<double, std::milli>(now - wall_start_).count() * speed_);
+        due_until_ =
+            sim_start_ +
+            static_cast<sim_time>(
+                std::chrono::duration<double, std::milli>(now - wall_start_).count() * speed_);
         return true;
     }
 
-private:
+  private:
     sim_time sim_start_;
     double speed_;
     clock::time_point wall_start_;
@@ -255,7 +276,8 @@ private:
 
 sim_duration window_length(const profile& p, double speed) noexcept {
     const double rate_per_ms = p.nominal_rate() / 1000.0;
-    double ms = rate_per_ms > 0 ? messages_per_window / rate_per_ms : static_cast<double>(ms_per_day);
+    double ms =
+        rate_per_ms > 0 ? messages_per_window / rate_per_ms : static_cast<double>(ms_per_day);
     if (speed > 0) ms = std::min(ms, paced_window_wall_ms * speed);
     return static_cast<sim_duration>(std::clamp(ms, 1.0, static_cast<double>(ms_per_day)));
 }
@@ -286,7 +308,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         }
     std::vector<worker> workers;
     workers.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t) workers.emplace_back(enc, models, std::move(assignment[t]));
+    for (unsigned t = 0; t < threads; ++t)
+        workers.emplace_back(enc, models, std::move(assignment[t]));
     std::size_t state_bytes = 0;
     for (const auto& w : workers) state_bytes += w.state_bytes();
     spdlog::debug("{} devices in this shard, {} bytes of device state", position, state_bytes);
@@ -350,13 +373,21 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             const std::string_view id = ids.id(m.device);
             const std::string_view group = p.groups[m.group].name;
             if (m.emitted) {
-                deliver(*sinks.data, record{id, best->payloads.view(m.payload_offset, m.payload_length), id, group, {}}, stop);
+                deliver(
+                    *sinks.data,
+                    record{
+                        id, best->payloads.view(m.payload_offset, m.payload_length), id, group, {}},
+                    stop);
                 ++generated;
             } else {
                 ++suppressed;
             }
             if (sinks.labels) {
-                deliver(*sinks.labels, record{id, best->label_lines.view(m.label_offset, m.label_length), id, group, {}}, stop);
+                deliver(
+                    *sinks.labels,
+                    record{
+                        id, best->label_lines.view(m.label_offset, m.label_length), id, group, {}},
+                    stop);
                 ++labels;
             }
             summary.sim_end = m.ts;
@@ -368,17 +399,19 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             for (const episode_entry& e : b->episodes)
                 if (!finished || before(e.first_ts, e.device, cut_ts, cut_device))
                     window_episodes.push_back({&e, b});
-        std::sort(window_episodes.begin(), window_episodes.end(), [](const auto& x, const auto& y) {
-            return episode_before(*x.first, *y.first);
-        });
+        std::sort(window_episodes.begin(), window_episodes.end(),
+                  [](const auto& x, const auto& y) { return episode_before(*x.first, *y.first); });
         for (const auto& [e, b] : window_episodes) {
             ++summary.episodes;
             ++summary.episodes_by_kind[e->kind];
             stats.episodes_by_kind[e->kind].fetch_add(1, std::memory_order_relaxed);
             if (sinks.episodes)
                 deliver(*sinks.episodes,
-                        record{ids.id(e->device), b->episode_lines.view(e->offset, e->length),
-                               ids.id(e->device), p.groups[e->group].name, {}},
+                        record{ids.id(e->device),
+                               b->episode_lines.view(e->offset, e->length),
+                               ids.id(e->device),
+                               p.groups[e->group].name,
+                               {}},
                         stop);
         }
         stats.episodes.store(summary.episodes, std::memory_order_relaxed);
@@ -393,9 +426,10 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         const auto now = clock::now();
         if (o.progress_every.count() > 0 && now - last_progress >= o.progress_every) {
             const double span = std::chrono::duration<double>(now - last_progress).count();
-            spdlog::info(progress_line(stats, sinks.data->counts(),
-                                       std::chrono::duration<double>(now - wall_start).count(),
-                                       static_cast<double>(generated - last_progress_count) / span));
+            spdlog::info(
+                progress_line(stats, sinks.data->counts(),
+                              std::chrono::duration<double>(now - wall_start).count(),
+                              static_cast<double>(generated - last_progress_count) / span));
             last_progress = now;
             last_progress_count = generated;
         }

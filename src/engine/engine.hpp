@@ -25,7 +25,7 @@ struct run_options {
     sim_time start = 0;
     std::optional<sim_duration> duration; ///< simulated time to cover
     std::optional<std::uint64_t> count;   ///< stop after this many messages (canonical order)
-    double speed = 0;                     ///< simulated seconds per wall second; 0 = as fast as possible
+    double speed = 0; ///< simulated seconds per wall second; 0 = as fast as possible
     unsigned threads = 1;
     std::uint32_t shard_index = 0;
     std::uint32_t shard_count = 1;
@@ -33,7 +33,7 @@ struct run_options {
     label_format labels = label_format::jsonl;
     bool label_in_payload = false;
     std::chrono::milliseconds progress_every{5000}; ///< 0 = no progress lines
-    std::chrono::milliseconds grace{20000};          ///< drain deadline at the end
+    std::chrono::milliseconds grace{20000};         ///< drain deadline at the end
 };
 
 struct run_sinks {

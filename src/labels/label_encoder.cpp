@@ -106,7 +106,8 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
 
 episode_encoder::episode_encoder(const profile& p) : profile_(&p), names_(p) {}
 
-void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::string_view device_id) const {
+void episode_encoder::encode(byte_buffer& out, const episode_view& e,
+                             std::string_view device_id) const {
     const group_spec& g = profile_->groups[e.group];
     const anomaly_spec& a = g.anomalies[e.anomaly];
     timestamp_formatter ts;
@@ -117,8 +118,10 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::strin
     out.append(",\"group\":");
     append_quoted(out, g.name);
     out.append(",\"field\":");
-    if (a.field >= 0) append_quoted(out, g.fields[static_cast<std::size_t>(a.field)].name);
-    else out.append("null");
+    if (a.field >= 0)
+        append_quoted(out, g.fields[static_cast<std::size_t>(a.field)].name);
+    else
+        out.append("null");
     out.append(",\"kind\":");
     append_quoted(out, to_string(a.kind));
     out.append(",\"class\":\"value\",\"start\":\"");

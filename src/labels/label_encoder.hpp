@@ -19,19 +19,20 @@ enum class label_format { jsonl, csv };
 /// Names truth: labels ("normal", "spike", "level_shift+spike") and episode ids
 /// ("<device_id>:<anomaly index>:<episode number>", unique and stable for a profile + seed).
 class truth_names {
-public:
+  public:
     explicit truth_names(const profile& p);
 
-    void append_label(byte_buffer& out, std::uint32_t group, std::span<const episode_ref> live) const;
+    void append_label(byte_buffer& out, std::uint32_t group,
+                      std::span<const episode_ref> live) const;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
 
-private:
+  private:
     std::vector<std::vector<std::string>> kinds_; // [group][anomaly]
 };
 
 /// Encodes one label line per generated tick (emitted or silenced by a dropout).
 class label_encoder {
-public:
+  public:
     label_encoder(const profile& p, label_format format);
 
     /// A header line to write before the first label (CSV only).
@@ -39,18 +40,18 @@ public:
     void encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                 timestamp_formatter& ts) const;
 
-private:
+  private:
     truth_names names_;
     label_format format_;
 };
 
 /// Encodes one JSON line per anomaly episode.
 class episode_encoder {
-public:
+  public:
     explicit episode_encoder(const profile& p);
     void encode(byte_buffer& out, const episode_view& e, std::string_view device_id) const;
 
-private:
+  private:
     const profile* profile_;
     truth_names names_;
 };

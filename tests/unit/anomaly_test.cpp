@@ -29,10 +29,13 @@ void expect_labels_match_windows(const collection& c) {
     }
 }
 
-collection run_anomaly(const std::string& anomaly, int devices = 20, sim_duration span = 5 * ms_per_day,
+collection run_anomaly(const std::string& anomaly, int devices = 20,
+                       sim_duration span = 5 * ms_per_day,
                        const std::string& field = "signal = { kind = \"constant\", value = 10.0 }",
                        const std::string& interval = "1m") {
-    return generate(profile_from(one_field_profile(field, "[[group.anomaly]]\n" + anomaly, devices, interval)), span);
+    return generate(
+        profile_from(one_field_profile(field, "[[group.anomaly]]\n" + anomaly, devices, interval)),
+        span);
 }
 
 /// Ticks grouped by whether any episode is live.
@@ -47,7 +50,8 @@ std::pair<std::vector<double>, std::vector<double>> split(const collection& c) {
 
 TEST(Anomaly, SpikeRateAndSingleTickEffect) {
     // 200 devices × 10 days × 2/day = 4000 expected spikes (Poisson: ±3σ ≈ ±190).
-    auto c = run_anomaly("kind = \"spike\"\nfield = \"x\"\nrate = \"2/day\"\nmagnitude = 5.0", 200, 10 * ms_per_day);
+    auto c = run_anomaly("kind = \"spike\"\nfield = \"x\"\nrate = \"2/day\"\nmagnitude = 5.0", 200,
+                         10 * ms_per_day);
     EXPECT_NEAR(static_cast<double>(c.episodes.size()), 4000.0, 250.0);
     auto [normal, anomalous] = split(c);
     EXPECT_EQ(anomalous.size(), c.episodes.size()); // one tick per spike
@@ -58,7 +62,8 @@ TEST(Anomaly, SpikeRateAndSingleTickEffect) {
 }
 
 TEST(Anomaly, LevelShiftWindowAndDuration) {
-    auto c = run_anomaly("kind = \"level_shift\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = [2.0, 4.0]\nduration = \"1h..3h\"");
+    auto c = run_anomaly("kind = \"level_shift\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = "
+                         "[2.0, 4.0]\nduration = \"1h..3h\"");
     ASSERT_GT(c.episodes.size(), 40u);
     for (const auto& e : c.episodes) {
         EXPECT_GE(e.end - e.start, 3'600'000);
@@ -79,22 +84,27 @@ TEST(Anomaly, LevelShiftWindowAndDuration) {
 }
 
 TEST(Anomaly, TrendRampsToItsMagnitude) {
-    auto c = run_anomaly("kind = \"trend\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 6.0\nduration = \"10h\"");
+    auto c = run_anomaly(
+        "kind = \"trend\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 6.0\nduration = \"10h\"");
     std::map<std::pair<std::uint64_t, std::uint32_t>, const episode_view*> episodes;
     for (const auto& e : c.episodes) episodes[{e.device, e.episode}] = &e;
     ASSERT_FALSE(episodes.empty());
     for (const auto& t : c.ticks) {
         if (t.episodes.empty()) continue;
         const episode_view* e = episodes[{t.device, t.episodes[0].episode}];
-        const double expected = 10.0 + 6.0 * static_cast<double>(t.ts - e->start) / static_cast<double>(e->end - e->start);
+        const double expected = 10.0 + 6.0 * static_cast<double>(t.ts - e->start) /
+                                           static_cast<double>(e->end - e->start);
         ASSERT_NEAR(t.values[0], expected, 1e-9);
     }
     expect_labels_match_windows(c);
 }
 
 TEST(Anomaly, VarianceChangeMultipliesNoise) {
-    auto c = run_anomaly("kind = \"variance\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 4.0\nduration = \"6h\"", 20, 10 * ms_per_day,
-                         "signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = \"gaussian\", stddev = 1.0 }");
+    auto c = run_anomaly(
+        "kind = \"variance\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 4.0\nduration = \"6h\"",
+        20, 10 * ms_per_day,
+        "signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = \"gaussian\", stddev = "
+        "1.0 }");
     auto [normal, anomalous] = split(c);
     ASSERT_GT(anomalous.size(), 1000u);
     EXPECT_NEAR(stddev(normal), 1.0, 0.03);
@@ -103,8 +113,9 @@ TEST(Anomaly, VarianceChangeMultipliesNoise) {
 }
 
 TEST(Anomaly, StuckAtFreezesTheFirstValue) {
-    auto c = run_anomaly("kind = \"stuck_at\"\nfield = \"x\"\nrate = \"1/day\"\nduration = \"2h\"", 10, 5 * ms_per_day,
-                         "signal = { kind = \"random_walk\", start = 0.0, step = 1.0 }");
+    auto c =
+        run_anomaly("kind = \"stuck_at\"\nfield = \"x\"\nrate = \"1/day\"\nduration = \"2h\"", 10,
+                    5 * ms_per_day, "signal = { kind = \"random_walk\", start = 0.0, step = 1.0 }");
     std::map<std::pair<std::uint64_t, std::uint32_t>, double> frozen;
     std::size_t checked = 0;
     for (const auto& t : c.ticks) {
@@ -135,8 +146,10 @@ TEST(Anomaly, DropoutSilencesMessagesButKeepsSequence) {
 }
 
 TEST(Anomaly, FrequencyChangeSpeedsUpPeriodicSignals) {
-    auto c = run_anomaly("kind = \"frequency\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 3.0\nduration = \"4h\"", 5, 5 * ms_per_day,
-                         "signal = { kind = \"sine\", mean = 0.0, amplitude = 1.0, period = \"1h\" }");
+    auto c = run_anomaly(
+        "kind = \"frequency\"\nfield = \"x\"\nrate = \"1/day\"\nmagnitude = 3.0\nduration = \"4h\"",
+        5, 5 * ms_per_day,
+        "signal = { kind = \"sine\", mean = 0.0, amplitude = 1.0, period = \"1h\" }");
     std::map<std::pair<std::uint64_t, std::uint32_t>, const episode_view*> episodes;
     for (const auto& e : c.episodes) episodes[{e.device, e.episode}] = &e;
     ASSERT_FALSE(episodes.empty());
@@ -154,34 +167,42 @@ TEST(Anomaly, FrequencyChangeSpeedsUpPeriodicSignals) {
 
 TEST(Anomaly, ExplicitWindowsHitOnlyTheNamedDevices) {
     auto c = run_anomaly("kind = \"level_shift\"\nfield = \"x\"\nmagnitude = 1.0\n"
-                         "windows = [ { start = \"1h\", end = \"2h\", devices = [\"d-3\"] }, { start = \"2026-01-01T05:00:00Z\", end = \"2026-01-01T06:00:00Z\" } ]",
+                         "windows = [ { start = \"1h\", end = \"2h\", devices = [\"d-3\"] }, { "
+                         "start = \"2026-01-01T05:00:00Z\", end = \"2026-01-01T06:00:00Z\" } ]",
                          5, ms_per_day);
     std::map<std::uint64_t, int> per_device;
     for (const auto& e : c.episodes) ++per_device[e.device];
     EXPECT_EQ(per_device[3], 2);
     for (std::uint64_t d : {0, 1, 2, 4}) EXPECT_EQ(per_device[d], 1);
     for (const auto& e : c.episodes) {
-        if (e.device == 3 && e.episode == 0) EXPECT_EQ(e.start, test_start + 3'600'000);
-        else EXPECT_EQ(e.start, test_start + 5 * 3'600'000);
+        if (e.device == 3 && e.episode == 0)
+            EXPECT_EQ(e.start, test_start + 3'600'000);
+        else
+            EXPECT_EQ(e.start, test_start + 5 * 3'600'000);
     }
     expect_labels_match_windows(c);
 }
 
 TEST(Anomaly, DirectionControlsTheSign) {
-    auto down = run_anomaly("kind = \"spike\"\nfield = \"x\"\nrate = \"5/day\"\nmagnitude = 2.0\ndirection = \"down\"");
+    auto down = run_anomaly(
+        "kind = \"spike\"\nfield = \"x\"\nrate = \"5/day\"\nmagnitude = 2.0\ndirection = \"down\"");
     for (const auto& e : down.episodes) EXPECT_LT(e.magnitude, 0);
-    auto both = run_anomaly("kind = \"spike\"\nfield = \"x\"\nrate = \"5/day\"\nmagnitude = 2.0\ndirection = \"both\"");
+    auto both = run_anomaly(
+        "kind = \"spike\"\nfield = \"x\"\nrate = \"5/day\"\nmagnitude = 2.0\ndirection = \"both\"");
     int negative = 0;
     for (const auto& e : both.episodes) negative += e.magnitude < 0;
-    EXPECT_NEAR(static_cast<double>(negative) / static_cast<double>(both.episodes.size()), 0.5, 0.1);
+    EXPECT_NEAR(static_cast<double>(negative) / static_cast<double>(both.episodes.size()), 0.5,
+                0.1);
 }
 
 TEST(Anomaly, OverlappingEpisodesKeepBothIdentities) {
-    const std::string text = one_field_profile(
-        "signal = { kind = \"constant\", value = 0.0 }",
-        "[[group.anomaly]]\nkind = \"level_shift\"\nfield = \"x\"\nmagnitude = 1.0\nwindows = [ { start = \"1h\", end = \"3h\" } ]\n"
-        "[[group.anomaly]]\nkind = \"trend\"\nfield = \"x\"\nmagnitude = 10.0\nwindows = [ { start = \"2h\", end = \"4h\" } ]\n",
-        1, "1m");
+    const std::string text =
+        one_field_profile("signal = { kind = \"constant\", value = 0.0 }",
+                          "[[group.anomaly]]\nkind = \"level_shift\"\nfield = \"x\"\nmagnitude = "
+                          "1.0\nwindows = [ { start = \"1h\", end = \"3h\" } ]\n"
+                          "[[group.anomaly]]\nkind = \"trend\"\nfield = \"x\"\nmagnitude = "
+                          "10.0\nwindows = [ { start = \"2h\", end = \"4h\" } ]\n",
+                          1, "1m");
     auto c = generate(profile_from(text), ms_per_day);
     std::size_t both = 0;
     for (const auto& t : c.ticks)

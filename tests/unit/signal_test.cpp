@@ -52,7 +52,8 @@ TEST(Rng, StudentTHasHeavierTailsThanNormal) {
 }
 
 TEST(Signal, ConstantWithGaussianNoise) {
-    auto c = one_field("signal = { kind = \"constant\", value = 10.0 }\nnoise = { kind = \"gaussian\", stddev = 2.0 }");
+    auto c = one_field("signal = { kind = \"constant\", value = 10.0 }\nnoise = { kind = "
+                       "\"gaussian\", stddev = 2.0 }");
     const auto x = c.field(0);
     ASSERT_EQ(x.size(), 20'000u);
     EXPECT_NEAR(mean(x), 10.0, 0.05);
@@ -60,51 +61,64 @@ TEST(Signal, ConstantWithGaussianNoise) {
 }
 
 TEST(Signal, UniformAndLaplaceNoiseScale) {
-    auto u = one_field("signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = \"uniform\", amplitude = 3.0 }");
+    auto u = one_field("signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = "
+                       "\"uniform\", amplitude = 3.0 }");
     const auto ux = u.field(0);
     EXPECT_NEAR(stddev(ux), 3.0 / std::sqrt(3.0), 0.05);
     EXPECT_LE(*std::max_element(ux.begin(), ux.end()), 3.0);
-    auto l = one_field("signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = \"laplace\", scale = 1.5 }");
+    auto l = one_field("signal = { kind = \"constant\", value = 0.0 }\nnoise = { kind = "
+                       "\"laplace\", scale = 1.5 }");
     EXPECT_NEAR(stddev(l.field(0)), 1.5 * std::sqrt(2.0), 0.1);
 }
 
 TEST(Signal, SeasonalValuesAtKnownTimes) {
-    auto c = generate(profile_from(
-                          "name = \"t\"\n[[group]]\nname = \"g\"\nphase = \"aligned\"\ninterval = \"1h\"\n"
-                          "[[group.field]]\nname = \"x\"\nprecision = 6\n"
-                          "signal = { kind = \"seasonal\", mean = 20.0, components = [ { amplitude = 5.0, period = \"24h\", peak = \"14h\" }, { amplitude = 1.0, period = \"7d\" } ] }"),
-                      ms_per_day);
+    auto c = generate(
+        profile_from(
+            "name = \"t\"\n[[group]]\nname = \"g\"\nphase = \"aligned\"\ninterval = \"1h\"\n"
+            "[[group.field]]\nname = \"x\"\nprecision = 6\n"
+            "signal = { kind = \"seasonal\", mean = 20.0, components = [ { amplitude = 5.0, period "
+            "= \"24h\", peak = \"14h\" }, { amplitude = 1.0, period = \"7d\" } ] }"),
+        ms_per_day);
     ASSERT_EQ(c.ticks.size(), 24u);
     // At 14:00 the daily component peaks; the weekly one adds cos(2π·(days since epoch)/7).
     const double days = static_cast<double>(test_start + 14 * 3'600'000) / ms_per_day;
     const double weekly = std::cos(2 * M_PI * std::fmod(days, 7.0) / 7.0);
     EXPECT_NEAR(c.ticks[14].values[0], 25.0 + weekly, 1e-6);
-    EXPECT_NEAR(c.ticks[2].values[0], 15.0 + std::cos(2 * M_PI * std::fmod(days - 0.5, 7.0) / 7.0), 1e-6);
+    EXPECT_NEAR(c.ticks[2].values[0], 15.0 + std::cos(2 * M_PI * std::fmod(days - 0.5, 7.0) / 7.0),
+                1e-6);
 }
 
 TEST(Signal, SineSquareSawtoothShapes) {
-    auto sine = one_field("signal = { kind = \"sine\", mean = 0.0, amplitude = 2.0, period = \"100s\" }", 100'000'000);
+    auto sine =
+        one_field("signal = { kind = \"sine\", mean = 0.0, amplitude = 2.0, period = \"100s\" }",
+                  100'000'000);
     EXPECT_NEAR(mean(sine.field(0)), 0.0, 0.01);
     EXPECT_NEAR(stddev(sine.field(0)), 2.0 / std::sqrt(2.0), 0.01);
-    auto square = one_field("signal = { kind = \"square\", mean = 1.0, amplitude = 1.0, period = \"100s\", duty = 0.25 }", 100'000'000);
+    auto square = one_field("signal = { kind = \"square\", mean = 1.0, amplitude = 1.0, period = "
+                            "\"100s\", duty = 0.25 }",
+                            100'000'000);
     const auto sq = square.field(0);
     const auto high = std::count(sq.begin(), sq.end(), 2.0);
     EXPECT_EQ(high + std::count(sq.begin(), sq.end(), 0.0), static_cast<long>(sq.size()));
     EXPECT_NEAR(static_cast<double>(high) / static_cast<double>(sq.size()), 0.25, 0.01);
-    auto saw = one_field("signal = { kind = \"sawtooth\", mean = 0.0, amplitude = 1.0, period = \"1000s\" }", 1'000'000);
+    auto saw = one_field(
+        "signal = { kind = \"sawtooth\", mean = 0.0, amplitude = 1.0, period = \"1000s\" }",
+        1'000'000);
     const auto sw = saw.field(0);
     EXPECT_NEAR(stddev(sw), 1.0 / std::sqrt(3.0), 0.01); // uniform on [-1, 1]
 }
 
 TEST(Signal, RandomWalkVarianceGrowsAndStaysInBounds) {
     // Unbounded walk: after n steps of stddev s, the spread across devices is s·√n.
-    auto c = one_field("signal = { kind = \"random_walk\", start = 0.0, step = 1.0 }", 400'000, 400);
+    auto c =
+        one_field("signal = { kind = \"random_walk\", start = 0.0, step = 1.0 }", 400'000, 400);
     std::vector<double> final_values;
     for (const auto& t : c.ticks)
         if (t.seq == 399) final_values.push_back(t.values[0]);
     ASSERT_EQ(final_values.size(), 400u);
     EXPECT_NEAR(stddev(final_values), std::sqrt(399.0), 2.5);
-    auto bounded = one_field("signal = { kind = \"random_walk\", start = 50.0, step = 5.0, min = 0.0, max = 100.0 }");
+    auto bounded = one_field(
+        "signal = { kind = \"random_walk\", start = 50.0, step = 5.0, min = 0.0, max = 100.0 }");
     const auto b = bounded.field(0);
     EXPECT_GE(*std::min_element(b.begin(), b.end()), 0.0);
     EXPECT_LE(*std::max_element(b.begin(), b.end()), 100.0);
@@ -112,7 +126,8 @@ TEST(Signal, RandomWalkVarianceGrowsAndStaysInBounds) {
 
 TEST(Signal, OrnsteinUhlenbeckRevertsToItsMean) {
     // AR(1) with phi = 1 - reversion: stationary stddev = sigma / sqrt(1 - phi²).
-    auto c = one_field("signal = { kind = \"ou\", mean = 5.0, reversion = 0.2, sigma = 1.0 }", 50'000'000);
+    auto c = one_field("signal = { kind = \"ou\", mean = 5.0, reversion = 0.2, sigma = 1.0 }",
+                       50'000'000);
     const auto x = c.field(0);
     EXPECT_NEAR(mean(x), 5.0, 0.1);
     EXPECT_NEAR(stddev(x), 1.0 / std::sqrt(1 - 0.8 * 0.8), 0.05);
@@ -121,10 +136,13 @@ TEST(Signal, OrnsteinUhlenbeckRevertsToItsMean) {
 TEST(Signal, ScheduleStepsAndInterpolates) {
     const std::string pts = "points = [[\"00:00\", 10.0], [\"12:00\", 20.0]]";
     auto step = one_field("signal = { kind = \"schedule\", " + pts + " }", ms_per_day, 1, "1h");
-    auto linear = one_field("signal = { kind = \"schedule\", interpolate = \"linear\", " + pts + " }", ms_per_day, 1, "1h");
+    auto linear =
+        one_field("signal = { kind = \"schedule\", interpolate = \"linear\", " + pts + " }",
+                  ms_per_day, 1, "1h");
     // Device phase is random within the hour; compare by the hour each tick falls in.
     for (std::size_t i = 0; i < step.ticks.size(); ++i) {
-        const double hours = static_cast<double>((step.ticks[i].ts - test_start) % ms_per_day) / 3.6e6;
+        const double hours =
+            static_cast<double>((step.ticks[i].ts - test_start) % ms_per_day) / 3.6e6;
         EXPECT_DOUBLE_EQ(step.ticks[i].values[0], hours < 12 ? 10.0 : 20.0);
         const double expect = hours < 12 ? 10 + 10 * hours / 12 : 20 - 10 * (hours - 12) / 12;
         EXPECT_NEAR(linear.ticks[i].values[0], expect, 1e-3);
@@ -132,19 +150,28 @@ TEST(Signal, ScheduleStepsAndInterpolates) {
 }
 
 TEST(Signal, CounterIsMonotonicWithTheRightRate) {
-    auto c = one_field("type = \"int\"\nsignal = { kind = \"counter\", start = 100.0, rate = 2.0, rate_noise = 0.5 }", 10'000'000);
+    auto c = one_field("type = \"int\"\nsignal = { kind = \"counter\", start = 100.0, rate = 2.0, "
+                       "rate_noise = 0.5 }",
+                       10'000'000);
     const auto x = c.field(0);
     for (std::size_t i = 1; i < x.size(); ++i) ASSERT_GE(x[i], x[i - 1]);
     EXPECT_NEAR(x.back() - x.front(), 2.0 * 9'999, 2.0 * 9'999 * 0.02);
 }
 
 TEST(Drift, LinearExponentialAndRandomWalk) {
-    auto lin = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = \"linear\", per_day = 2.0 }", 2 * ms_per_day, 1, "1h");
+    auto lin = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = "
+                         "\"linear\", per_day = 2.0 }",
+                         2 * ms_per_day, 1, "1h");
     EXPECT_NEAR(slope(lin.field(0)), 2.0 / 24, 1e-6);
-    auto exp = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = \"exponential\", scale = 1.0, tau = \"1d\" }", 2 * ms_per_day, 1, "1h");
+    auto exp = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = "
+                         "\"exponential\", scale = 1.0, tau = \"1d\" }",
+                         2 * ms_per_day, 1, "1h");
     const auto& last = exp.ticks.back();
-    EXPECT_NEAR(last.values[0], std::expm1(static_cast<double>(last.ts - test_start) / ms_per_day), 1e-3);
-    auto rw = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = \"random_walk\", step = 0.5 }", 100'000, 400);
+    EXPECT_NEAR(last.values[0], std::expm1(static_cast<double>(last.ts - test_start) / ms_per_day),
+                1e-3);
+    auto rw = one_field("signal = { kind = \"constant\", value = 0.0 }\ndrift = { kind = "
+                        "\"random_walk\", step = 0.5 }",
+                        100'000, 400);
     std::vector<double> ends;
     for (const auto& t : rw.ticks)
         if (t.seq == 99) ends.push_back(t.values[0]);
@@ -152,7 +179,8 @@ TEST(Drift, LinearExponentialAndRandomWalk) {
 }
 
 TEST(Field, QuantisationClampingAndPerDeviceSpread) {
-    auto c = one_field("resolution = 0.5\nmin = -1.0\nmax = 1.0\nsignal = { kind = \"constant\", value = [-3.0, 3.0] }\nnoise = { kind = \"gaussian\", stddev = 0.3 }",
+    auto c = one_field("resolution = 0.5\nmin = -1.0\nmax = 1.0\nsignal = { kind = \"constant\", "
+                       "value = [-3.0, 3.0] }\nnoise = { kind = \"gaussian\", stddev = 0.3 }",
                        100'000, 50);
     std::map<std::uint64_t, double> first;
     for (const auto& t : c.ticks) {

@@ -1,0 +1,183 @@
+// Bad profiles, flags and env: exit code 2, a message naming file/line/key or flag, no crash.
+#include <gtest/gtest.h>
+
+#include "tests/test_support.hpp"
+
+using namespace synthfeed::testing;
+
+namespace {
+
+const std::string good_group = R"(
+[[group]]
+name = "g"
+count = 3
+id = "d-{index}"
+interval = "1s"
+  [[group.field]]
+  name = "x"
+  signal = { kind = "constant", value = 1.0 }
+)";
+
+struct bad_case {
+    std::string name;
+    std::string profile; ///< written to bad.toml; empty = use a good profile
+    std::string flags;
+    std::vector<std::string> expected; ///< substrings of stderr
+};
+
+std::string good_profile() {
+    return "name = \"ok\"\n" + good_group;
+}
+
+std::string field_with(const std::string& lines) {
+    return "name = \"p\"\n[[group]]\nname = \"g\"\ncount = 3\nid = "
+           "\"d-{index}\"\n[[group.field]]\nname = \"x\"\n" +
+           lines + "\n";
+}
+
+const std::vector<bad_case> cases = {
+    {"toml_syntax", "name = \"p\"\n[[group]\n", "", {"bad.toml:2:"}},
+    {"unknown_top_key",
+     "name = \"p\"\nsede = 4\n" + good_group,
+     "",
+     {"bad.toml:2:1", "sede", "did you mean \"seed\""}},
+    {"unknown_noise_key",
+     field_with("signal = { kind = \"constant\", value = 1.0 }\nnoise = { kind = \"gaussian\", "
+                "stdev = 1.0 }"),
+     "",
+     {"bad.toml:9:30", "group[0].field[0].noise.stdev", "did you mean \"stddev\""}},
+    {"negative_count",
+     "name = \"p\"\n[[group]]\nname = \"g\"\ncount = -5\n",
+     "",
+     {"bad.toml:4:", "group[0].count", "between 1"}},
+    {"zero_interval",
+     "name = \"p\"\n[[group]]\nname = \"g\"\ninterval = \"0s\"\n",
+     "",
+     {"bad.toml:4:", "group[0].interval", "longer than 0"}},
+    {"negative_stddev",
+     field_with("signal = { kind = \"constant\", value = 1.0 }\nnoise = { kind = \"gaussian\", "
+                "stddev = -0.5 }"),
+     "",
+     {"bad.toml:9:", "noise.stddev", "must not be negative"}},
+    {"nan_value",
+     field_with("signal = { kind = \"constant\", value = nan }"),
+     "",
+     {"bad.toml:8:", "signal.value", "finite"}},
+    {"wrong_type",
+     "name = \"p\"\n[[group]]\nname = \"g\"\ncount = \"ten\"\n",
+     "",
+     {"bad.toml:4:", "group[0].count", "expected an integer, got string"}},
+    {"unknown_signal_kind",
+     field_with("signal = { kind = \"wobble\" }"),
+     "",
+     {"bad.toml:8:", "signal.kind", "unknown value \"wobble\""}},
+    {"anomaly_unknown_field",
+     good_profile() + "[[group.anomaly]]\nkind = \"spike\"\nfield = \"y\"\nrate = \"1/h\"\n",
+     "",
+     {"bad.toml:13:", "group[0].anomaly[0].field", "no field \"y\""}},
+    {"bad_duration",
+     good_profile() + "[[group.anomaly]]\nkind = \"level_shift\"\nfield = \"x\"\nrate = "
+                      "\"1/h\"\nduration = \"5 minutes\"\n",
+     "",
+     {"bad.toml:15:", "anomaly[0].duration", "invalid duration"}},
+    {"jitter_too_large",
+     "name = \"p\"\n[[group]]\nname = \"g\"\ninterval = \"1s\"\njitter = \"600ms\"\n",
+     "",
+     {"bad.toml:5:", "group[0].jitter"}},
+    {"unset_env_var",
+     "name = \"${SYNTHFEED_TEST_SURELY_UNSET}\"\n" + good_group,
+     "",
+     {"bad.toml:1:9", "SYNTHFEED_TEST_SURELY_UNSET", "not set"}},
+    {"duplicate_field",
+     field_with("signal = { kind = \"constant\", value = 1.0 }\n[[group.field]]\nname = "
+                "\"x\"\nsignal = { kind = \"constant\", value = 2.0 }"),
+     "",
+     {"bad.toml:10:", "duplicate field name \"x\""}},
+    {"id_without_index",
+     "name = \"p\"\n[[group]]\nname = \"g\"\ncount = 2\nid = \"dev\"\n",
+     "",
+     {"bad.toml:5:", "group[0].id", "{index}"}},
+    {"bad_rate",
+     good_profile() + "[[group.anomaly]]\nkind = \"spike\"\nfield = \"x\"\nrate = \"often\"\n",
+     "",
+     {"bad.toml:14:", "anomaly[0].rate", "invalid rate"}},
+    {"reversed_range",
+     field_with("signal = { kind = \"constant\", value = [5.0, 1.0] }"),
+     "",
+     {"bad.toml:8:", "signal.value", "low is above high"}},
+    {"window_unknown_device",
+     good_profile() + "[[group.anomaly]]\nkind = \"dropout\"\nwindows = [ { start = \"1h\", end = "
+                      "\"2h\", devices = [\"d-9\"] } ]\n",
+     "",
+     {"bad.toml:13:", "devices", "no device \"d-9\""}},
+    {"reserved_field_name",
+     "name = \"p\"\n[[group]]\nname = \"g\"\n[[group.field]]\nname = \"ts\"\nsignal = { kind = "
+     "\"constant\" }\n",
+     "",
+     {"bad.toml:5:", "field[0].name", "reserved"}},
+    {"missing_name", good_group, "", {"bad.toml:1:1", "name", "is required"}},
+    {"flag_speed", "", "--speed fast", {"--speed", "fast"}},
+    {"flag_shard", "", "--shard 2/2", {"--shard", "0 <= I < N"}},
+    {"flag_duration", "", "--duration 5", {"--duration", "invalid duration"}},
+    {"flag_sink_scheme",
+     "",
+     "--sink kafkaa://host/topic",
+     {"--sink", "unknown sink scheme \"kafkaa\""}},
+    {"flag_format", "", "--format xml", {"--format", "xml"}},
+    {"flag_count_type", "", "--count lots", {"--count", "lots"}},
+    {"flag_threads", "", "--threads 0", {"--threads"}},
+    {"flag_unknown", "", "--bogus 1", {"--bogus"}},
+    {"flag_start", "", "--start yesterday", {"--start", "yesterday"}},
+    {"flag_labels_unwritable",
+     "",
+     "--labels /nonexistent-dir/labels.jsonl",
+     {"--labels", "cannot open"}},
+    {"env_speed", "", "ENV:SYNTHFEED_SPEED=warp", {"--speed", "warp"}},
+};
+
+class BadInput : public ::testing::TestWithParam<bad_case> {};
+
+} // namespace
+
+TEST_P(BadInput, ExitsTwoWithAPreciseMessage) {
+    const bad_case& c = GetParam();
+    const auto dir = temp_dir("bad-" + c.name);
+    const auto path = dir / "bad.toml";
+    write_file(path, c.profile.empty() ? good_profile() : c.profile);
+    std::string env, flags = c.flags;
+    if (flags.starts_with("ENV:")) env = flags.substr(4), flags.clear();
+    const auto r = run_synthfeed(
+        "run " + path.string() + " --count 1 --progress off --sink null: " + flags, env);
+    std::filesystem::remove_all(dir);
+    EXPECT_FALSE(r.crashed) << r.err;
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& s : c.expected)
+        EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in: " << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BadInput, ::testing::ValuesIn(cases),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(BadInput, ValidateReportsEveryBadFileAndPassesGoodOnes) {
+    const auto dir = temp_dir("validate");
+    write_file(dir / "good.toml", good_profile());
+    write_file(dir / "bad.toml", "name = 3\n");
+    const auto r = run_synthfeed("validate " + (dir / "good.toml").string() + " " +
+                                 (dir / "bad.toml").string());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("ok: " + (dir / "good.toml").string()), std::string::npos);
+    EXPECT_NE(r.err.find("bad.toml:1:8: name: expected a string"), std::string::npos) << r.err;
+    const auto missing = run_synthfeed("validate /nonexistent.toml");
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("/nonexistent.toml: cannot open profile"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(BadInput, ShippedProfilesValidate) {
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(source_path("profiles"))) {
+        if (entry.path().extension() != ".toml") continue;
+        const auto r = run_synthfeed("validate " + entry.path().string());
+        EXPECT_EQ(r.exit_code, 0) << entry.path() << ": " << r.err;
+    }
+}
