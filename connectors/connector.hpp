@@ -74,11 +74,16 @@ class connector {
     }
 
   protected:
+    // Counters have a single writer, the emitter thread (send, poll and drain run there, and so
+    // do librdkafka's and our delivery callbacks), so a plain load + store suffices: no locked
+    // read-modify-write on the hot path. Readers on other threads see relaxed snapshots.
     void count_delivered(std::uint64_t n, std::uint64_t bytes) noexcept {
-        delivered_.fetch_add(n, std::memory_order_relaxed);
-        bytes_.fetch_add(bytes, std::memory_order_relaxed);
+        delivered_.store(delivered_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        bytes_.store(bytes_.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
     }
-    void count_failed(std::uint64_t n) noexcept { failed_.fetch_add(n, std::memory_order_relaxed); }
+    void count_failed(std::uint64_t n) noexcept {
+        failed_.store(failed_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
 
   private:
     std::atomic<std::uint64_t> delivered_{0};

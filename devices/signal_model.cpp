@@ -10,7 +10,6 @@ namespace {
 // Draw counters: each tick owns a block of four, params live far above any tick.
 constexpr std::uint64_t draws_per_tick = 4;
 enum draw : std::uint64_t { draw_noise = 0, draw_signal = 1, draw_drift = 2 };
-constexpr std::uint64_t param_base = 1ULL << 62;
 
 // Parameter slots: stable numbers so adding a parameter never reshuffles another's draw.
 enum slot : unsigned {
@@ -37,10 +36,10 @@ double periodic_signal(const signal_spec& s, const rng_stream& key, sim_time t) 
         const double x = fraction_of_period(t, c.period, c.peak);
         switch (s.kind) {
         case signal_kind::seasonal:
-            v += a * std::cos(2 * std::numbers::pi * x);
+            v += a * cos_turns(x);
             break;
         case signal_kind::sine:
-            v += a * std::sin(2 * std::numbers::pi * x);
+            v += a * sin_turns(x);
             break;
         case signal_kind::square:
             v += x < s.duty ? a : -a;
@@ -92,11 +91,6 @@ double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t coun
 }
 
 } // namespace
-
-double device_param(const rng_stream& key, const spread_param& p, unsigned slot) noexcept {
-    if (!p.varies()) return p.lo;
-    return p.lo + (p.hi - p.lo) * key.uniform(param_base + slot);
-}
 
 field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     field_state s{key, 0, 0};
@@ -189,10 +183,10 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
 }
 
 double finish_field_value(const field_spec& spec, double value) noexcept {
-    if (spec.resolution > 0) value = std::round(value / spec.resolution) * spec.resolution;
+    if (spec.resolution > 0) value = round_even(value / spec.resolution) * spec.resolution;
     if (spec.min && value < *spec.min) value = *spec.min;
     if (spec.max && value > *spec.max) value = *spec.max;
-    if (spec.integer) value = std::round(value);
+    if (spec.integer) value = round_even(value);
     return value;
 }
 

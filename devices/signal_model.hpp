@@ -25,7 +25,11 @@ struct field_effects {
 };
 
 /// Draws the device's value of a spread parameter (fixed per device, stable across runs).
-double device_param(const rng_stream& key, const spread_param& p, unsigned slot) noexcept;
+inline double device_param(const rng_stream& key, const spread_param& p, unsigned slot) noexcept {
+    constexpr std::uint64_t param_base = 1ULL << 62; // far above any tick's draw counters
+    if (!p.varies()) return p.lo;
+    return p.lo + (p.hi - p.lo) * key.uniform(param_base + slot);
+}
 
 /// Sets up the field's state for one device.
 field_state init_field(const field_spec& spec, rng_stream key) noexcept;

@@ -61,7 +61,14 @@ inline char* write_uint(char* p, std::uint64_t v) noexcept {
     return std::to_chars(p, p + 20, v).ptr;
 }
 
-/// Writes v with exactly `precision` decimals (round half away from zero); returns the end.
+namespace detail {
+inline constexpr char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+}
+
+/// Writes v with exactly `precision` decimals (0..9, ties away from zero); returns the end.
 /// Needs 32 bytes. Non-finite values are written as "null" (JSON has no NaN).
 inline char* write_fixed(char* p, double v, int precision) noexcept {
     static constexpr double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
@@ -70,18 +77,34 @@ inline char* write_fixed(char* p, double v, int precision) noexcept {
         return p + 4;
     }
     const double scaled = std::abs(v) * pow10[precision];
-    if (scaled >= 9e15) return std::to_chars(p, p + 32, v, std::chars_format::fixed, precision).ptr;
-    const auto units = static_cast<std::uint64_t>(scaled + 0.5);
+    // Beyond 1e14 units the scaling product may be off by one in the last digit: use the exact
+    // path.
+    if (scaled >= 1e14) return std::to_chars(p, p + 32, v, std::chars_format::fixed, precision).ptr;
+    auto units = static_cast<std::uint64_t>(scaled + 0.5);
     if (v < 0 && units != 0) *p++ = '-';
-    const auto scale = static_cast<std::uint64_t>(pow10[precision]);
-    p = write_uint(p, units / scale);
+    // Digits right to left, two at a time, into a scratch area; at least precision + 1 digits.
+    char digits[24];
+    char* d = digits + sizeof digits;
+    while (units >= 100) {
+        d -= 2;
+        std::memcpy(d, detail::digit_pairs + (units % 100) * 2, 2);
+        units /= 100;
+    }
+    if (units >= 10) {
+        d -= 2;
+        std::memcpy(d, detail::digit_pairs + units * 2, 2);
+    } else {
+        *--d = static_cast<char>('0' + units);
+    }
+    const auto min_digits = static_cast<std::ptrdiff_t>(precision) + 1;
+    while (digits + sizeof digits - d < min_digits) *--d = '0';
+    const std::size_t integer_digits =
+        static_cast<std::size_t>(digits + sizeof digits - d) - static_cast<std::size_t>(precision);
+    std::memcpy(p, d, integer_digits);
+    p += integer_digits;
     if (precision > 0) {
         *p++ = '.';
-        std::uint64_t frac = units % scale;
-        for (int i = precision - 1; i >= 0; --i) {
-            p[i] = static_cast<char>('0' + frac % 10);
-            frac /= 10;
-        }
+        std::memcpy(p, d + integer_digits, static_cast<std::size_t>(precision));
         p += precision;
     }
     return p;

@@ -2,6 +2,7 @@
 /// Counter-based randomness: every draw is a pure function of (seed, stream, counter), so any
 /// device, field and tick can be regenerated on any thread in any order with the same result.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -33,13 +34,9 @@ struct rng_stream {
     double uniform(std::uint64_t counter) const noexcept {
         return static_cast<double>(bits(counter) >> 11) * 0x1.0p-53;
     }
-    /// Standard normal by Box–Muller on the two 32-bit halves of one word.
-    double normal(std::uint64_t counter) const noexcept {
-        const std::uint64_t b = bits(counter);
-        const double u1 = (static_cast<double>(b >> 32) + 0.5) * 0x1.0p-32;
-        const double u2 = static_cast<double>(b & 0xffffffffULL) * 0x1.0p-32;
-        return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-    }
+    /// Standard normal by the ziggurat method: one hash on the fast path (~99% of draws);
+    /// the rare rejections draw from a sub-stream, so the result stays a pure function.
+    double normal(std::uint64_t counter) const noexcept;
     /// Exponential with mean 1.
     double exponential(std::uint64_t counter) const noexcept {
         return -std::log1p(-uniform(counter));
@@ -62,5 +59,70 @@ struct rng_stream {
         }
     }
 };
+
+namespace detail {
+/// Marsaglia & Tsang's 128-layer ziggurat tables for the standard normal.
+struct ziggurat_tables {
+    std::array<std::uint32_t, 128> k;
+    std::array<double, 128> w;
+    std::array<double, 128> f;
+};
+extern const ziggurat_tables ziggurat;
+double normal_slow_path(const rng_stream& s, std::uint64_t counter, std::int32_t hz,
+                        unsigned layer) noexcept;
+} // namespace detail
+
+inline double rng_stream::normal(std::uint64_t counter) const noexcept {
+    const std::uint64_t b = bits(counter);
+    // Layer from the low bits, signed magnitude from the high bits: no bit serves twice.
+    const auto layer = static_cast<unsigned>(b & 127);
+    const auto hz = static_cast<std::int32_t>(static_cast<std::uint32_t>(b >> 32));
+    const std::uint32_t magnitude =
+        hz < 0 ? 0u - static_cast<std::uint32_t>(hz) : static_cast<std::uint32_t>(hz);
+    if (magnitude < detail::ziggurat.k[layer]) return hz * detail::ziggurat.w[layer];
+    return detail::normal_slow_path(*this, counter, hz, layer);
+}
+
+/// Rounds to the nearest integer (ties to even) for |x| < 2^51 with two additions: no libm
+/// call on baseline x86-64, and the same bits everywhere. Larger values are returned as is.
+inline double round_even(double x) noexcept {
+    constexpr double shifter = 0x1.8p52;
+    if (!(std::abs(x) < 0x1.0p51)) return x;
+    return (x + shifter) - shifter; // IEEE rules forbid folding this without -ffast-math
+}
+
+/// cos(2π·turns) with a polynomial after octant reduction: faster than libm's cos and
+/// bit-identical on every platform (only + and ×). Absolute error below 1e-12.
+inline double cos_turns(double turns) noexcept {
+    const double q = round_even(turns * 4);
+    const double theta = (turns - q * 0.25) * (2 * std::numbers::pi); // in [-π/4, π/4]
+    const double t2 = theta * theta;
+    const double c =
+        1 + t2 * (-1.0 / 2 +
+                  t2 * (1.0 / 24 +
+                        t2 * (-1.0 / 720 + t2 * (1.0 / 40320 +
+                                                 t2 * (-1.0 / 3628800 + t2 * (1.0 / 479001600))))));
+    const double s =
+        theta *
+        (1 + t2 * (-1.0 / 6 +
+                   t2 * (1.0 / 120 + t2 * (-1.0 / 5040 +
+                                           t2 * (1.0 / 362880 + t2 * (-1.0 / 39916800 +
+                                                                      t2 * (1.0 / 6227020800)))))));
+    switch (static_cast<long>(q) & 3) {
+    case 0:
+        return c;
+    case 1:
+        return -s;
+    case 2:
+        return -c;
+    default:
+        return s;
+    }
+}
+
+/// sin(2π·turns), see cos_turns.
+inline double sin_turns(double turns) noexcept {
+    return cos_turns(turns - 0.25);
+}
 
 } // namespace synthfeed

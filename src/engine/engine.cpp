@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "src/engine/radix_sort.hpp"
+
 namespace synthfeed {
 namespace {
 
@@ -79,7 +81,7 @@ class worker {
             blocks_.push_back(models[g].make_block(std::move(locals_per_group[g])));
     }
 
-    void generate(sim_time until, window_batch& out) {
+    void generate(sim_time from, sim_time until, window_batch& out) {
         out.clear();
         batch_ = &out;
         for (std::size_t g = 0; g < models_.size(); ++g) {
@@ -87,10 +89,7 @@ class worker {
             for (std::size_t i = 0; i < b.locals.size(); ++i)
                 models_[g].advance(b, i, until, *this);
         }
-        std::sort(out.messages.begin(), out.messages.end(),
-                  [](const message_entry& a, const message_entry& b) {
-                      return before(a.ts, a.device, b.ts, b.device);
-                  });
+        sort_canonically(from, until, out.messages);
     }
 
     std::size_t state_bytes() const noexcept {
@@ -139,6 +138,35 @@ class worker {
     }
 
   private:
+    /// Orders entries by (event time, device) with a radix sort of packed keys; falls back to
+    /// std::sort when time span, device count and batch size do not fit in 64 bits.
+    void sort_canonically(sim_time from, sim_time until, std::vector<message_entry>& entries) {
+        const unsigned index_bits = bits_for(entries.size());
+        const unsigned device_bits = bits_for(enc_.ids->size());
+        const unsigned time_bits = bits_for(static_cast<std::uint64_t>(until - from));
+        if (index_bits + device_bits + time_bits > 64) {
+            std::sort(entries.begin(), entries.end(),
+                      [](const message_entry& a, const message_entry& b) {
+                          return before(a.ts, a.device, b.ts, b.device);
+                      });
+            return;
+        }
+        keys_.clear();
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const auto& e = entries[i];
+            keys_.push_back(
+                (static_cast<std::uint64_t>(e.ts - from) << (device_bits + index_bits)) |
+                (e.device << index_bits) | i);
+        }
+        radix_sort(keys_, scratch_keys_, index_bits + device_bits + time_bits);
+        sorted_.clear();
+        const std::uint64_t index_mask = (std::uint64_t{1} << index_bits) - 1;
+        for (std::uint64_t k : keys_) sorted_.push_back(entries[k & index_mask]);
+        entries.swap(sorted_);
+    }
+
+    std::vector<std::uint64_t> keys_, scratch_keys_;
+    std::vector<message_entry> sorted_;
     shared_encoders enc_;
     std::vector<group_model>& models_;
     std::vector<device_block> blocks_;
@@ -212,7 +240,7 @@ class pipeline {
                 cv_.wait(lock, [&] { return quit_ || requested_ >= next; });
                 if (quit_) return;
             }
-            workers_[id].generate(window_end(next),
+            workers_[id].generate(start_ + next * window_, window_end(next),
                                   slots_[id * 2 + static_cast<std::size_t>(next % 2)]);
             {
                 std::lock_guard lock(mutex_);
