@@ -31,9 +31,7 @@ struct counting_output {
 
 struct captured_tick {
     std::vector<double> values;
-    tick_view view() const {
-        return {0, 7, 12345, 1'767'225'600'123, true, values, {}};
-    }
+    tick_view view() const { return {0, 7, 12345, 1'767'225'600'123, true, values, {}}; }
 };
 
 } // namespace
@@ -89,7 +87,8 @@ static void BM_generate_cold_chain_ticks(benchmark::State& state) {
         for (std::size_t i = 0; i < locals.size(); ++i) model.advance(block, i, until, out);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(out.ticks));
-    state.counters["state_bytes_per_device"] = static_cast<double>(block.bytes_per_device(p.groups[0].fields.size(), p.groups[0].anomalies.size()));
+    state.counters["state_bytes_per_device"] = static_cast<double>(
+        block.bytes_per_device(p.groups[0].fields.size(), p.groups[0].anomalies.size()));
 }
 BENCHMARK(BM_generate_cold_chain_ticks)->Unit(benchmark::kMillisecond);
 
@@ -108,9 +107,15 @@ static void encode_bench(benchmark::State& state, payload_format format) {
     state.SetItemsProcessed(state.iterations());
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
 }
-static void BM_encode_json(benchmark::State& s) { encode_bench(s, payload_format::json); }
-static void BM_encode_csv(benchmark::State& s) { encode_bench(s, payload_format::csv); }
-static void BM_encode_influx(benchmark::State& s) { encode_bench(s, payload_format::influx); }
+static void BM_encode_json(benchmark::State& s) {
+    encode_bench(s, payload_format::json);
+}
+static void BM_encode_csv(benchmark::State& s) {
+    encode_bench(s, payload_format::csv);
+}
+static void BM_encode_influx(benchmark::State& s) {
+    encode_bench(s, payload_format::influx);
+}
 BENCHMARK(BM_encode_json);
 BENCHMARK(BM_encode_csv);
 BENCHMARK(BM_encode_influx);

@@ -18,6 +18,7 @@ stream_writer::~stream_writer() {
 }
 
 bool stream_writer::flush() noexcept {
+    last_flush_ = std::chrono::steady_clock::now();
     const char* p = buffer_.data();
     std::size_t left = buffer_.size();
     while (left > 0 && error_ == 0) {
@@ -58,6 +59,12 @@ void stream_writer::write_preamble(std::string_view text) noexcept {
     if (text.empty()) return;
     buffer_.append(text);
     buffer_.push_back('\n');
+}
+
+void stream_writer::poll(std::chrono::milliseconds) noexcept {
+    if (!buffer_.empty() &&
+        std::chrono::steady_clock::now() - last_flush_ >= std::chrono::milliseconds(200))
+        flush();
 }
 
 std::uint64_t stream_writer::drain(deadline) noexcept {

@@ -18,7 +18,8 @@ class stream_writer : public connector {
     ~stream_writer() override;
 
     send_result send(const record& r) noexcept override;
-    void poll(std::chrono::milliseconds) noexcept override {}
+    /// Flushes a buffer older than 200 ms, so live runs reach a tailing reader promptly.
+    void poll(std::chrono::milliseconds) noexcept override;
     std::uint64_t drain(deadline until) noexcept override;
     health check() const override;
     void write_preamble(std::string_view text) noexcept override;
@@ -32,6 +33,7 @@ class stream_writer : public connector {
     byte_buffer buffer_;
     std::uint64_t pending_messages_ = 0;
     std::uint64_t pending_bytes_ = 0;
+    std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
     int error_ = 0; ///< errno of the first failed write; later sends are rejected
 };
 

@@ -48,7 +48,7 @@ struct run_flags {
     std::optional<std::uint64_t> count;
     std::string duration;
     std::string start;
-    std::string speed = "max";
+    std::string speed; ///< empty: max for bounded runs (--count/--duration), else 1x (live)
     std::optional<std::uint64_t> seed;
     unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 64u);
     std::string shard = "0/1";
@@ -108,7 +108,10 @@ run_options build_options(const run_flags& f, const profile& p) {
         if (*o.duration == 0) throw config_error({"--duration", 0, 0}, "", "must be longer than 0");
     }
     o.count = f.count;
-    o.speed = parse_speed(f.speed);
+    const std::string speed = !f.speed.empty()                   ? f.speed
+                              : (f.count || !f.duration.empty()) ? "max"
+                                                                 : "1x";
+    o.speed = parse_speed(speed);
     if (f.threads == 0 || f.threads > 256)
         throw config_error({"--threads", 0, 0}, "", "must be between 1 and 256");
     o.threads = f.threads;
@@ -149,7 +152,7 @@ int command_run(const run_flags& f) {
     spdlog::info("running {} ({} devices, {:.0f} msg/s nominal) seed {} from {} speed {} threads "
                  "{} shard {}",
                  p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
-                 f.speed, o.threads, f.shard);
+                 o.speed > 0 ? fmt::format("{}x", o.speed) : "max", o.threads, f.shard);
     install_signal_handlers();
     run_stats stats;
     const run_summary s =
@@ -243,7 +246,8 @@ int run_cli(int argc, char** argv) {
                     "simulated start (RFC 3339) or now; default: the profile's start, else now")
         ->envname("SYNTHFEED_START");
     run->add_option("--speed", f.speed,
-                    "1x = live, 100x = 100 times real time, max = as fast as possible")
+                    "1x = live, 100x = 100 times real time, max = as fast as possible (default: "
+                    "max with --count/--duration, else 1x)")
         ->envname("SYNTHFEED_SPEED");
     run->add_option("--seed", f.seed, "override the profile's seed")->envname("SYNTHFEED_SEED");
     run->add_option("--threads", f.threads, "generator threads (output is identical for any value)")

@@ -450,7 +450,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         if (generated >= limit) finished = true;
         if (!finished) pipe.request(w + 2);
 
-        sinks.data->poll(std::chrono::milliseconds(0));
+        for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
+            if (c) c->poll(std::chrono::milliseconds(0));
         const auto now = clock::now();
         if (o.progress_every.count() > 0 && now - last_progress >= o.progress_every) {
             const double span = std::chrono::duration<double>(now - last_progress).count();
