@@ -1,6 +1,7 @@
 #include "connectors/connector_registry.hpp"
 
 #include "connectors/file/file_connector.hpp"
+#include "connectors/kafka/kafka_connector.hpp"
 #include "connectors/null/null_connector.hpp"
 #include "connectors/stdout/stdout_connector.hpp"
 #include "src/core/errors.hpp"
@@ -23,6 +24,11 @@ const std::vector<connector_kind>& connector_kinds() {
              if (u.target.empty())
                  throw config_error({ctx.origin, 0, 0}, u.text, "file: needs a path (file:PATH)");
              return std::make_unique<file_connector>(u.target, ctx.origin);
+         }},
+        {"kafka", "kafka://HOST:PORT[,…]/TOPIC",
+         "Apache Kafka via librdkafka; kafka://embedded/TOPIC runs an in-process mock cluster",
+         [](const sink_uri& u, const connector_context& ctx) {
+             return std::make_unique<kafka_connector>(u, ctx);
          }},
     };
     return kinds;

@@ -19,9 +19,18 @@ struct sink_uri {
     std::string target; ///< what follows "scheme:" (and "//" where used)
 };
 
+/// A pass-through property for a connector's client library (librdkafka's `-X` properties),
+/// with where it came from, for error messages.
+struct connector_property {
+    std::string name;
+    std::string value;
+    std::string origin; ///< "-X", "SYNTHFEED_RDKAFKA_LINGER_MS", "profile.toml:12:1"
+};
+
 /// What a connector is opened for; `origin` names the flag or env var in error messages.
 struct connector_context {
     std::string origin = "--sink";
+    std::vector<connector_property> kafka_properties; ///< lowest precedence first
 };
 
 struct connector_kind {

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/connector_registry.hpp"
+#include "connectors/kafka/kafka_connector.hpp"
 #include "devices/group_model.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
@@ -56,7 +57,25 @@ struct run_flags {
     std::string progress = "5s";
     std::string summary_json;
     std::string grace = "20s";
+    bool label_headers = false;
+    std::vector<std::string> properties; ///< -X name=value
 };
+
+/// librdkafka properties in rising precedence: profile [kafka] table, env, -X.
+std::vector<connector_property> kafka_properties(const run_flags& f, const profile& p) {
+    std::vector<connector_property> out;
+    for (const auto& k : p.kafka)
+        out.push_back({k.name, k.value,
+                       p.path + ":" + std::to_string(k.line) + ":" + std::to_string(k.column)});
+    for (auto& e : kafka_properties_from_env()) out.push_back(std::move(e));
+    for (const auto& x : f.properties) {
+        const auto eq = x.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw config_error({"-X", 0, 0}, x, "expected -X name=value (or -X list)");
+        out.push_back({x.substr(0, eq), x.substr(eq + 1), "-X"});
+    }
+    return out;
+}
 
 sim_duration flag_duration(const std::string& flag, const std::string& value) {
     auto d = parse_duration(value);
@@ -126,6 +145,7 @@ run_options build_options(const run_flags& f, const profile& p) {
                            "expected jsonl or csv, got \"" + f.labels_format + "\"");
     o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
     o.label_in_payload = f.label_in_payload;
+    o.label_headers = f.label_headers;
     o.progress_every = f.progress == "off"
                            ? std::chrono::milliseconds(0)
                            : std::chrono::milliseconds(flag_duration("--progress", f.progress));
@@ -139,10 +159,11 @@ int command_run(const run_flags& f) {
     const run_options o = build_options(f, p);
     const device_directory ids(p);
 
-    auto data = open_connector(f.sink, {"--sink"});
+    const auto properties = kafka_properties(f, p);
+    auto data = open_connector(f.sink, {"--sink", properties});
     std::unique_ptr<connector> labels, episodes;
-    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels"});
-    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes"});
+    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels", properties});
+    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes", properties});
     if (!f.summary_json.empty()) {
         std::ofstream probe(f.summary_json, std::ios::app);
         if (!probe)
@@ -261,6 +282,12 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_PROGRESS");
     run->add_option("--summary-json", f.summary_json, "write the end summary as JSON to PATH")
         ->envname("SYNTHFEED_SUMMARY_JSON");
+    run->add_flag("--label-headers", f.label_headers,
+                  "send seq, label and episode as Kafka headers of each message")
+        ->envname("SYNTHFEED_LABEL_HEADERS");
+    run->add_option("-X", f.properties,
+                    "librdkafka property name=value (repeatable); -X list prints them")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")
         ->envname("SYNTHFEED_GRACE");
 
@@ -286,6 +313,11 @@ int run_cli(int argc, char** argv) {
     spdlog::set_level(spdlog::level::from_str(log_level));
 
     try {
+        if (*run &&
+            std::find(f.properties.begin(), f.properties.end(), "list") != f.properties.end()) {
+            print_kafka_properties();
+            return exit_ok;
+        }
         if (*run) return command_run(f);
         if (*validate) return command_validate(validate_paths);
         if (*list) {

@@ -112,6 +112,14 @@ struct group_spec {
     std::vector<anomaly_spec> anomalies;
 };
 
+/// A client-library property from the profile (the [kafka] table), kept as text.
+struct passthrough_property {
+    std::string name;
+    std::string value;
+    int line = 0;
+    int column = 0;
+};
+
 struct profile {
     std::string path;
     std::string name;
@@ -119,6 +127,7 @@ struct profile {
     std::uint64_t seed = 0;
     std::optional<sim_time> start;
     std::vector<group_spec> groups;
+    std::vector<passthrough_property> kafka; ///< librdkafka properties, lowest precedence
 
     std::uint64_t device_count() const noexcept {
         std::uint64_t n = 0;

@@ -353,6 +353,33 @@ group_spec read_group(toml_reader& r) {
     return g;
 }
 
+/// Flattens the [kafka] table: `"linger.ms" = 10` and dotted keys (`linger.ms = 10`) alike.
+void read_passthrough(const toml::table& table, const std::string& prefix, const std::string& file,
+                      std::vector<passthrough_property>& out) {
+    for (auto&& [k, v] : table) {
+        const std::string name =
+            prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (auto nested = v.as_table()) {
+            read_passthrough(*nested, name, file, out);
+            continue;
+        }
+        passthrough_property p{name, "", static_cast<int>(v.source().begin.line),
+                               static_cast<int>(v.source().begin.column)};
+        if (auto s = v.as_string())
+            p.value = s->get();
+        else if (auto i = v.as_integer())
+            p.value = std::to_string(i->get());
+        else if (auto f = v.as_floating_point())
+            p.value = fmt::format("{}", f->get());
+        else if (auto b = v.as_boolean())
+            p.value = b->get() ? "true" : "false";
+        else
+            throw config_error({file, p.line, p.column}, "kafka." + name,
+                               "librdkafka properties are strings, numbers or booleans");
+        out.push_back(std::move(p));
+    }
+}
+
 } // namespace
 
 std::string format_device_id(const std::string& id_template, const std::string& group,
@@ -388,6 +415,10 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
         for (std::size_t i = 0; i + 1 < p.groups.size(); ++i)
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
+    }
+    if (r.table("kafka")) {
+        const toml::node* node = root.get("kafka");
+        read_passthrough(*node->as_table(), "", origin, p.kafka);
     }
     r.reject_unknown_keys();
     return p;

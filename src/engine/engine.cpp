@@ -1,6 +1,7 @@
 #include "src/engine/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,8 @@ struct message_entry {
     std::uint32_t emitted;
     std::uint32_t payload_offset, payload_length;
     std::uint32_t label_offset, label_length;
+    std::uint32_t header_offset; ///< seq, label, episode texts back to back (--label-headers)
+    std::uint16_t seq_length, label_text_length, episode_length;
 };
 
 struct episode_entry {
@@ -53,8 +56,10 @@ struct window_batch {
     byte_buffer payloads;
     byte_buffer label_lines;
     byte_buffer episode_lines;
+    byte_buffer header_text;
 
     void clear() noexcept {
+        header_text.clear();
         messages.clear();
         episodes.clear();
         payloads.clear();
@@ -68,6 +73,7 @@ struct shared_encoders {
     const message_encoder* messages;
     const label_encoder* labels;     // null when no label sink
     const episode_encoder* episodes; // null when no episode sink
+    const truth_names* headers;      // null unless --label-headers
     const profile* plan;
 };
 
@@ -104,7 +110,7 @@ class worker {
     // Tick consumer interface used by group_model::advance.
     void on_tick(const tick_view& t) {
         const std::string_view id = enc_.ids->id(t.device);
-        message_entry e{t.ts, t.device, t.group, t.emitted ? 1u : 0u, 0, 0, 0, 0};
+        message_entry e{t.ts, t.device, t.group, t.emitted ? 1u : 0u, 0, 0, 0, 0, 0, 0, 0, 0};
         if (t.emitted) {
             e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
             enc_.messages->encode(batch_->payloads, t, id, payload_ts_);
@@ -116,6 +122,18 @@ class worker {
             enc_.labels->encode(batch_->label_lines, t, id, label_ts_);
             e.label_length =
                 static_cast<std::uint32_t>(batch_->label_lines.size() - e.label_offset);
+        }
+        if (enc_.headers && t.emitted) {
+            byte_buffer& h = batch_->header_text;
+            e.header_offset = static_cast<std::uint32_t>(h.size());
+            h.commit_to(write_uint(h.reserve(20), t.seq));
+            e.seq_length = static_cast<std::uint16_t>(h.size() - e.header_offset);
+            enc_.headers->append_label(h, t.group, t.episodes);
+            e.label_text_length =
+                static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length);
+            if (!t.episodes.empty()) enc_.headers->append_episode_id(h, id, t.episodes.front());
+            e.episode_length = static_cast<std::uint16_t>(h.size() - e.header_offset -
+                                                          e.seq_length - e.label_text_length);
         }
         batch_->messages.push_back(e);
     }
@@ -316,8 +334,13 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     const message_encoder message_enc(p, o.format, o.label_in_payload);
     const label_encoder label_enc(p, o.labels);
     const episode_encoder episode_enc(p);
-    const shared_encoders enc{&ids, &message_enc, sinks.labels ? &label_enc : nullptr,
-                              sinks.episodes ? &episode_enc : nullptr, &p};
+    const truth_names header_names(p);
+    const shared_encoders enc{&ids,
+                              &message_enc,
+                              sinks.labels ? &label_enc : nullptr,
+                              sinks.episodes ? &episode_enc : nullptr,
+                              o.label_headers ? &header_names : nullptr,
+                              &p};
 
     std::vector<group_model> models;
     for (std::uint32_t g = 0; g < p.groups.size(); ++g)
@@ -401,11 +424,22 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             const std::string_view id = ids.id(m.device);
             const std::string_view group = p.groups[m.group].name;
             if (m.emitted) {
-                deliver(
-                    *sinks.data,
-                    record{
-                        id, best->payloads.view(m.payload_offset, m.payload_length), id, group, {}},
-                    stop);
+                std::array<record_header, 3> headers;
+                std::span<const record_header> header_span;
+                if (o.label_headers) {
+                    const std::string_view text = best->header_text.view(
+                        m.header_offset,
+                        std::size_t{m.seq_length} + m.label_text_length + m.episode_length);
+                    headers = {
+                        record_header{"seq", text.substr(0, m.seq_length)},
+                        record_header{"label", text.substr(m.seq_length, m.label_text_length)},
+                        record_header{"episode", text.substr(m.seq_length + m.label_text_length)}};
+                    header_span = headers;
+                }
+                deliver(*sinks.data,
+                        record{id, best->payloads.view(m.payload_offset, m.payload_length), id,
+                               group, header_span},
+                        stop);
                 ++generated;
             } else {
                 ++suppressed;

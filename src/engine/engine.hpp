@@ -32,6 +32,7 @@ struct run_options {
     payload_format format = payload_format::json;
     label_format labels = label_format::jsonl;
     bool label_in_payload = false;
+    bool label_headers = false; ///< label, episode and seq as record headers (Kafka headers)
     std::chrono::milliseconds progress_every{5000}; ///< 0 = no progress lines
     std::chrono::milliseconds grace{20000};         ///< drain deadline at the end
 };

@@ -1,0 +1,152 @@
+// Kafka connector against librdkafka's mock cluster: what a real broker cannot easily do on
+// demand (injected produce errors, a broker down past the delivery timeout, a full queue).
+// The same connector is tested against a real Apache Kafka broker in tests/integration.
+#include <gtest/gtest.h>
+
+#include "connectors/kafka/kafka_connector.hpp"
+#include "src/core/errors.hpp"
+#include "src/engine/engine.hpp"
+#include "tests/test_support.hpp"
+
+using namespace synthfeed;
+using namespace synthfeed::testing;
+
+namespace {
+
+constexpr std::int16_t produce_api_key = 0;
+
+std::unique_ptr<kafka_connector> open_embedded(const std::string& topic,
+                                               std::vector<connector_property> props = {}) {
+    const auto uri = parse_sink_uri("kafka://embedded/" + topic, "--sink");
+    return std::make_unique<kafka_connector>(uri, connector_context{"--sink", std::move(props)});
+}
+
+std::uint64_t send_all(kafka_connector& k, int n) {
+    std::uint64_t accepted = 0;
+    for (int i = 0; i < n; ++i) {
+        const std::string payload = "{\"i\":" + std::to_string(i) + "}";
+        const std::string key = "dev-" + std::to_string(i % 7);
+        for (;;) {
+            const auto r = k.send(record{key, payload, key, "g", {}});
+            if (r == send_result::queue_full) {
+                k.poll(std::chrono::milliseconds(10));
+                continue;
+            }
+            accepted += r == send_result::accepted;
+            break;
+        }
+    }
+    return accepted;
+}
+
+deadline in(std::chrono::milliseconds d) {
+    return std::chrono::steady_clock::now() + d;
+}
+
+} // namespace
+
+TEST(KafkaMock, CountsDeliveredOnlyFromDeliveryReports) {
+    auto k = open_embedded("counts");
+    ASSERT_EQ(send_all(*k, 1000), 1000u);
+    EXPECT_EQ(k->counts().delivered + k->in_flight(), 1000u); // none counted before its report
+    EXPECT_EQ(k->drain(in(std::chrono::seconds(20))), 0u);
+    EXPECT_EQ(k->counts().delivered, 1000u);
+    EXPECT_EQ(k->counts().failed, 0u);
+    EXPECT_TRUE(k->check().ok);
+}
+
+TEST(KafkaMock, RetriableProduceErrorsAreRetriedNotLost) {
+    auto k = open_embedded("retriable");
+    auto cluster = shared_embedded_kafka();
+    rd_kafka_mock_push_request_errors(
+        embedded_mock_cluster(*cluster), produce_api_key, 4,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    ASSERT_EQ(send_all(*k, 500), 500u);
+    EXPECT_EQ(k->drain(in(std::chrono::seconds(30))), 0u);
+    EXPECT_EQ(k->counts().delivered, 500u);
+    EXPECT_EQ(k->counts().failed, 0u);
+}
+
+TEST(KafkaMock, PermanentProduceErrorsAreCountedFailed) {
+    auto k = open_embedded("permanent");
+    auto cluster = shared_embedded_kafka();
+    rd_kafka_mock_push_request_errors(embedded_mock_cluster(*cluster), produce_api_key, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    ASSERT_EQ(send_all(*k, 200), 200u);
+    k->drain(in(std::chrono::seconds(30)));
+    const auto c = k->counts();
+    EXPECT_GT(c.failed, 0u);
+    EXPECT_EQ(c.delivered + c.failed, 200u); // every message accounted for
+}
+
+TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
+    auto k = open_embedded("down", {{"message.timeout.ms", "1500", "-X"}});
+    auto cluster = shared_embedded_kafka();
+    rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
+    ASSERT_EQ(send_all(*k, 50), 50u);
+    k->drain(in(std::chrono::seconds(20)));
+    rd_kafka_mock_broker_set_up(embedded_mock_cluster(*cluster), 1);
+    EXPECT_EQ(k->counts().delivered, 0u);
+    EXPECT_EQ(k->counts().failed, 50u);
+    EXPECT_EQ(k->in_flight(), 0u);
+}
+
+TEST(KafkaMock, EngineReportsUndeliveredRunsAsExitOne) {
+    const profile p = load_profile(source_path("tests/golden/golden.toml"));
+    const device_directory ids(p);
+    auto k = open_embedded("engine-down", {{"message.timeout.ms", "1000", "-X"}});
+    auto cluster = shared_embedded_kafka();
+    rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
+    run_options o;
+    o.start = test_start;
+    o.count = 300;
+    o.progress_every = std::chrono::milliseconds(0);
+    o.grace = std::chrono::milliseconds(10000);
+    run_stats stats;
+    std::atomic<bool> stop{false};
+    const run_summary s = run_engine(p, ids, o, {k.get(), nullptr, nullptr}, stats, stop);
+    rd_kafka_mock_broker_set_up(embedded_mock_cluster(*cluster), 1);
+    EXPECT_EQ(s.generated, 300u);
+    EXPECT_EQ(s.delivered, 0u);
+    EXPECT_EQ(s.failed, 300u);
+    EXPECT_EQ(s.exit_code(), 1);
+}
+
+TEST(KafkaMock, FullQueueIsBackpressureNotLoss) {
+    const profile p = load_profile(source_path("tests/golden/golden.toml"));
+    const device_directory ids(p);
+    // A 20-message local queue: the engine must poll and retry thousands of times.
+    auto k = open_embedded(
+        "backpressure", {{"queue.buffering.max.messages", "20", "-X"}, {"linger.ms", "1", "-X"}});
+    run_options o;
+    o.start = test_start;
+    o.count = 3000;
+    o.progress_every = std::chrono::milliseconds(0);
+    run_stats stats;
+    std::atomic<bool> stop{false};
+    const run_summary s = run_engine(p, ids, o, {k.get(), nullptr, nullptr}, stats, stop);
+    EXPECT_EQ(s.generated, 3000u);
+    EXPECT_EQ(s.delivered, 3000u);
+    EXPECT_EQ(s.failed, 0u);
+    EXPECT_EQ(s.exit_code(), 0);
+}
+
+TEST(KafkaMock, BadUrisAndPropertiesAreConfigErrors) {
+    for (const char* uri : {"kafka://host/t", "kafka://h:0/t", "kafka://h:9092", "kafka://h:9092/",
+                            "kafka://h:9092/bad topic", "kafka://h:9092/t?key=random",
+                            "kafka://h:9092/{field}", "kafka://h:9092/t?nope=1"}) {
+        EXPECT_THROW((void)std::make_unique<kafka_connector>(parse_sink_uri(uri, "--sink"),
+                                                             connector_context{}),
+                     config_error)
+            << uri;
+    }
+    EXPECT_THROW(open_embedded("x", {{"linger.ms", "soon", "-X"}}), config_error);
+    try {
+        open_embedded("x", {{"ssl.key.password", "hunter2", "SYNTHFEED_RDKAFKA_SSL_KEY_PASSWORD"},
+                            {"no.such", "1", "-X"}});
+        FAIL();
+    } catch (const config_error& e) {
+        EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos);
+    }
+}
