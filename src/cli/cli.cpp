@@ -14,10 +14,12 @@
 
 #include "connectors/connector_registry.hpp"
 #include "connectors/kafka/kafka_connector.hpp"
+#include "connectors/kafka/kafka_reader.hpp"
 #include "devices/group_model.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
+#include "src/verify/stream_checker.hpp"
 
 namespace synthfeed {
 namespace {
@@ -190,6 +192,62 @@ int command_run(const run_flags& f) {
     return s.exit_code();
 }
 
+struct verify_flags {
+    std::string source;
+    std::string labels;
+    std::string json;
+    std::string timeout = "60s";
+    bool strict_order = false;
+    std::vector<std::string> properties;
+};
+
+/// Feeds every record of a file (one per line) or Kafka topic to `visit`.
+void read_source(const std::string& text, const std::string& origin, const verify_flags& f,
+                 const record_visitor& visit) {
+    const sink_uri u = parse_sink_uri(text, origin);
+    if (u.scheme == "file") {
+        std::ifstream in(u.target, std::ios::binary);
+        if (!in) throw config_error({origin, 0, 0}, text, "cannot open for reading");
+        std::string line;
+        bool first = true;
+        while (std::getline(in, line)) {
+            // A CSV header is not a record.
+            if (first && (line.starts_with("device_id,"))) {
+                first = false;
+                continue;
+            }
+            first = false;
+            visit(line, 0);
+        }
+        return;
+    }
+    if (u.scheme != "kafka")
+        throw config_error({origin, 0, 0}, text,
+                           "verify reads file:PATH or kafka://HOST:PORT/TOPIC");
+    run_flags as_run;
+    as_run.properties = f.properties;
+    const auto properties = kafka_properties(as_run, profile{});
+    read_kafka_topic(u, {origin, properties},
+                     std::chrono::milliseconds(flag_duration("--timeout", f.timeout)), visit);
+}
+
+int command_verify(const verify_flags& f) {
+    stream_checker checker;
+    read_source(f.source, "source", f, [&](std::string_view payload, int stream) {
+        checker.add_message(payload, stream);
+    });
+    if (!f.labels.empty())
+        read_source(f.labels, "--labels", f,
+                    [&](std::string_view line, int) { checker.add_label(line); });
+    const verify_report r = checker.report();
+    std::fputs(r.text().c_str(), stdout);
+    if (!f.json.empty()) {
+        std::ofstream out(f.json, std::ios::trunc);
+        out << r.json();
+    }
+    return r.ok(f.strict_order) ? exit_ok : exit_runtime_failure;
+}
+
 int command_validate(const std::vector<std::string>& paths) {
     int status = exit_ok;
     for (const auto& path : paths) {
@@ -294,6 +352,17 @@ int run_cli(int argc, char** argv) {
     std::vector<std::string> validate_paths;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
     validate->add_option("profiles", validate_paths, "profile TOML files")->required();
+    verify_flags vf;
+    CLI::App* verify = app.add_subcommand(
+        "verify", "read a stream back and check it: gaps, duplicates, order, labels");
+    verify->add_option("source", vf.source, "file:PATH or kafka://HOST:PORT/TOPIC")->required();
+    verify->add_option("--labels", vf.labels,
+                       "the label stream to join (file:PATH or kafka://…/TOPIC)");
+    verify->add_option("--json", vf.json, "write the report as JSON to PATH");
+    verify->add_option("--timeout", vf.timeout, "give up reading after this long");
+    verify->add_flag("--strict-order", vf.strict_order, "fail on per-device reordering too");
+    verify->add_option("-X", vf.properties, "librdkafka property name=value (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     CLI::App* list =
         app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
 
@@ -320,6 +389,7 @@ int run_cli(int argc, char** argv) {
         }
         if (*run) return command_run(f);
         if (*validate) return command_validate(validate_paths);
+        if (*verify) return command_verify(vf);
         if (*list) {
             command_list();
             return exit_ok;

@@ -1,5 +1,6 @@
 """Shared fixtures for the integration tests: a real Kafka broker and the synthfeed binary."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -23,6 +24,8 @@ class KafkaBroker:
             capture_output=True,
             text=True,
             timeout=timeout,
+            # The script's watchdog stops the broker if this process dies without teardown.
+            env={**os.environ, "SYNTHFEED_KAFKA_OWNER_PID": str(os.getpid())},
         )
         if result.returncode != 0:
             raise RuntimeError(
