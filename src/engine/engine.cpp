@@ -206,12 +206,15 @@ bool deliver(connector& c, const record& r, const std::atomic<bool>& stop) noexc
     }
 }
 
-/// Window pipeline: workers fill slot w % 2 while the emitter consumes the other.
+/// Window pipeline: workers fill up to `pipeline_depth` windows ahead of the emitter, so a
+/// worker starved of CPU for a moment (a broker on the same cores) does not stall sending.
+constexpr std::size_t pipeline_depth = 4;
+
 class pipeline {
   public:
     pipeline(std::vector<worker>& workers, sim_time start, sim_duration window, sim_time end)
         : workers_(workers), start_(start), window_(window), end_(end), done_(workers.size(), -1),
-          slots_(workers.size() * 2) {
+          slots_(workers.size() * pipeline_depth) {
         for (std::size_t w = 0; w < workers.size(); ++w)
             threads_.emplace_back([this, w] { work(w); });
     }
@@ -245,7 +248,7 @@ class pipeline {
         });
         std::vector<window_batch*> out;
         for (std::size_t i = 0; i < workers_.size(); ++i)
-            out.push_back(&slots_[i * 2 + static_cast<std::size_t>(w % 2)]);
+            out.push_back(&slots_[i * pipeline_depth + static_cast<std::size_t>(w) % pipeline_depth]);
         return out;
     }
 
@@ -259,7 +262,7 @@ class pipeline {
                 if (quit_) return;
             }
             workers_[id].generate(start_ + next * window_, window_end(next),
-                                  slots_[id * 2 + static_cast<std::size_t>(next % 2)]);
+                                  slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
             {
                 std::lock_guard lock(mutex_);
                 done_[id] = next;
@@ -385,7 +388,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     std::uint64_t last_progress_count = 0;
     bool finished = false;
     std::vector<std::pair<const episode_entry*, window_batch*>> window_episodes;
-    pipe.request(1);
+    pipe.request(static_cast<std::int64_t>(pipeline_depth) - 1);
 
     for (std::int64_t w = 0; !finished && !pipe.past_end(w); ++w) {
         if (stop.load()) break;
@@ -411,10 +414,14 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 cut_ts = m.ts, cut_device = m.device;
                 break;
             }
-            if ((n & 1023) == 0 && stop.load(std::memory_order_relaxed)) {
-                finished = true;
-                cut_ts = m.ts, cut_device = m.device;
-                break;
+            if ((n & 1023) == 0) {
+                if (stop.load(std::memory_order_relaxed)) {
+                    finished = true;
+                    cut_ts = m.ts, cut_device = m.device;
+                    break;
+                }
+                // Serve delivery reports as they come, so a broker sink's queue stays short.
+                sinks.data->poll(std::chrono::milliseconds(0));
             }
             if (!pace.wait_for(m.ts, stop, stats)) {
                 finished = true;
@@ -482,7 +489,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         stats.labels.store(labels, std::memory_order_relaxed);
         stats.sim_clock.store(summary.sim_end, std::memory_order_relaxed);
         if (generated >= limit) finished = true;
-        if (!finished) pipe.request(w + 2);
+        if (!finished) pipe.request(w + static_cast<std::int64_t>(pipeline_depth));
 
         for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
             if (c) c->poll(std::chrono::milliseconds(0));
