@@ -34,13 +34,15 @@ struct record {
 enum class send_result {
     accepted,   ///< queued or written; will be counted delivered or failed later
     queue_full, ///< backpressure: poll() and send again; nothing was counted
-    rejected    ///< will never be delivered; already counted as failed
+    rejected,   ///< will never be delivered; already counted as failed
+    dropped     ///< discarded by a drop policy the user asked for; already counted as dropped
 };
 
 struct delivery_counts {
     std::uint64_t delivered = 0;
     std::uint64_t failed = 0;
-    std::uint64_t bytes = 0; ///< payload bytes delivered
+    std::uint64_t dropped = 0; ///< only under an explicit drop policy
+    std::uint64_t bytes = 0;   ///< payload bytes delivered
 };
 
 struct health {
@@ -70,7 +72,7 @@ class connector {
 
     delivery_counts counts() const noexcept {
         return {delivered_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed),
-                bytes_.load(std::memory_order_relaxed)};
+                dropped_.load(std::memory_order_relaxed), bytes_.load(std::memory_order_relaxed)};
     }
 
   protected:
@@ -84,10 +86,23 @@ class connector {
     void count_failed(std::uint64_t n) noexcept {
         failed_.store(failed_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
+    // For connectors whose client library reports from its own threads (Paho MQTT): atomic
+    // read-modify-write. A connector uses one family or the other, never both.
+    void count_delivered_concurrently(std::uint64_t n, std::uint64_t bytes) noexcept {
+        delivered_.fetch_add(n, std::memory_order_relaxed);
+        bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    }
+    void count_failed_concurrently(std::uint64_t n) noexcept {
+        failed_.fetch_add(n, std::memory_order_relaxed);
+    }
+    void count_dropped_concurrently(std::uint64_t n) noexcept {
+        dropped_.fetch_add(n, std::memory_order_relaxed);
+    }
 
   private:
     std::atomic<std::uint64_t> delivered_{0};
     std::atomic<std::uint64_t> failed_{0};
+    std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> bytes_{0};
 };
 

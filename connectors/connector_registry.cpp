@@ -2,6 +2,7 @@
 
 #include "connectors/file/file_connector.hpp"
 #include "connectors/kafka/kafka_connector.hpp"
+#include "connectors/mqtt/mqtt_connector.hpp"
 #include "connectors/null/null_connector.hpp"
 #include "connectors/stdout/stdout_connector.hpp"
 #include "src/core/errors.hpp"
@@ -29,6 +30,15 @@ const std::vector<connector_kind>& connector_kinds() {
          "Apache Kafka via librdkafka; kafka://embedded/TOPIC runs an in-process mock cluster",
          [](const sink_uri& u, const connector_context& ctx) {
              return std::make_unique<kafka_connector>(u, ctx);
+         }},
+        {"mqtt", "mqtt://HOST:PORT/TOPIC[?qos=1&…]",
+         "MQTT 3.1.1/5 via Eclipse Paho; shared or per-device connections",
+         [](const sink_uri& u, const connector_context& ctx) {
+             return std::make_unique<mqtt_connector>(u, ctx);
+         }},
+        {"mqtts", "mqtts://HOST:PORT/TOPIC[?ca=…]", "MQTT over TLS",
+         [](const sink_uri& u, const connector_context& ctx) {
+             return std::make_unique<mqtt_connector>(u, ctx);
          }},
     };
     return kinds;

@@ -31,6 +31,7 @@ struct connector_property {
 struct connector_context {
     std::string origin = "--sink";
     std::vector<connector_property> kafka_properties; ///< lowest precedence first
+    std::vector<connector_property> mqtt_options;     ///< profile [mqtt], env; the URI wins
 };
 
 struct connector_kind {

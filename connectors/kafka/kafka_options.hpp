@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "connectors/connector_registry.hpp"
+#include "connectors/topic_template.hpp"
 
 namespace synthfeed {
 
@@ -32,9 +33,5 @@ std::vector<connector_property> kafka_properties_from_env();
 
 /// Whether a property holds a secret whose value must never be printed.
 bool is_secret_property(std::string_view name);
-
-/// Expands a topic template for one message.
-std::string expand_topic(const std::string& topic_template, std::string_view group,
-                         std::string_view device_id);
 
 } // namespace synthfeed

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "connectors/connector_registry.hpp"
 #include "connectors/kafka/kafka_connector.hpp"
 #include "connectors/kafka/kafka_reader.hpp"
+#include "connectors/mqtt/mqtt_options.hpp"
 #include "devices/group_model.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
@@ -30,6 +32,15 @@ std::atomic<int> signals_seen{0};
 extern "C" void on_signal(int) {
     if (signals_seen.fetch_add(1) > 0) _exit(exit_runtime_failure); // second signal: at once
     stop_requested.store(true);
+}
+
+/// Many MQTT connections (one per device) need many descriptors: lift the soft limit.
+void raise_open_file_limit() {
+    struct rlimit limit {};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 void install_signal_handlers() {
@@ -62,6 +73,19 @@ struct run_flags {
     bool label_headers = false;
     std::vector<std::string> properties; ///< -X name=value
 };
+
+/// Where a profile option came from, for error messages.
+std::string profile_origin(const profile& p, const passthrough_property& k) {
+    return p.path + ":" + std::to_string(k.line) + ":" + std::to_string(k.column);
+}
+
+/// MQTT options from the profile [mqtt] table and env; the URI query overrides both.
+std::vector<connector_property> mqtt_options(const profile& p) {
+    std::vector<connector_property> out;
+    for (const auto& k : p.mqtt) out.push_back({k.name, k.value, profile_origin(p, k)});
+    for (auto& e : mqtt_options_from_env()) out.push_back(std::move(e));
+    return out;
+}
 
 /// librdkafka properties in rising precedence: profile [kafka] table, env, -X.
 std::vector<connector_property> kafka_properties(const run_flags& f, const profile& p) {
@@ -156,16 +180,18 @@ run_options build_options(const run_flags& f, const profile& p) {
 }
 
 int command_run(const run_flags& f) {
+    raise_open_file_limit();
     profile p = load_profile(f.profile);
     if (f.seed) p.seed = *f.seed;
     const run_options o = build_options(f, p);
     const device_directory ids(p);
 
-    const auto properties = kafka_properties(f, p);
-    auto data = open_connector(f.sink, {"--sink", properties});
+    const auto kafka = kafka_properties(f, p);
+    const auto mqtt = mqtt_options(p);
+    auto data = open_connector(f.sink, {"--sink", kafka, mqtt});
     std::unique_ptr<connector> labels, episodes;
-    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels", properties});
-    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes", properties});
+    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels", kafka, mqtt});
+    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes", kafka, mqtt});
     if (!f.summary_json.empty()) {
         std::ofstream probe(f.summary_json, std::ios::app);
         if (!probe)
@@ -227,7 +253,7 @@ void read_source(const std::string& text, const std::string& origin, const verif
     run_flags as_run;
     as_run.properties = f.properties;
     const auto properties = kafka_properties(as_run, profile{});
-    read_kafka_topic(u, {origin, properties},
+    read_kafka_topic(u, {origin, properties, {}},
                      std::chrono::milliseconds(flag_duration("--timeout", f.timeout)), visit);
 }
 

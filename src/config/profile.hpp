@@ -112,7 +112,7 @@ struct group_spec {
     std::vector<anomaly_spec> anomalies;
 };
 
-/// A client-library property from the profile (the [kafka] table), kept as text.
+/// A connector option from the profile (the [kafka] and [mqtt] tables), kept as text.
 struct passthrough_property {
     std::string name;
     std::string value;
@@ -128,6 +128,7 @@ struct profile {
     std::optional<sim_time> start;
     std::vector<group_spec> groups;
     std::vector<passthrough_property> kafka; ///< librdkafka properties, lowest precedence
+    std::vector<passthrough_property> mqtt;  ///< MQTT sink options, lowest precedence
 
     std::uint64_t device_count() const noexcept {
         std::uint64_t n = 0;

@@ -353,14 +353,14 @@ group_spec read_group(toml_reader& r) {
     return g;
 }
 
-/// Flattens the [kafka] table: `"linger.ms" = 10` and dotted keys (`linger.ms = 10`) alike.
+/// Flattens a [kafka] or [mqtt] table: `"linger.ms" = 10` and dotted keys (`linger.ms = 10`) alike.
 void read_passthrough(const toml::table& table, const std::string& prefix, const std::string& file,
-                      std::vector<passthrough_property>& out) {
+                      const std::string& table_name, std::vector<passthrough_property>& out) {
     for (auto&& [k, v] : table) {
         const std::string name =
             prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
         if (auto nested = v.as_table()) {
-            read_passthrough(*nested, name, file, out);
+            read_passthrough(*nested, name, file, table_name, out);
             continue;
         }
         passthrough_property p{name, "", static_cast<int>(v.source().begin.line),
@@ -374,8 +374,8 @@ void read_passthrough(const toml::table& table, const std::string& prefix, const
         else if (auto b = v.as_boolean())
             p.value = b->get() ? "true" : "false";
         else
-            throw config_error({file, p.line, p.column}, "kafka." + name,
-                               "librdkafka properties are strings, numbers or booleans");
+            throw config_error({file, p.line, p.column}, table_name + "." + name,
+                               "options are strings, numbers or booleans");
         out.push_back(std::move(p));
     }
 }
@@ -416,10 +416,10 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
     }
-    if (r.table("kafka")) {
-        const toml::node* node = root.get("kafka");
-        read_passthrough(*node->as_table(), "", origin, p.kafka);
-    }
+    if (r.table("kafka"))
+        read_passthrough(*root.get("kafka")->as_table(), "", origin, "kafka", p.kafka);
+    if (r.table("mqtt"))
+        read_passthrough(*root.get("mqtt")->as_table(), "", origin, "mqtt", p.mqtt);
     r.reject_unknown_keys();
     return p;
 }

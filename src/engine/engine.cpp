@@ -4,6 +4,7 @@
 #include <array>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -193,15 +194,21 @@ class worker {
     timestamp_formatter label_ts_;
 };
 
-/// Sends with backpressure: a full queue is polled and retried, never dropped.
-bool deliver(connector& c, const record& r, const std::atomic<bool>& stop) noexcept {
+enum class delivery { handed_over, abandoned };
+
+/// Sends with backpressure: a full queue is polled and retried, never dropped. Only after a
+/// stop request, a sink still full past `grace` is given up on: the caller counts the message
+/// as failed, so nothing is lost silently.
+delivery deliver(connector& c, const record& r, const std::atomic<bool>& stop,
+                 std::chrono::milliseconds grace) noexcept {
+    std::optional<clock::time_point> give_up;
     for (;;) {
-        const send_result result = c.send(r);
-        if (result != send_result::queue_full) return result == send_result::accepted;
+        if (c.send(r) != send_result::queue_full) return delivery::handed_over;
         c.poll(std::chrono::milliseconds(5));
         if (stop.load(std::memory_order_relaxed)) {
-            // Interrupted while the sink is saturated: keep trying until drained below.
-            c.poll(std::chrono::milliseconds(50));
+            const auto now = clock::now();
+            if (!give_up) give_up = now + grace;
+            if (now >= *give_up) return delivery::abandoned;
         }
     }
 }
@@ -248,7 +255,8 @@ class pipeline {
         });
         std::vector<window_batch*> out;
         for (std::size_t i = 0; i < workers_.size(); ++i)
-            out.push_back(&slots_[i * pipeline_depth + static_cast<std::size_t>(w) % pipeline_depth]);
+            out.push_back(
+                &slots_[i * pipeline_depth + static_cast<std::size_t>(w) % pipeline_depth]);
         return out;
     }
 
@@ -261,8 +269,9 @@ class pipeline {
                 cv_.wait(lock, [&] { return quit_ || requested_ >= next; });
                 if (quit_) return;
             }
-            workers_[id].generate(start_ + next * window_, window_end(next),
-                                  slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
+            workers_[id].generate(
+                start_ + next * window_, window_end(next),
+                slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
             {
                 std::lock_guard lock(mutex_);
                 done_[id] = next;
@@ -384,6 +393,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     summary.sim_end = o.start;
 
     std::uint64_t generated = 0, suppressed = 0, labels = 0;
+    std::uint64_t abandoned = 0, truth_abandoned = 0; // given up on a full sink after a stop
     auto last_progress = wall_start;
     std::uint64_t last_progress_count = 0;
     bool finished = false;
@@ -443,20 +453,24 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                         record_header{"episode", text.substr(m.seq_length + m.label_text_length)}};
                     header_span = headers;
                 }
-                deliver(*sinks.data,
-                        record{id, best->payloads.view(m.payload_offset, m.payload_length), id,
-                               group, header_span},
-                        stop);
+                if (deliver(*sinks.data,
+                            record{id, best->payloads.view(m.payload_offset, m.payload_length), id,
+                                   group, header_span},
+                            stop, o.grace) == delivery::abandoned)
+                    ++abandoned;
                 ++generated;
             } else {
                 ++suppressed;
             }
             if (sinks.labels) {
-                deliver(
-                    *sinks.labels,
-                    record{
-                        id, best->label_lines.view(m.label_offset, m.label_length), id, group, {}},
-                    stop);
+                if (deliver(*sinks.labels,
+                            record{id,
+                                   best->label_lines.view(m.label_offset, m.label_length),
+                                   id,
+                                   group,
+                                   {}},
+                            stop, o.grace) == delivery::abandoned)
+                    ++truth_abandoned;
                 ++labels;
             }
             summary.sim_end = m.ts;
@@ -475,13 +489,14 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             ++summary.episodes_by_kind[e->kind];
             stats.episodes_by_kind[e->kind].fetch_add(1, std::memory_order_relaxed);
             if (sinks.episodes)
-                deliver(*sinks.episodes,
-                        record{ids.id(e->device),
-                               b->episode_lines.view(e->offset, e->length),
-                               ids.id(e->device),
-                               p.groups[e->group].name,
-                               {}},
-                        stop);
+                if (deliver(*sinks.episodes,
+                            record{ids.id(e->device),
+                                   b->episode_lines.view(e->offset, e->length),
+                                   ids.id(e->device),
+                                   p.groups[e->group].name,
+                                   {}},
+                            stop, o.grace) == delivery::abandoned)
+                    ++truth_abandoned;
         }
         stats.episodes.store(summary.episodes, std::memory_order_relaxed);
         stats.generated.store(generated, std::memory_order_relaxed);
@@ -513,11 +528,13 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     const delivery_counts data = sinks.data->counts();
     summary.generated = generated;
     summary.delivered = data.delivered;
-    summary.failed = data.failed;
+    summary.failed = data.failed + abandoned;
+    summary.dropped = data.dropped;
     summary.bytes = data.bytes;
     summary.suppressed = suppressed;
     for (connector* c : {sinks.labels, sinks.episodes})
         if (c) summary.truth_failed += c->counts().failed;
+    summary.truth_failed += truth_abandoned;
     summary.labels = labels;
     summary.elapsed_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
     return summary;

@@ -18,7 +18,8 @@ constexpr std::int16_t produce_api_key = 0;
 std::unique_ptr<kafka_connector> open_embedded(const std::string& topic,
                                                std::vector<connector_property> props = {}) {
     const auto uri = parse_sink_uri("kafka://embedded/" + topic, "--sink");
-    return std::make_unique<kafka_connector>(uri, connector_context{"--sink", std::move(props)});
+    return std::make_unique<kafka_connector>(uri,
+                                             connector_context{"--sink", std::move(props), {}});
 }
 
 std::uint64_t send_all(kafka_connector& k, int n) {

@@ -1,0 +1,48 @@
+#pragma once
+/// `mqtt://` and `mqtts://` sink URIs: the broker, the topic template and the options, merged
+/// from the profile's [mqtt] table, SYNTHFEED_MQTT_* env and the URI query (rising precedence).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "connectors/connector_registry.hpp"
+
+namespace synthfeed {
+
+struct mqtt_options {
+    std::string server_uri; ///< "tcp://host:port" or "ssl://host:port" for Paho
+    std::string host_port;
+    bool tls = false;
+    std::string topic_template; ///< may hold {group} and {device_id}
+    int qos = 0;
+    bool retain = false;
+    int version = 4;            ///< MQTT protocol level: 4 = 3.1.1, 5 = 5.0
+    bool per_device = false;    ///< one client per device
+    int connections = 1;        ///< shared connections when !per_device
+    double connect_rate = 1000; ///< new connections per second
+    std::string client_id;      ///< template: {n}, {device_id}, {pid}
+    std::chrono::seconds keepalive{30};
+    bool clean = true;
+    std::string username;
+    std::string password;
+    int max_inflight = 10000;    ///< outstanding (unacknowledged) messages per connection
+    int buffer = 100000;         ///< messages Paho may hold while disconnected, per connection
+    bool drop_when_full = false; ///< on_full=drop: count and drop instead of backpressure
+    std::string will_topic, will_payload;
+    std::string ca, cert, key;
+    bool insecure = false;
+    std::chrono::milliseconds connect_timeout{10000};
+};
+
+/// Parses and validates; throws config_error naming the URI or the option's origin.
+mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx);
+
+/// Reads SYNTHFEED_MQTT_{USERNAME,PASSWORD,CA,CERT,KEY} from the environment.
+std::vector<connector_property> mqtt_options_from_env();
+
+/// Expands {n}, {device_id} and {pid} in a client id template.
+std::string expand_client_id(const std::string& id_template, int n, std::string_view device_id);
+
+} // namespace synthfeed
