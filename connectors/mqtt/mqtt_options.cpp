@@ -181,7 +181,13 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
     }
     if (!clean_given)
         o.clean = o.qos == 0; // keep the session (and in-flight messages) across reconnects
-    if (o.client_id.empty()) o.client_id = o.per_device ? "{device_id}" : "synthfeed-{pid}-{n}";
+    // Client ids must differ between the sink, label and episode connections of one run, or
+    // the broker closes the older session ("already connected") each time the other connects.
+    std::string role = ctx.origin;
+    while (!role.empty() && role.front() == '-') role.erase(0, 1);
+    if (o.client_id.empty())
+        o.client_id = o.per_device ? (role == "sink" ? "{device_id}" : "{device_id}-" + role)
+                                   : "synthfeed-{pid}-" + role + "-{n}";
     if (!o.per_device && o.client_id.find("{n}") == std::string::npos && o.connections > 1)
         fail(ctx.origin, "client_id needs {n} with several connections");
     if (o.per_device && o.client_id.find("{device_id}") == std::string::npos)

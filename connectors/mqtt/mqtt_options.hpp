@@ -22,7 +22,7 @@ struct mqtt_options {
     bool per_device = false;    ///< one client per device
     int connections = 1;        ///< shared connections when !per_device
     double connect_rate = 1000; ///< new connections per second
-    std::string client_id;      ///< template: {n}, {device_id}, {pid}
+    std::string client_id;      ///< template: {n}, {device_id}, {pid}; default per role
     std::chrono::seconds keepalive{30};
     bool clean = true;
     std::string username;
