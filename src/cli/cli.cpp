@@ -1,6 +1,7 @@
 #include "src/cli/cli.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -72,6 +73,8 @@ struct run_flags {
     std::string grace = "20s";
     bool label_headers = false;
     std::vector<std::string> properties; ///< -X name=value
+    std::optional<double> rate;          ///< --rate: constant target msg/s
+    std::string run_for;                 ///< --run-for: wall-clock limit
 };
 
 /// Where a profile option came from, for error messages.
@@ -170,6 +173,20 @@ run_options build_options(const run_flags& f, const profile& p) {
         throw config_error({"--labels-format", 0, 0}, "",
                            "expected jsonl or csv, got \"" + f.labels_format + "\"");
     o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
+    o.load = p.load;
+    if (f.rate) {
+        if (!(*f.rate > 0) || !std::isfinite(*f.rate))
+            throw config_error({"--rate", 0, 0}, "",
+                               "must be a positive number of messages per second");
+        o.load = load_spec{};
+        o.load.shape = load_shape::constant;
+        o.load.rate = *f.rate;
+    }
+    if (!f.run_for.empty()) {
+        const sim_duration d = flag_duration("--run-for", f.run_for);
+        if (d <= 0) throw config_error({"--run-for", 0, 0}, "", "must be longer than 0");
+        o.wall_limit = std::chrono::milliseconds(d);
+    }
     o.label_in_payload = f.label_in_payload;
     o.label_headers = f.label_headers;
     o.progress_every = f.progress == "off"
@@ -366,6 +383,11 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_PROGRESS");
     run->add_option("--summary-json", f.summary_json, "write the end summary as JSON to PATH")
         ->envname("SYNTHFEED_SUMMARY_JSON");
+    run->add_option("--rate", f.rate,
+                    "target messages per second (overrides the profile's [load] shape and --speed)")
+        ->envname("SYNTHFEED_RATE");
+    run->add_option("--run-for", f.run_for, "stop after this much wall-clock time")
+        ->envname("SYNTHFEED_RUN_FOR");
     run->add_flag("--label-headers", f.label_headers,
                   "send seq, label and episode as Kafka headers of each message")
         ->envname("SYNTHFEED_LABEL_HEADERS");

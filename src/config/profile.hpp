@@ -112,6 +112,22 @@ struct group_spec {
     std::vector<anomaly_spec> anomalies;
 };
 
+enum class load_shape { none, constant, ramp, step, spike, cycle };
+
+/// Target emission rate over wall time (messages per second), for load tests.
+struct load_spec {
+    load_shape shape = load_shape::none;
+    double rate = 0;                  ///< constant; spike: base; cycle: mean
+    double from = 0, to = 0;          ///< ramp
+    sim_duration over = 0;            ///< ramp: how long the ramp takes (then holds `to`)
+    std::vector<double> steps;        ///< step: successive rates
+    sim_duration every = 0;           ///< step: how long each lasts (the last one holds)
+    double peak = 0;                  ///< spike
+    sim_duration at = 0, lasting = 0; ///< spike window
+    double amplitude = 0;             ///< cycle
+    sim_duration period = 0;          ///< cycle
+};
+
 /// A connector option from the profile (the [kafka] and [mqtt] tables), kept as text.
 struct passthrough_property {
     std::string name;
@@ -129,6 +145,7 @@ struct profile {
     std::vector<group_spec> groups;
     std::vector<passthrough_property> kafka; ///< librdkafka properties, lowest precedence
     std::vector<passthrough_property> mqtt;  ///< MQTT sink options, lowest precedence
+    load_spec load;                          ///< [load]: emission rate shape (--rate overrides)
 
     std::uint64_t device_count() const noexcept {
         std::uint64_t n = 0;

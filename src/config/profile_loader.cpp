@@ -380,6 +380,55 @@ void read_passthrough(const toml::table& table, const std::string& prefix, const
     }
 }
 
+double positive_rate(toml_reader& r, std::string_view key) {
+    const auto v = r.optional_number(key);
+    if (!v) r.fail(key, "is required (messages per second)");
+    if (*v <= 0) r.fail(key, "must be greater than 0");
+    return *v;
+}
+
+load_spec read_load(toml_reader& r) {
+    load_spec l;
+    const std::string shape =
+        r.choice("shape", {"constant", "ramp", "step", "spike", "cycle"}, "constant");
+    if (shape == "constant") {
+        l.shape = load_shape::constant;
+        l.rate = positive_rate(r, "rate");
+    } else if (shape == "ramp") {
+        l.shape = load_shape::ramp;
+        l.from = r.number("from", 0);
+        if (l.from < 0) r.fail("from", "must not be negative");
+        l.to = positive_rate(r, "to");
+        l.over = positive_duration(r, "over", 60'000);
+    } else if (shape == "step") {
+        l.shape = load_shape::step;
+        const toml::array* steps = r.array("rates");
+        if (!steps || steps->empty())
+            r.fail("rates", "a step shape needs rates = [1000, 5000, ...]");
+        for (const auto& v : *steps) {
+            const auto rate = v.value<double>();
+            if (!rate || *rate <= 0) r.fail_at(v, "rates", "each rate is a number greater than 0");
+            l.steps.push_back(*rate);
+        }
+        l.every = positive_duration(r, "every", 60'000);
+    } else if (shape == "spike") {
+        l.shape = load_shape::spike;
+        l.rate = positive_rate(r, "base");
+        l.peak = positive_rate(r, "peak");
+        l.at = r.duration("at", 30'000);
+        l.lasting = positive_duration(r, "for", 10'000);
+    } else {
+        l.shape = load_shape::cycle;
+        l.rate = positive_rate(r, "mean");
+        l.amplitude = r.number("amplitude", 0);
+        if (l.amplitude < 0 || l.amplitude > l.rate)
+            r.fail("amplitude", "must be between 0 and mean");
+        l.period = positive_duration(r, "period", 60'000);
+    }
+    r.reject_unknown_keys();
+    return l;
+}
+
 } // namespace
 
 std::string format_device_id(const std::string& id_template, const std::string& group,
@@ -416,6 +465,7 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
     }
+    if (auto load = r.table("load")) p.load = read_load(*load);
     if (r.table("kafka"))
         read_passthrough(*root.get("kafka")->as_table(), "", origin, "kafka", p.kafka);
     if (r.table("mqtt"))

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "src/engine/load_schedule.hpp"
 #include "src/engine/radix_sort.hpp"
 
 namespace synthfeed {
@@ -297,37 +298,78 @@ class pipeline {
 /// Paces emission to the wall clock at `speed` and measures how late it runs.
 class pacer {
   public:
-    pacer(sim_time sim_start, double speed)
-        : sim_start_(sim_start), speed_(speed), wall_start_(clock::now()) {}
+    pacer(sim_time sim_start, double speed, const load_spec& load)
+        : sim_start_(sim_start), speed_(speed), schedule_(load),
+          by_count_(load.shape != load_shape::none), wall_start_(clock::now()) {}
 
-    /// Sleeps until event time `ts` is due; returns false if `stop` was raised meanwhile.
-    bool wait_for(sim_time ts, const std::atomic<bool>& stop, run_stats& stats) {
+    /// Sleeps until message number `index` (event time `ts`) is due; false if `stop` was
+    /// raised meanwhile. With a load shape, message k is due once floor(∫ rate) > k (integer
+    /// accounting); with --speed, when the wall clock reaches its event time.
+    bool wait_for(sim_time ts, std::uint64_t index, const std::atomic<bool>& stop,
+                  run_stats& stats) {
+        if (by_count_) return wait_for_count(index, stop, stats);
         if (speed_ <= 0 || ts <= due_until_) return true;
         const auto due = wall_start_ + std::chrono::duration_cast<clock::duration>(
                                            std::chrono::duration<double, std::milli>(
                                                static_cast<double>(ts - sim_start_) / speed_));
+        if (!sleep_until(due, stop, stats)) return false;
+        // Everything up to the simulated "now" is due without looking at the clock again.
+        due_until_ =
+            sim_start_ +
+            static_cast<sim_time>(
+                std::chrono::duration<double, std::milli>(clock::now() - wall_start_).count() *
+                speed_);
+        return true;
+    }
+
+    double elapsed_seconds() const {
+        return std::chrono::duration<double>(clock::now() - wall_start_).count();
+    }
+    /// The largest lag behind the schedule seen so far (seconds).
+    double max_lag() const noexcept { return max_lag_; }
+
+  private:
+    bool wait_for_count(std::uint64_t index, const std::atomic<bool>& stop, run_stats& stats) {
+        if (index < allowed_) return true;
+        allowed_ = schedule_.allowed(elapsed_seconds());
+        if (index < allowed_) {
+            record_lag(elapsed_seconds() - schedule_.due_time(index), stats);
+            return true;
+        }
+        const auto due =
+            wall_start_ + std::chrono::duration_cast<clock::duration>(
+                              std::chrono::duration<double>(schedule_.due_time(index)));
+        if (!sleep_until(due, stop, stats)) return false;
+        allowed_ = std::max(index + 1, schedule_.allowed(elapsed_seconds()));
+        return true;
+    }
+
+    bool sleep_until(clock::time_point due, const std::atomic<bool>& stop, run_stats& stats) {
         auto now = clock::now();
-        stats.lag_seconds.store(std::max(0.0, std::chrono::duration<double>(now - due).count()),
-                                std::memory_order_relaxed);
+        record_lag(std::chrono::duration<double>(now - due).count(), stats);
         while (now < due) {
             if (stop.load(std::memory_order_relaxed)) return false;
             std::this_thread::sleep_for(
                 std::min<clock::duration>(due - now, std::chrono::milliseconds(50)));
             now = clock::now();
         }
-        // Everything up to the simulated "now" is due without looking at the clock again.
-        due_until_ =
-            sim_start_ +
-            static_cast<sim_time>(
-                std::chrono::duration<double, std::milli>(now - wall_start_).count() * speed_);
         return true;
     }
 
-  private:
+    void record_lag(double lag, run_stats& stats) noexcept {
+        lag = std::max(0.0, lag);
+        max_lag_ = std::max(max_lag_, lag);
+        stats.lag_seconds.store(lag, std::memory_order_relaxed);
+    }
+
+    double max_lag_ = 0;
     sim_time sim_start_;
     double speed_;
+    load_schedule schedule_;
+    bool by_count_;
     clock::time_point wall_start_;
     sim_time due_until_ = INT64_MIN;
+    std::uint64_t allowed_ = 0;
 };
 
 } // namespace
@@ -383,8 +425,14 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     const sim_duration window = window_length(p, o.speed);
     const sim_time end = o.duration ? o.start + *o.duration : INT64_MAX / 2;
     pipeline pipe(workers, o.start, window, end);
-    pacer pace(o.start, o.speed);
-    const std::uint64_t limit = o.count.value_or(UINT64_MAX);
+    pacer pace(o.start, o.speed, o.load);
+    std::uint64_t limit = o.count.value_or(UINT64_MAX);
+    // A load shape with a wall-time limit fixes the exact number of messages: integer
+    // accounting of the schedule, not however many the clock lets through.
+    if (o.load.shape != load_shape::none && o.wall_limit)
+        limit = std::min(limit, load_schedule(o.load).allowed(
+                                    std::chrono::duration<double>(*o.wall_limit).count()));
+    const auto wall_end = o.wall_limit ? clock::now() + *o.wall_limit : clock::time_point::max();
 
     run_summary summary;
     summary.profile = p.name;
@@ -425,7 +473,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 break;
             }
             if ((n & 1023) == 0) {
-                if (stop.load(std::memory_order_relaxed)) {
+                if (stop.load(std::memory_order_relaxed) ||
+                    (o.load.shape == load_shape::none && clock::now() >= wall_end)) {
                     finished = true;
                     cut_ts = m.ts, cut_device = m.device;
                     break;
@@ -433,7 +482,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 // Serve delivery reports as they come, so a broker sink's queue stays short.
                 sinks.data->poll(std::chrono::milliseconds(0));
             }
-            if (!pace.wait_for(m.ts, stop, stats)) {
+            if (m.emitted && !pace.wait_for(m.ts, generated, stop, stats)) {
                 finished = true;
                 cut_ts = m.ts, cut_device = m.device;
                 break;
@@ -537,6 +586,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     summary.truth_failed += truth_abandoned;
     summary.labels = labels;
     summary.elapsed_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
+    summary.max_lag_seconds = pace.max_lag();
     return summary;
 }
 

@@ -26,6 +26,8 @@ struct run_options {
     std::optional<sim_duration> duration; ///< simulated time to cover
     std::optional<std::uint64_t> count;   ///< stop after this many messages (canonical order)
     double speed = 0; ///< simulated seconds per wall second; 0 = as fast as possible
+    load_spec load;   ///< emission rate shape; overrides speed when set
+    std::optional<std::chrono::milliseconds> wall_limit; ///< stop after this much wall time
     unsigned threads = 1;
     std::uint32_t shard_index = 0;
     std::uint32_t shard_count = 1;

@@ -34,11 +34,11 @@ std::string summary_text(const run_summary& s) {
         "  generated  {} messages in {:.3f}s ({}/s), {} bytes delivered\n"
         "  delivered  {}   failed {}   dropped {}   undelivered at exit {}\n"
         "  truth      {} anomaly episodes, {} label lines, {} ticks silenced by dropouts\n"
-        "  sim time   {} .. {}\n",
+        "  sim time   {} .. {}   max lag behind schedule {:.3f}s\n",
         s.profile, s.seed, s.interrupted ? " (interrupted)" : "", s.generated, s.elapsed_seconds,
         si(s.messages_per_second()), s.bytes, s.delivered, s.failed, s.dropped, s.undelivered,
         s.episodes, s.labels, s.suppressed, format_timestamp(s.sim_start),
-        format_timestamp(s.sim_end));
+        format_timestamp(s.sim_end), s.max_lag_seconds);
     return out;
 }
 
@@ -57,6 +57,7 @@ std::string summary_json(const run_summary& s) {
     j["bytes_delivered"] = s.bytes;
     j["elapsed_seconds"] = s.elapsed_seconds;
     j["messages_per_second"] = s.messages_per_second();
+    j["max_schedule_lag_seconds"] = s.max_lag_seconds;
     j["anomaly_episodes"] = s.episodes;
     nlohmann::ordered_json kinds = nlohmann::ordered_json::object();
     for (std::size_t k = 0; k < anomaly_kind_count; ++k)

@@ -43,6 +43,7 @@ struct run_summary {
     sim_time sim_start = 0;
     sim_time sim_end = 0;
     double elapsed_seconds = 0;
+    double max_lag_seconds = 0; ///< worst lag of emission behind its schedule (paced runs)
     bool interrupted = false;
 
     double messages_per_second() const noexcept {

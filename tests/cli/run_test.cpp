@@ -232,3 +232,18 @@ TEST(Run, SigtermDrainsAndReportsEverythingGenerated) {
     EXPECT_EQ(lines(read_file(data)).size(), s["messages_generated"].get<std::size_t>());
     std::filesystem::remove_all(dir);
 }
+
+TEST(Run, RateWithRunForEmitsExactlyTheScheduledCount) {
+    // Integer accounting: 20,000 msg/s for 1.5 s is 30,000 messages, not "about" that.
+    const auto dir = temp_dir("rate");
+    const auto r =
+        run_synthfeed("run " + cold_chain +
+                      " --rate 20000 --run-for 1500ms --progress off --sink null: --summary-json " +
+                      (dir / "s.json").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto s = json::parse(read_file(dir / "s.json"));
+    EXPECT_EQ(s["messages_generated"], 30000);
+    EXPECT_EQ(s["messages_delivered"], 30000);
+    EXPECT_TRUE(s.contains("max_schedule_lag_seconds"));
+    std::filesystem::remove_all(dir);
+}
