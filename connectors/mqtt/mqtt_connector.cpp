@@ -66,13 +66,7 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
 }
 
 mqtt_connector::~mqtt_connector() {
-    if (closed_) return;
-    for (auto& c : clients_) {
-        try {
-            if (c->is_connected()) c->disconnect()->wait_for(std::chrono::seconds(2));
-        } catch (const mqtt::exception&) {
-        }
-    }
+    if (!closed_) disconnect_all(std::chrono::steady_clock::now() + std::chrono::seconds(2));
 }
 
 std::unique_ptr<mqtt::async_client>
@@ -218,13 +212,7 @@ void mqtt_connector::poll(std::chrono::milliseconds wait) noexcept {
 std::uint64_t mqtt_connector::drain(deadline until) noexcept {
     while (outstanding_.load() > 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    for (auto& c : clients_) {
-        try {
-            if (c->is_connected())
-                c->disconnect(std::chrono::milliseconds(1000))->wait_for(std::chrono::seconds(2));
-        } catch (const mqtt::exception&) {
-        }
-    }
+    disconnect_all(std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
     // Destroying the clients ends Paho's callbacks, so what is still outstanding is final.
     clients_.clear();
     by_device_.clear();
@@ -236,6 +224,26 @@ std::uint64_t mqtt_connector::drain(deadline until) noexcept {
         count_failed_concurrently(static_cast<std::uint64_t>(left));
     }
     return static_cast<std::uint64_t>(std::max<std::int64_t>(0, left));
+}
+
+void mqtt_connector::disconnect_all(deadline until) noexcept {
+    // All disconnects first, then one bounded wait: thousands of per-device clients must not
+    // be closed one round trip at a time.
+    std::vector<mqtt::token_ptr> pending;
+    for (auto& c : clients_) {
+        try {
+            if (c->is_connected()) pending.push_back(c->disconnect(std::chrono::milliseconds(500)));
+        } catch (const mqtt::exception&) {
+        }
+    }
+    for (auto& t : pending) {
+        const auto left = until - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) break;
+        try {
+            t->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(left));
+        } catch (const mqtt::exception&) {
+        }
+    }
 }
 
 health mqtt_connector::check() const {

@@ -46,6 +46,7 @@ class mqtt_connector final : public connector, private mqtt::iaction_listener {
     mqtt::connect_options connect_options() const;
     mqtt::async_client* client_for(const record& r) noexcept;
     bool may_connect_now() noexcept;
+    void disconnect_all(deadline until) noexcept;
 
     mqtt_options options_;
     std::vector<std::unique_ptr<mqtt::async_client>> clients_;
