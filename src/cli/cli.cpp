@@ -22,7 +22,11 @@
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
+#include "src/telemetry/http_server.hpp"
+#include "src/telemetry/metrics.hpp"
 #include "src/verify/stream_checker.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace synthfeed {
 namespace {
@@ -75,7 +79,76 @@ struct run_flags {
     std::vector<std::string> properties; ///< -X name=value
     std::optional<double> rate;          ///< --rate: constant target msg/s
     std::string run_for;                 ///< --run-for: wall-clock limit
+    std::string http;                    ///< --http: HOST:PORT of metrics, health, control
 };
+
+/// Compares secrets in time independent of where they differ.
+bool same_secret(const std::string& a, const std::string& b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+        diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+}
+
+http_reply json_reply(unsigned status, const nlohmann::json& body) {
+    return {status, "application/json", body.dump() + "\n"};
+}
+
+/// Routes of the HTTP listener: /metrics, /livez, /readyz, and the control API when a token
+/// is configured (SYNTHFEED_CONTROL_TOKEN).
+http_handler make_http_handler(const run_metrics& metrics, run_control& control,
+                               const run_stats& stats, std::vector<const connector*> sinks,
+                               std::optional<std::string> token) {
+    return [&metrics, &control, &stats, sinks = std::move(sinks),
+            token = std::move(token)](const http_request_view& r) -> http_reply {
+        const std::string path = r.target.substr(0, r.target.find('?'));
+        if (path == "/metrics" && r.method == "GET")
+            return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.text()};
+        if (path == "/livez" && r.method == "GET")
+            return {200, "text/plain; charset=utf-8", "ok\n"};
+        if (path == "/readyz" && r.method == "GET") {
+            if (!control.running.load() || control.draining.load())
+                return {503, "text/plain; charset=utf-8",
+                        control.draining.load() ? "draining\n" : "starting\n"};
+            for (const connector* c : sinks)
+                if (c && !c->check().ok)
+                    return {503, "text/plain; charset=utf-8", c->check().detail + "\n"};
+            return {200, "text/plain; charset=utf-8", "ready\n"};
+        }
+        if (!path.starts_with("/v1/")) return {404, "text/plain; charset=utf-8", "not found\n"};
+        if (!token)
+            return json_reply(
+                404,
+                {{"error", "the control API is off; set SYNTHFEED_CONTROL_TOKEN to enable it"}});
+        if (!same_secret(r.authorization, "Bearer " + *token))
+            return json_reply(401, {{"error", "missing or wrong bearer token"}});
+        if (path == "/v1/status" && r.method == "GET")
+            return json_reply(200, {{"running", control.running.load()},
+                                    {"paused", control.paused.load()},
+                                    {"draining", control.draining.load()},
+                                    {"target_rate", control.target_rate.load()},
+                                    {"messages_generated", stats.generated.load()}});
+        if (path == "/v1/pause" && r.method == "POST") {
+            control.paused.store(true);
+            return json_reply(200, {{"paused", true}});
+        }
+        if (path == "/v1/resume" && r.method == "POST") {
+            control.paused.store(false);
+            return json_reply(200, {{"paused", false}});
+        }
+        if (path == "/v1/rate" && r.method == "PUT") {
+            const auto body = nlohmann::json::parse(r.body, nullptr, false);
+            if (body.is_discarded() || !body.is_object() || !body.contains("rate") ||
+                !body["rate"].is_number() || !(body["rate"].get<double>() > 0))
+                return json_reply(
+                    400, {{"error",
+                           "expected a JSON body {\"rate\": N} with N > 0 messages per second"}});
+            control.requested_rate.store(body["rate"].get<double>());
+            return json_reply(200, {{"target_rate", body["rate"]}});
+        }
+        return json_reply(404, {{"error", "unknown endpoint or method"}});
+    };
+}
 
 /// Where a profile option came from, for error messages.
 std::string profile_origin(const profile& p, const passthrough_property& k) {
@@ -221,8 +294,23 @@ int command_run(const run_flags& f) {
                  o.speed > 0 ? fmt::format("{}x", o.speed) : "max", o.threads, f.shard);
     install_signal_handlers();
     run_stats stats;
-    const run_summary s =
-        run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats, stop_requested);
+    run_control control;
+    run_metrics metrics(
+        p, stats, control,
+        {{"data", data.get()}, {"labels", labels.get()}, {"episodes", episodes.get()}});
+    std::unique_ptr<http_server> http;
+    if (!f.http.empty()) {
+        const auto token = process_env("SYNTHFEED_CONTROL_TOKEN");
+        const bool control_api = token && !token->empty();
+        http = std::make_unique<http_server>(
+            f.http,
+            make_http_handler(metrics, control, stats, {data.get(), labels.get(), episodes.get()},
+                              control_api ? token : std::nullopt));
+        spdlog::info("http: /metrics, /livez, /readyz{} on {} (port {})",
+                     control_api ? " and the control API" : "", f.http, http->port());
+    }
+    const run_summary s = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats,
+                                     stop_requested, &control);
     std::fputs(summary_text(s).c_str(), stderr);
     if (!f.summary_json.empty()) {
         std::ofstream out(f.summary_json, std::ios::trunc);
@@ -386,6 +474,9 @@ int run_cli(int argc, char** argv) {
     run->add_option("--rate", f.rate,
                     "target messages per second (overrides the profile's [load] shape and --speed)")
         ->envname("SYNTHFEED_RATE");
+    run->add_option("--http", f.http,
+                    "serve /metrics, /livez, /readyz (and the control API) on HOST:PORT")
+        ->envname("SYNTHFEED_HTTP");
     run->add_option("--run-for", f.run_for, "stop after this much wall-clock time")
         ->envname("SYNTHFEED_RUN_FOR");
     run->add_flag("--label-headers", f.label_headers,

@@ -17,6 +17,7 @@
 #include "src/config/profile.hpp"
 #include "src/encode/message_encoder.hpp"
 #include "src/labels/label_encoder.hpp"
+#include "src/telemetry/run_control.hpp"
 #include "src/telemetry/run_stats.hpp"
 
 namespace synthfeed {
@@ -46,8 +47,10 @@ struct run_sinks {
 };
 
 /// Runs the profile to completion (count, duration) or until `stop`; drains the sinks.
+/// `control` (optional) carries pause, rate changes and readiness to and from the HTTP API.
 run_summary run_engine(const profile& p, const device_directory& ids, const run_options& options,
-                       const run_sinks& sinks, run_stats& stats, const std::atomic<bool>& stop);
+                       const run_sinks& sinks, run_stats& stats, const std::atomic<bool>& stop,
+                       run_control* control = nullptr);
 
 /// Window length (simulated) the engine uses: about 64k messages, shorter when paced.
 sim_duration window_length(const profile& p, double speed) noexcept;

@@ -1,0 +1,112 @@
+#include "src/telemetry/metrics.hpp"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+namespace synthfeed {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+    return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {}) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter)
+        m.counter.value = value;
+    else
+        m.gauge.value = value;
+    f.metric.push_back(std::move(m));
+}
+
+} // namespace
+
+run_metrics::run_metrics(const profile& p, const run_stats& stats, const run_control& control,
+                         std::vector<std::pair<std::string, const connector*>> sinks)
+    : profile_(&p), stats_(&stats), control_(&control), sinks_(std::move(sinks)) {}
+
+std::vector<MetricFamily> run_metrics::Collect() const {
+    std::vector<MetricFamily> out;
+    auto generated = family("synthfeed_messages_generated_total",
+                            "Messages handed to the data sink.", MetricType::Counter);
+    add(generated, static_cast<double>(stats_->generated.load()));
+    out.push_back(std::move(generated));
+
+    auto delivered =
+        family("synthfeed_messages_delivered_total",
+               "Messages the sink confirmed (fd write, broker ack).", MetricType::Counter);
+    auto failed = family("synthfeed_messages_failed_total",
+                         "Messages that will never be delivered.", MetricType::Counter);
+    auto dropped = family("synthfeed_messages_dropped_total",
+                          "Messages dropped by an explicit drop policy.", MetricType::Counter);
+    auto bytes =
+        family("synthfeed_bytes_delivered_total", "Payload bytes delivered.", MetricType::Counter);
+    for (const auto& [role, c] : sinks_) {
+        if (!c) continue;
+        const delivery_counts counts = c->counts();
+        const std::vector<ClientMetric::Label> labels{{"connector", std::string(c->name())},
+                                                      {"stream", role}};
+        add(delivered, static_cast<double>(counts.delivered), labels);
+        add(failed, static_cast<double>(counts.failed), labels);
+        add(dropped, static_cast<double>(counts.dropped), labels);
+        add(bytes, static_cast<double>(counts.bytes), labels);
+    }
+    out.push_back(std::move(delivered));
+    out.push_back(std::move(failed));
+    out.push_back(std::move(dropped));
+    out.push_back(std::move(bytes));
+
+    auto suppressed =
+        family("synthfeed_messages_suppressed_total",
+               "Ticks silenced by dropout episodes (labelled, never sent).", MetricType::Counter);
+    add(suppressed, static_cast<double>(stats_->suppressed.load()));
+    out.push_back(std::move(suppressed));
+
+    auto episodes = family("synthfeed_anomaly_episodes_total", "Anomaly episodes started, by kind.",
+                           MetricType::Counter);
+    for (std::size_t k = 0; k < anomaly_kind_count; ++k)
+        add(episodes, static_cast<double>(stats_->episodes_by_kind[k].load()),
+            {{"kind", to_string(static_cast<anomaly_kind>(k))}});
+    out.push_back(std::move(episodes));
+
+    auto lag = family("synthfeed_scheduler_lag_seconds", "How far emission trails its schedule.",
+                      MetricType::Gauge);
+    add(lag, stats_->lag_seconds.load());
+    out.push_back(std::move(lag));
+
+    auto target = family("synthfeed_target_rate_messages_per_second",
+                         "Target emission rate (0: the profile's cadence).", MetricType::Gauge);
+    add(target, control_->target_rate.load());
+    out.push_back(std::move(target));
+
+    auto devices = family("synthfeed_devices", "Devices in the profile.", MetricType::Gauge);
+    add(devices, static_cast<double>(profile_->device_count()));
+    out.push_back(std::move(devices));
+
+    auto sim = family("synthfeed_simulated_time_seconds",
+                      "Event time of the last message emitted (Unix seconds).", MetricType::Gauge);
+    add(sim, static_cast<double>(stats_->sim_clock.load()) / 1000.0);
+    out.push_back(std::move(sim));
+
+    auto paused =
+        family("synthfeed_paused", "1 while generation is paused through the control API.",
+               MetricType::Gauge);
+    add(paused, control_->paused.load() ? 1 : 0);
+    out.push_back(std::move(paused));
+
+    auto info = family("synthfeed_build_info", "Build and profile information.", MetricType::Gauge);
+    add(info, 1, {{"version", SYNTHFEED_VERSION}, {"profile", profile_->name}});
+    out.push_back(std::move(info));
+    return out;
+}
+
+std::string run_metrics::text() const {
+    return prometheus::TextSerializer().Serialize(Collect());
+}
+
+} // namespace synthfeed
