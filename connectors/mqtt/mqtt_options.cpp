@@ -55,8 +55,15 @@ std::string expand_client_id(const std::string& t, int n, std::string_view devic
 mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
     mqtt_options o;
     o.tls = uri.scheme == "mqtts";
+    // Error messages quote the URI, never its password.
+    std::string shown = uri.text;
+    for (auto at = shown.find("password="); at != std::string::npos;
+         at = shown.find("password=", at + 1)) {
+        const auto end = std::min(shown.find('&', at), shown.size());
+        shown.replace(at + 9, end - at - 9, "***");
+    }
     auto fail = [&](const std::string& origin, const std::string& message) -> void {
-        throw config_error({origin, 0, 0}, uri.text, message);
+        throw config_error({origin, 0, 0}, shown, message);
     };
     std::string rest = uri.target, query;
     if (const auto q = rest.find('?'); q != std::string::npos)
@@ -195,6 +202,10 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
     if (!o.tls && (!o.ca.empty() || !o.cert.empty() || !o.key.empty()))
         fail(ctx.origin, "ca/cert/key need mqtts://");
     if (o.cert.empty() != o.key.empty()) fail(ctx.origin, "cert and key go together");
+    for (const auto& [name, path] :
+         {std::pair{"ca", o.ca}, std::pair{"cert", o.cert}, std::pair{"key", o.key}})
+        if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+            fail(ctx.origin, std::string(name) + ": cannot read \"" + path + "\"");
     o.server_uri = (o.tls ? "ssl://" : "tcp://") + o.host_port;
     return o;
 }

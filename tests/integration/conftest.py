@@ -61,3 +61,211 @@ def synthfeed_bin() -> Path:
     if not path.is_file():
         pytest.fail(f"{path} is missing: build it with scripts/build release")
     return path
+
+
+# --- MQTT: a real Eclipse Mosquitto broker per test ---------------------------------------------
+
+import resource
+import shutil
+import signal
+import socket
+import time
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raise_nofile_limit(wanted: int = 65536) -> int:
+    """Raises this process's soft RLIMIT_NOFILE towards `wanted` (capped by the hard limit), so that
+    brokers and synthfeed runs started from here (they inherit it) can hold thousands of sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _openssl(*args, cwd: Path) -> None:
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)} failed:\n{result.stderr}")
+
+
+def make_test_pki(dir: Path) -> dict:
+    """A throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate,
+    all signed by that CA (EC P-256, valid for two days). Returns the paths by role."""
+    dir.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+             "-subj", "/CN=synthfeed test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=dir)
+    for name, cn, ext in [
+        ("server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
+        ("client", "synthfeed-test-client", "extendedKeyUsage=clientAuth"),
+    ]:
+        (dir / f"{name}.ext").write_text(
+            f"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n{ext}\n")
+        _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=dir)
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext", cwd=dir)
+    return {"ca": dir / "ca.crt", "server_cert": dir / "server.crt", "server_key": dir / "server.key",
+            "client_cert": dir / "client.crt", "client_key": dir / "client.key"}
+
+
+class Mosquitto:
+    """One mosquitto process with its config, persistence, log and (optionally) password file and
+    TLS material in `dir`. `port` is a plain listener on 127.0.0.1 (always there, so independent
+    clients can watch); with tls=True also `tls_port` (server-authenticated TLS) and `mtls_port`
+    (client certificate required), with `ca`, `client_cert` and `client_key` paths.
+    With users={name: password} anonymous clients are refused on every listener.
+    stop() is SIGTERM (mosquitto then saves its persistence database), restart() brings it back on
+    the same ports with the same database; kill() is SIGKILL (nothing saved)."""
+
+    def __init__(self, dir: Path, *, users: dict | None = None, tls: bool = False, extra_conf=()):
+        self.dir = dir
+        self.users = dict(users or {})
+        self.port = free_port()
+        self.tls_port = self.mtls_port = None
+        self.ca = self.client_cert = self.client_key = None
+        self.log_path = dir / "mosquitto.log"
+        self.conf_path = dir / "mosquitto.conf"
+        self.proc = None
+        self._watchdog = None
+        (dir / "data").mkdir(exist_ok=True)
+        raise_nofile_limit()
+
+        conf = [
+            "user root",  # run as root without dropping to 'mosquitto', which cannot write under tmp
+            f"listener {self.port} 127.0.0.1",
+            "max_connections -1",
+            f"allow_anonymous {'false' if self.users else 'true'}",
+            "persistence true",
+            f"persistence_location {dir / 'data'}/",
+            "autosave_interval 1800",
+            "max_queued_messages 1000000",
+            "max_queued_bytes 0",
+            "max_inflight_messages 0",  # 0 = unlimited to subscribers (and no receive-maximum to v5 clients)
+            "sys_interval 1",
+            f"log_dest file {self.log_path}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "connection_messages true",
+            "log_timestamp true",
+        ]
+        if self.users:
+            pwfile = dir / "passwords"
+            for i, (user, password) in enumerate(self.users.items()):
+                subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pwfile), user, password],
+                               check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+            conf.append(f"password_file {pwfile}")
+        if tls:
+            pki = make_test_pki(dir / "pki")
+            self.ca, self.client_cert, self.client_key = pki["ca"], pki["client_cert"], pki["client_key"]
+            self.tls_port, self.mtls_port = free_port(), free_port()
+            for port, require in [(self.tls_port, False), (self.mtls_port, True)]:
+                conf += [f"listener {port} 127.0.0.1", "max_connections -1",
+                         f"cafile {pki['ca']}", f"certfile {pki['server_cert']}", f"keyfile {pki['server_key']}",
+                         f"require_certificate {'true' if require else 'false'}"]
+        conf += list(extra_conf)
+        self.conf_path.write_text("\n".join(conf) + "\n")
+        self.start()
+
+    @property
+    def ports(self):
+        return [p for p in (self.port, self.tls_port, self.mtls_port) if p]
+
+    def start(self, timeout: float = 20.0) -> None:
+        assert not self.is_running(), "mosquitto is already running"
+        stderr = open(self.dir / "mosquitto.stderr", "ab")
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf_path)], stdin=subprocess.DEVNULL,
+                                     stdout=stderr, stderr=stderr, start_new_session=True)
+        stderr.close()
+        # Stops the broker if this test process dies without its teardown (kill -9, crash).
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 {self.proc.pid} 2>/dev/null;"
+                         f" do sleep 1; done; kill -TERM {self.proc.pid} 2>/dev/null"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        pending = set(self.ports)
+        while pending:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"mosquitto did not listen on {sorted(pending)} in {timeout} s:\n{self.log_tail()}")
+            for port in list(pending):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    pending.discard(port)
+                except OSError:
+                    pass
+            if pending:
+                time.sleep(0.05)
+
+    def is_running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (the persistence database is written on the way out), SIGKILL after `timeout`."""
+        if self.is_running():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._end_watchdog()
+
+    def kill(self) -> None:
+        """SIGKILL: an abrupt crash, nothing saved since the last autosave."""
+        if self.is_running():
+            self.proc.kill()
+            self.proc.wait(10)
+        self._end_watchdog()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _end_watchdog(self) -> None:
+        if self._watchdog is not None and self._watchdog.poll() is None:
+            self._watchdog.kill()
+            self._watchdog.wait(5)
+        self._watchdog = None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_text().splitlines()[-lines:]
+        stderr = self.dir / "mosquitto.stderr"
+        extra = stderr.read_text(errors="replace") if stderr.exists() else ""
+        return "\n".join(text) + ("\n" + extra if extra else "")
+
+
+@pytest.fixture
+def mosquitto(tmp_path_factory):
+    """Factory: mosquitto() starts a broker (see Mosquitto for users=, tls=, extra_conf=);
+    every broker started by a test is stopped at its end."""
+    brokers = []
+
+    def start(**kwargs) -> Mosquitto:
+        broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"), **kwargs)
+        brokers.append(broker)
+        return broker
+
+    try:
+        yield start
+    finally:
+        for broker in brokers:
+            broker.stop()
