@@ -276,7 +276,8 @@ def test_broker_restart_mid_run_loses_nothing_at_qos1(mosquitto, synthfeed_bin, 
             proc.wait(timeout=180)
         except subprocess.TimeoutExpired:
             proc.kill()
-            pytest.fail(f"synthfeed did not finish after the restart:\n{stderr_of(tmp_path)[-3000:]}")
+            pytest.fail(f"synthfeed did not finish after the restart:\n{stderr_of(tmp_path)[-3000:]}\n"
+                        f"broker log:\n{broker.log_tail(15)}")
         assert proc.returncode == 0, stderr_of(tmp_path)[-4000:]
         got = sub.wait_for(set(expected), timeout=90)
     finally:
