@@ -3,7 +3,7 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/setup scripts/setup
-RUN ./scripts/setup && rm -rf /var/lib/apt/lists/*
+RUN SYNTHFEED_SETUP_BUILD_ONLY=1 ./scripts/setup && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake --preset release -DSYNTHFEED_BUILD_TESTS=OFF -DSYNTHFEED_BUILD_BENCH=OFF \
  && cmake --build --preset release --target synthfeed \
@@ -12,6 +12,7 @@ RUN cmake --preset release -DSYNTHFEED_BUILD_TESTS=OFF -DSYNTHFEED_BUILD_BENCH=O
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libfmt9 libspdlog1.10 libtomlplusplus3 \
+      librdkafka1 libpaho-mqttpp3-1 libpaho-mqtt1.3 libprometheus-cpp-core1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent synthfeed
 COPY --from=build /src/build/release/synthfeed /usr/local/bin/synthfeed
@@ -19,4 +20,6 @@ COPY profiles /etc/synthfeed/profiles
 USER 10001
 RUN synthfeed --version && synthfeed validate /etc/synthfeed/profiles/*.toml
 ENTRYPOINT ["synthfeed"]
-CMD ["run", "/etc/synthfeed/profiles/cold_chain.toml", "--sink", "null:", "--speed", "1x"]
+EXPOSE 9090
+HEALTHCHECK CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/9090 || exit 1"]
+CMD ["run", "/etc/synthfeed/profiles/cold_chain.toml", "--sink", "null:", "--speed", "1x", "--http", "0.0.0.0:9090"]
