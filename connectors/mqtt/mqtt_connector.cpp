@@ -37,29 +37,40 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
     bucket_tokens_ = std::max(1.0, options_.connect_rate / 10);
     // The first connection is made synchronously: credentials, TLS and reachability are
     // checked before generation starts.
-    for (int n = 0; n < planned; ++n) {
-        auto client = make_client(expand_client_id(options_.client_id, n, "probe"));
-        if (n == 0 || !options_.per_device) {
-            try {
-                client->connect(connect_options())
-                    ->wait_for(options_.connect_timeout + std::chrono::seconds(1));
-                if (!client->is_connected())
-                    throw std::runtime_error("no CONNACK within " +
-                                             std::to_string(options_.connect_timeout.count()) +
-                                             " ms");
-            } catch (const mqtt::exception& e) {
-                throw std::runtime_error("MQTT connection to " + options_.host_port +
-                                         " refused: " + describe(e));
-            } catch (const std::runtime_error& e) {
-                throw std::runtime_error("MQTT connection to " + options_.host_port +
-                                         " failed: " + e.what());
-            }
+    // All connections are opened at once and then awaited: one at a time costs about two
+    // seconds each with Paho's asynchronous client. Per-device mode opens one probe
+    // connection (its own id, so it never takes over a device's session) and closes it.
+    std::vector<std::unique_ptr<mqtt::async_client>> opening;
+    std::vector<mqtt::token_ptr> tokens;
+    try {
+        for (int n = 0; n < planned; ++n) {
+            const std::string id = options_.per_device
+                                       ? expand_client_id("synthfeed-{pid}-probe", n, "")
+                                       : expand_client_id(options_.client_id, n, "");
+            opening.push_back(make_client(id));
+            tokens.push_back(opening.back()->connect(connect_options()));
         }
-        if (options_.per_device) {
-            client->disconnect()->wait_for(std::chrono::seconds(5)); // probe only
-        } else {
-            clients_.push_back(std::move(client));
+        const auto until =
+            std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(1);
+        for (std::size_t n = 0; n < tokens.size(); ++n) {
+            tokens[n]->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::max(until - std::chrono::steady_clock::now(),
+                         std::chrono::steady_clock::duration::zero())));
+            if (!opening[n]->is_connected())
+                throw std::runtime_error("no CONNACK within " +
+                                         std::to_string(options_.connect_timeout.count()) + " ms");
         }
+    } catch (const mqtt::exception& e) {
+        throw std::runtime_error("MQTT connection to " + options_.host_port +
+                                 " refused: " + describe(e));
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error("MQTT connection to " + options_.host_port +
+                                 " failed: " + e.what());
+    }
+    if (options_.per_device) {
+        opening.front()->disconnect()->wait_for(std::chrono::seconds(5)); // probe only
+    } else {
+        clients_ = std::move(opening);
     }
     spdlog::debug("mqtt: connected to {} ({} connection(s){})", options_.host_port, clients_.size(),
                   options_.per_device ? ", per-device mode" : "");
@@ -232,7 +243,7 @@ void mqtt_connector::disconnect_all(deadline until) noexcept {
     std::vector<mqtt::token_ptr> pending;
     for (auto& c : clients_) {
         try {
-            if (c->is_connected()) pending.push_back(c->disconnect(std::chrono::milliseconds(500)));
+            if (c->is_connected()) pending.push_back(c->disconnect(std::chrono::milliseconds(0)));
         } catch (const mqtt::exception&) {
         }
     }

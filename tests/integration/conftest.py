@@ -1,4 +1,4 @@
-"""Shared fixtures for the integration tests: a real Kafka broker and the synthfeed binary."""
+"""Shared fixtures for the integration tests: a real Kafka broker, real Mosquitto (MQTT) brokers and the synthfeed binary."""
 
 import os
 import subprocess

@@ -1,7 +1,11 @@
 """Helpers shared by the integration tests: run synthfeed, read topics with an independent client."""
 
 import json
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -64,3 +68,32 @@ def identities(messages):
 
 def file_identities(path: Path):
     return [(j["device_id"], j["seq"]) for j in map(json.loads, path.read_text().splitlines())]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, token=None, method="GET", body=None):
+    request = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def wait_until_up(base, deadline=10.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            if get(f"{base}/livez")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the HTTP listener did not come up")

@@ -3,44 +3,12 @@ while a real run is in progress (scraped with urllib, an independent client)."""
 
 import json
 import os
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
-from helpers import PROFILES
+from helpers import PROFILES, free_port, get, wait_until_up
 
 TOKEN = "test-token-123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url, token=None, method="GET", body=None):
-    request = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def wait_until_up(base, deadline=10.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            if get(f"{base}/livez")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the HTTP listener did not come up")
 
 
 def metric(text, name):

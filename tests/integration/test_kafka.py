@@ -140,3 +140,50 @@ def test_invalid_properties_exit_2_and_never_print_secrets(kafka_broker, synthfe
                             "-X", "sasl.password=hunter2", "-X", "no.such.property=1")
     assert unknown.returncode == 2 and "no.such.property" in unknown.stderr
     assert "hunter2" not in unknown.stderr + unknown.stdout
+
+
+def test_sigterm_with_the_broker_gone_drains_within_grace_and_exits_1(kafka_broker, synthfeed_bin, tmp_path):
+    """Readiness drops as soon as draining starts; undelivered messages are counted, exit 1."""
+    import os
+    import signal
+    import subprocess
+
+    from helpers import free_port, get, wait_until_up
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    summary_path = tmp_path / "summary.json"
+    proc = subprocess.Popen([str(synthfeed_bin), "run", str(COLD_CHAIN), "--rate", "5000", "--progress", "off",
+                             "--sink", f"kafka://{kafka_broker.bootstrap}/{unique('drain')}", "--grace", "6s",
+                             "--http", f"127.0.0.1:{port}", "--summary-json", str(summary_path)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_up(base)
+        time.sleep(1.5)
+        assert get(f"{base}/readyz")[0] == 200
+        kafka_broker.stop()            # nothing can be delivered from now on
+        time.sleep(1.0)
+        stopped_at = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        saw_draining = False
+        while proc.poll() is None and time.monotonic() - stopped_at < 30:
+            try:
+                status, body = get(f"{base}/readyz")
+                if status == 503 and "draining" in body:
+                    saw_draining = True
+            except OSError:
+                pass
+            time.sleep(0.2)
+        proc.wait(timeout=30)
+        elapsed = time.monotonic() - stopped_at
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        kafka_broker.restart()
+    assert saw_draining, "readiness did not drop while draining"
+    assert proc.returncode == 1, proc.stderr.read()[-3000:]
+    assert elapsed < 6 + 20  # the grace period plus a bounded purge, not the 5-minute message timeout
+    summary = json.loads(summary_path.read_text())
+    assert summary["interrupted"] is True
+    assert summary["messages_failed"] > 0
+    assert summary["messages_delivered"] + summary["messages_failed"] == summary["messages_generated"]
