@@ -27,7 +27,7 @@ struct mqtt_options {
     bool clean = true;
     std::string username;
     std::string password;
-    int max_inflight = 10000;    ///< outstanding (unacknowledged) messages per connection
+    int max_inflight = 1000;     ///< outstanding (unacknowledged) messages per connection
     int buffer = 100000;         ///< messages Paho may hold while disconnected, per connection
     bool drop_when_full = false; ///< on_full=drop: count and drop instead of backpressure
     std::string will_topic, will_payload;
