@@ -74,23 +74,6 @@ void print_kafka_properties() {
 
 namespace {
 
-std::string redact(std::string message, const connector_property& p) {
-    if (!is_secret_property(p.name) || p.value.empty()) return message;
-    for (std::size_t at = message.find(p.value); at != std::string::npos;
-         at = message.find(p.value, at))
-        message.replace(at, p.value.size(), "***");
-    return message;
-}
-
-void set_property(rd_kafka_conf_t* conf, const connector_property& p) {
-    char err[512];
-    if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) !=
-        RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        throw config_error({p.origin, 0, 0}, p.name, redact(err, p));
-    }
-}
-
 /// librdkafka's log lines through our logger (stderr, one format), from its own threads.
 void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const char* message) {
     const auto lvl = level <= 3   ? spdlog::level::err
@@ -111,9 +94,9 @@ kafka_connector::kafka_connector(const sink_uri& uri, const connector_context& c
         bootstrap_ = options_.bootstrap;
     }
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    for (const auto& p : kafka_default_properties()) set_property(conf, p);
-    set_property(conf, {"bootstrap.servers", bootstrap_, ctx.origin});
-    for (const auto& p : ctx.kafka_properties) set_property(conf, p);
+    for (const auto& p : kafka_default_properties()) set_kafka_property(conf, p);
+    set_kafka_property(conf, {"bootstrap.servers", bootstrap_, ctx.origin});
+    for (const auto& p : ctx.kafka_properties) set_kafka_property(conf, p);
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &kafka_connector::on_delivery);
     rd_kafka_conf_set_error_cb(conf, &kafka_connector::on_error);

@@ -6,7 +6,9 @@
 #include <cstdlib>
 
 #include "src/core/errors.hpp"
+
 #include "src/core/time.hpp"
+#include <librdkafka/rdkafka.h>
 
 extern char** environ;
 
@@ -152,6 +154,23 @@ bool is_secret_property(std::string_view name) {
     for (std::string_view marker : {"password", "secret", "key.pem", "sasl.jaas", "token"})
         if (name.find(marker) != std::string_view::npos) return true;
     return name == "ssl.key.pem" || name == "ssl_key";
+}
+
+static std::string redact(std::string message, const connector_property& p) {
+    if (!is_secret_property(p.name) || p.value.empty()) return message;
+    for (std::size_t at = message.find(p.value); at != std::string::npos;
+         at = message.find(p.value, at))
+        message.replace(at, p.value.size(), "***");
+    return message;
+}
+
+void set_kafka_property(rd_kafka_conf_t* conf, const connector_property& p) {
+    char err[512];
+    if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) !=
+        RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        throw config_error({p.origin, 0, 0}, p.name, redact(err, p));
+    }
 }
 
 } // namespace synthfeed

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <librdkafka/rdkafka.h>
+
 #include "connectors/connector_registry.hpp"
 #include "connectors/topic_template.hpp"
 
@@ -30,6 +32,10 @@ const std::vector<connector_property>& kafka_default_properties();
 
 /// Reads SYNTHFEED_RDKAFKA_<NAME>=value from the environment ("_" → ".", lower case).
 std::vector<connector_property> kafka_properties_from_env();
+
+/// Sets one librdkafka property; on failure destroys `conf` and throws config_error with
+/// librdkafka's message, secret values redacted.
+void set_kafka_property(rd_kafka_conf_t* conf, const connector_property& p);
 
 /// Whether a property holds a secret whose value must never be printed.
 bool is_secret_property(std::string_view name);

@@ -45,13 +45,7 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
         {"enable.partition.eof", "true", "default"},
         {"client.id", "synthfeed-verify", "default"},
     };
-    auto set = [&](const connector_property& p) {
-        if (rd_kafka_conf_set(conf, p.name.c_str(), p.value.c_str(), err, sizeof err) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            throw config_error({p.origin, 0, 0}, p.name, err);
-        }
-    };
+    const auto set = [&](const connector_property& p) { set_kafka_property(conf, p); };
     for (const auto& p : base) set(p);
     for (const auto& p : ctx.kafka_properties) {
         // Producer-only properties (our defaults' kind) make no sense here; skip them quietly.
