@@ -27,8 +27,9 @@ double fraction_of_period(sim_time t, sim_duration period, sim_duration peak) no
     return static_cast<double>(r) / static_cast<double>(period);
 }
 
-double periodic_signal(const signal_spec& s, const rng_stream& key, sim_time t) noexcept {
-    const double mean = device_param(key, s.level, slot_level);
+/// `mean` is the device's level, drawn once by init_field.
+double periodic_signal(const signal_spec& s, const rng_stream& key, double mean,
+                       sim_time t) noexcept {
     double v = mean;
     for (std::size_t i = 0; i < s.components.size(); ++i) {
         const auto& c = s.components[i];
@@ -107,7 +108,7 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     double value = 0;
     switch (s.kind) {
     case signal_kind::constant:
-        value = device_param(key, s.level, slot_level);
+        value = state.signal;
         break;
     case signal_kind::seasonal:
     case signal_kind::sine:
@@ -118,7 +119,7 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
             t = effects.warp_origin +
                 static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) *
                                       effects.time_scale);
-        value = periodic_signal(s, key, t);
+        value = periodic_signal(s, key, state.signal, t);
         break;
     }
     case signal_kind::schedule:

@@ -12,7 +12,7 @@ namespace synthfeed {
 /// Sequential state of one field of one device (24 bytes).
 struct field_state {
     rng_stream key;    ///< per device and field; all draws derive from it
-    double signal = 0; ///< random walk / ou / counter value
+    double signal = 0; ///< walk / ou / counter value; the device's level for other kinds
     double drift = 0;  ///< random-walk drift bias
 };
 
