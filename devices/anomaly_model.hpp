@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "devices/signal_model.hpp"
 #include "src/config/profile.hpp"
 #include "src/core/rng.hpp"
 
@@ -32,6 +33,30 @@ void next_episode(const anomaly_spec& spec, anomaly_state& state, const rng_stre
 /// Whether the anomaly targets a field (every kind but dropout).
 inline bool affects_field(anomaly_kind k) noexcept {
     return k != anomaly_kind::dropout;
+}
+
+/// Adds what a live episode does to its field's value at `ts` (dropout and stuck_at act
+/// elsewhere: they silence the tick or freeze the finished value).
+inline void apply_episode_effect(anomaly_kind kind, double magnitude, sim_time start, sim_time end,
+                                 sim_time ts, field_effects& e) noexcept {
+    switch (kind) {
+    case anomaly_kind::spike:
+    case anomaly_kind::level_shift:
+        e.offset += magnitude;
+        break;
+    case anomaly_kind::trend:
+        e.offset += magnitude * static_cast<double>(ts - start) / static_cast<double>(end - start);
+        break;
+    case anomaly_kind::variance:
+        e.noise_factor *= magnitude;
+        break;
+    case anomaly_kind::frequency:
+        e.time_scale = magnitude;
+        e.warp_origin = start;
+        break;
+    default:
+        break;
+    }
 }
 
 } // namespace synthfeed

@@ -10,9 +10,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "devices/anomaly_model.hpp"
+#include "devices/injection.hpp"
 #include "devices/signal_model.hpp"
 #include "src/config/profile.hpp"
 #include "src/core/rng.hpp"
@@ -37,7 +39,8 @@ class device_directory {
     std::vector<std::uint64_t> group_first_;
 };
 
-/// An episode that is live at a tick: which anomaly spec, which of its episodes.
+/// An episode that is live at a tick: which anomaly spec, which of its episodes (or
+/// injected_anomaly and the injection id).
 struct episode_ref {
     std::uint32_t anomaly;
     std::uint32_t episode;
@@ -80,6 +83,8 @@ struct device_block {
     std::vector<anomaly_state> anomalies; ///< locals.size() × anomaly count
     std::vector<double> values;           ///< scratch: one tick's values
     std::vector<episode_ref> active;      ///< scratch: one tick's live episodes
+    /// Values frozen by injected stuck_at episodes, keyed by (injection id, block position).
+    std::unordered_map<std::uint64_t, double> injected_stuck;
 
     /// Bytes of state per device, for the memory budget.
     std::size_t bytes_per_device(std::size_t field_count,
@@ -106,8 +111,10 @@ class group_model {
 
     /// Generates every tick of block device `i` with event time before `until`, calling
     /// out.on_episode(episode_view) for each episode's first tick, then out.on_tick(tick_view).
+    /// `injections` are run-time episodes (any group; those targeting this device apply).
     template <class Output>
-    void advance(device_block& b, std::size_t i, sim_time until, Output& out) const noexcept;
+    void advance(device_block& b, std::size_t i, sim_time until, Output& out,
+                 std::span<const injected_episode> injections = {}) const noexcept;
 
   private:
     rng_stream anomaly_key(const device_cursor& c, std::size_t a) const noexcept {
@@ -122,8 +129,8 @@ class group_model {
 };
 
 template <class Output>
-void group_model::advance(device_block& b, std::size_t i, sim_time until,
-                          Output& out) const noexcept {
+void group_model::advance(device_block& b, std::size_t i, sim_time until, Output& out,
+                          std::span<const injected_episode> injections) const noexcept {
     const group_spec& g = *spec_;
     const std::size_t field_count = g.fields.size();
     const std::size_t anomaly_count = g.anomalies.size();
@@ -170,28 +177,26 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until,
                     emitted = false;
                     break;
                 }
-                field_effects& e = effects[spec.field];
-                switch (spec.kind) {
-                case anomaly_kind::spike:
-                case anomaly_kind::level_shift:
-                    e.offset += st.magnitude;
-                    break;
-                case anomaly_kind::trend:
-                    e.offset += st.magnitude * static_cast<double>(ts - st.start) /
-                                static_cast<double>(st.end - st.start);
-                    break;
-                case anomaly_kind::variance:
-                    e.noise_factor *= st.magnitude;
-                    break;
-                case anomaly_kind::frequency:
-                    e.time_scale = st.magnitude;
-                    e.warp_origin = st.start;
-                    break;
-                default:
-                    break;
-                }
+                apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
+                                     effects[spec.field]);
                 break;
             }
+        }
+        // Injected episodes: live from their start (a spike: on the first tick from there).
+        for (const injected_episode& inj : injections) {
+            if (ts < inj.start || !inj.targets(index_, global)) continue;
+            const bool first = c.tick == 0 || tick_time(c, c.tick - 1) < inj.start;
+            const bool spike = inj.kind == anomaly_kind::spike;
+            if (spike ? !first : ts >= inj.end) continue;
+            const sim_time start = spike ? ts : inj.start, end = spike ? ts + 1 : inj.end;
+            if (first)
+                out.on_episode(episode_view{index_, global, injected_anomaly, inj.id, start, end,
+                                            inj.magnitude, ts});
+            b.active.push_back({injected_anomaly, inj.id});
+            if (inj.kind == anomaly_kind::dropout)
+                emitted = false;
+            else
+                apply_episode_effect(inj.kind, inj.magnitude, start, end, ts, effects[inj.field]);
         }
 
         const sim_duration elapsed = ts - run_start_;
@@ -202,6 +207,15 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until,
         }
         // stuck_at freezes the reported value at the episode's first tick.
         for (const episode_ref& r : b.active) {
+            if (r.anomaly == injected_anomaly) {
+                const injected_episode& inj = injections[r.episode];
+                if (inj.kind != anomaly_kind::stuck_at) continue;
+                // try_emplace keeps the value captured at the episode's first tick.
+                const auto frozen = b.injected_stuck.try_emplace(
+                    (std::uint64_t{r.episode} << 32) | i, b.values[inj.field]);
+                b.values[inj.field] = frozen.first->second;
+                continue;
+            }
             const anomaly_spec& spec = g.anomalies[r.anomaly];
             if (spec.kind != anomaly_kind::stuck_at) continue;
             anomaly_state& st = anomalies[r.anomaly];

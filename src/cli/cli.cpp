@@ -23,6 +23,7 @@
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
+#include "src/telemetry/control_api.hpp"
 #include "src/telemetry/http_server.hpp"
 #include "src/telemetry/metrics.hpp"
 #include "src/verify/stream_checker.hpp"
@@ -102,74 +103,6 @@ struct run_flags {
     std::string run_for;                 ///< --run-for: wall-clock limit
     std::string http;                    ///< --http: HOST:PORT of metrics, health, control
 };
-
-/// Compares secrets in time independent of where they differ.
-bool same_secret(const std::string& a, const std::string& b) {
-    unsigned char diff = a.size() == b.size() ? 0 : 1;
-    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
-        diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
-    return diff == 0;
-}
-
-http_reply json_reply(unsigned status, const nlohmann::json& body) {
-    return {status, "application/json", body.dump() + "\n"};
-}
-
-/// Routes of the HTTP listener: /metrics, /livez, /readyz, and the control API when a token
-/// is configured (SYNTHFEED_CONTROL_TOKEN).
-http_handler make_http_handler(const run_metrics& metrics, run_control& control,
-                               const run_stats& stats, std::vector<const connector*> sinks,
-                               std::optional<std::string> token) {
-    return [&metrics, &control, &stats, sinks = std::move(sinks),
-            token = std::move(token)](const http_request_view& r) -> http_reply {
-        const std::string path = r.target.substr(0, r.target.find('?'));
-        if (path == "/metrics" && r.method == "GET")
-            return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.text()};
-        if (path == "/livez" && r.method == "GET")
-            return {200, "text/plain; charset=utf-8", "ok\n"};
-        if (path == "/readyz" && r.method == "GET") {
-            if (!control.running.load() || control.draining.load())
-                return {503, "text/plain; charset=utf-8",
-                        control.draining.load() ? "draining\n" : "starting\n"};
-            for (const connector* c : sinks)
-                if (c && !c->check().ok)
-                    return {503, "text/plain; charset=utf-8", c->check().detail + "\n"};
-            return {200, "text/plain; charset=utf-8", "ready\n"};
-        }
-        if (!path.starts_with("/v1/")) return {404, "text/plain; charset=utf-8", "not found\n"};
-        if (!token)
-            return json_reply(
-                404,
-                {{"error", "the control API is off; set SYNTHFEED_CONTROL_TOKEN to enable it"}});
-        if (!same_secret(r.authorization, "Bearer " + *token))
-            return json_reply(401, {{"error", "missing or wrong bearer token"}});
-        if (path == "/v1/status" && r.method == "GET")
-            return json_reply(200, {{"running", control.running.load()},
-                                    {"paused", control.paused.load()},
-                                    {"draining", control.draining.load()},
-                                    {"target_rate", control.target_rate.load()},
-                                    {"messages_generated", stats.generated.load()}});
-        if (path == "/v1/pause" && r.method == "POST") {
-            control.paused.store(true);
-            return json_reply(200, {{"paused", true}});
-        }
-        if (path == "/v1/resume" && r.method == "POST") {
-            control.paused.store(false);
-            return json_reply(200, {{"paused", false}});
-        }
-        if (path == "/v1/rate" && r.method == "PUT") {
-            const auto body = nlohmann::json::parse(r.body, nullptr, false);
-            if (body.is_discarded() || !body.is_object() || !body.contains("rate") ||
-                !body["rate"].is_number() || !(body["rate"].get<double>() > 0))
-                return json_reply(
-                    400, {{"error",
-                           "expected a JSON body {\"rate\": N} with N > 0 messages per second"}});
-            control.requested_rate.store(body["rate"].get<double>());
-            return json_reply(200, {{"target_rate", body["rate"]}});
-        }
-        return json_reply(404, {{"error", "unknown endpoint or method"}});
-    };
-}
 
 /// Where a profile option came from, for error messages.
 std::string profile_origin(const profile& p, const passthrough_property& k) {
@@ -324,9 +257,13 @@ int command_run(const run_flags& f) {
         const auto token = process_env("SYNTHFEED_CONTROL_TOKEN");
         const bool control_api = token && !token->empty();
         http = std::make_unique<http_server>(
-            f.http,
-            make_http_handler(metrics, control, stats, {data.get(), labels.get(), episodes.get()},
-                              control_api ? token : std::nullopt));
+            f.http, make_http_handler({metrics,
+                                       control,
+                                       stats,
+                                       {data.get(), labels.get(), episodes.get()},
+                                       control_api ? token : std::nullopt,
+                                       p,
+                                       ids}));
         spdlog::info("http: /metrics, /livez, /readyz{} on {} (port {})",
                      control_api ? " and the control API" : "", f.http, http->port());
     }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/core/time.hpp"
@@ -165,5 +166,7 @@ const char* to_string(signal_kind) noexcept;
 const char* to_string(noise_kind) noexcept;
 const char* to_string(drift_kind) noexcept;
 const char* to_string(anomaly_kind) noexcept;
+/// The kind named as in profiles ("level_shift"), if any.
+std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept;
 
 } // namespace synthfeed

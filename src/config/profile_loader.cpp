@@ -236,12 +236,7 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
     const std::string kind = r.choice(
         "kind", {"spike", "level_shift", "trend", "variance", "stuck_at", "dropout", "frequency"},
         "");
-    static const std::unordered_map<std::string, anomaly_kind> kinds{
-        {"spike", anomaly_kind::spike},        {"level_shift", anomaly_kind::level_shift},
-        {"trend", anomaly_kind::trend},        {"variance", anomaly_kind::variance},
-        {"stuck_at", anomaly_kind::stuck_at},  {"dropout", anomaly_kind::dropout},
-        {"frequency", anomaly_kind::frequency}};
-    a.kind = kinds.at(kind);
+    a.kind = *parse_anomaly_kind(kind);
     if (auto field = r.optional_string("field")) {
         if (a.kind == anomaly_kind::dropout)
             r.fail("field", "a dropout silences the whole device; it takes no field");
@@ -495,6 +490,12 @@ const char* to_string(drift_kind k) noexcept {
     constexpr const char* names[] = {"none", "linear", "exponential", "random_walk"};
     return names[static_cast<int>(k)];
 }
+std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept {
+    for (int k = 0; k <= static_cast<int>(anomaly_kind::frequency); ++k)
+        if (name == to_string(static_cast<anomaly_kind>(k))) return static_cast<anomaly_kind>(k);
+    return std::nullopt;
+}
+
 const char* to_string(anomaly_kind k) noexcept {
     constexpr const char* names[] = {"spike",    "level_shift", "trend",    "variance",
                                      "stuck_at", "dropout",     "frequency"};

@@ -20,8 +20,9 @@ std::optional<payload_format> parse_payload_format(std::string_view name) {
     return std::nullopt;
 }
 
-message_encoder::message_encoder(const profile& p, payload_format format, bool label_in_payload)
-    : format_(format), label_in_payload_(label_in_payload), names_(p) {
+message_encoder::message_encoder(const profile& p, payload_format format, bool label_in_payload,
+                                 const injection_board* injections)
+    : format_(format), label_in_payload_(label_in_payload), names_(p, injections) {
     for (const auto& g : p.groups)
         for (const auto& f : g.fields)
             if (std::find(csv_fields_.begin(), csv_fields_.end(), f.name) == csv_fields_.end())

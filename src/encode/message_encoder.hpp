@@ -22,7 +22,8 @@ std::optional<payload_format> parse_payload_format(std::string_view name);
 /// Encodes one message per emitted tick. Immutable after construction; safe to share.
 class message_encoder {
   public:
-    message_encoder(const profile& p, payload_format format, bool label_in_payload);
+    message_encoder(const profile& p, payload_format format, bool label_in_payload,
+                    const injection_board* injections = nullptr);
 
     /// A line to write once before the first message (CSV header), or empty.
     std::string header() const;

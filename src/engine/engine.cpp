@@ -79,6 +79,7 @@ struct shared_encoders {
     const episode_encoder* episodes; // null when no episode sink
     const truth_names* headers;      // null unless --label-headers
     const profile* plan;
+    const injection_board* injections;
 };
 
 /// A worker's devices and the tick consumer that fills its window batch.
@@ -91,13 +92,14 @@ class worker {
             blocks_.push_back(models[g].make_block(std::move(locals_per_group[g])));
     }
 
-    void generate(sim_time from, sim_time until, window_batch& out) {
+    void generate(std::int64_t window, sim_time from, sim_time until, window_batch& out) {
         out.clear();
         batch_ = &out;
+        const auto injections = enc_.injections->for_window(window);
         for (std::size_t g = 0; g < models_.size(); ++g) {
             device_block& b = blocks_[g];
             for (std::size_t i = 0; i < b.locals.size(); ++i)
-                models_[g].advance(b, i, until, *this);
+                models_[g].advance(b, i, until, *this, injections);
         }
         sort_canonically(from, until, out.messages);
     }
@@ -143,14 +145,11 @@ class worker {
     }
 
     void on_episode(const episode_view& v) {
-        episode_entry e{
-            v.first_ts,
-            v.device,
-            v.group,
-            v.anomaly,
-            static_cast<std::uint32_t>(enc_.plan->groups[v.group].anomalies[v.anomaly].kind),
-            0,
-            0};
+        const anomaly_kind kind = v.anomaly == injected_anomaly
+                                      ? (*enc_.injections)[v.episode].kind
+                                      : enc_.plan->groups[v.group].anomalies[v.anomaly].kind;
+        episode_entry e{v.first_ts, v.device, v.group, v.anomaly, static_cast<std::uint32_t>(kind),
+                        0,          0};
         if (enc_.episodes) {
             e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
             enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device));
@@ -237,6 +236,7 @@ class pipeline {
         for (auto& t : threads_) t.join();
     }
 
+    sim_time window_start(std::int64_t w) const noexcept { return start_ + w * window_; }
     sim_time window_end(std::int64_t w) const noexcept {
         return std::min(end_, start_ + (w + 1) * window_);
     }
@@ -273,7 +273,7 @@ class pipeline {
                 if (quit_) return;
             }
             workers_[id].generate(
-                start_ + next * window_, window_end(next),
+                next, window_start(next), window_end(next),
                 slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
             {
                 std::lock_guard lock(mutex_);
@@ -399,6 +399,26 @@ class pacer {
     std::uint64_t base_index_ = 0; ///< messages sent before the schedule origin
 };
 
+/// Publishes waiting injection requests so that workers apply them from `window` on: the
+/// earliest window not yet handed to them, so "now" is at most pipeline_depth windows away.
+void schedule_injections(injection_queue& queue, injection_board& board, const pipeline& pipe,
+                         std::int64_t window) {
+    for (auto& [request, answer] : queue.take()) {
+        injected_episode e = request.episode;
+        e.start = pipe.window_start(window);
+        e.end = e.start + std::max<sim_duration>(1, request.duration);
+        e.first_window = window;
+        if (!board.publish(e)) {
+            answer.set_value({false, 0, 0, 0, "too many injected episodes in this run"});
+            continue;
+        }
+        const injected_episode& published = board.published().back();
+        spdlog::info("control: injected {} episode {} from {}", to_string(e.kind), published.id,
+                     format_timestamp(e.start));
+        answer.set_value({true, published.id, e.start, e.end, {}});
+    }
+}
+
 } // namespace
 
 sim_duration window_length(const profile& p, double speed) noexcept {
@@ -413,16 +433,18 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                        const run_sinks& sinks, run_stats& stats, const std::atomic<bool>& stop,
                        run_control* control) {
     const auto wall_start = clock::now();
-    const message_encoder message_enc(p, o.format, o.label_in_payload);
-    const label_encoder label_enc(p, o.labels);
-    const episode_encoder episode_enc(p);
-    const truth_names header_names(p);
+    injection_board injections;
+    const message_encoder message_enc(p, o.format, o.label_in_payload, &injections);
+    const label_encoder label_enc(p, o.labels, &injections);
+    const episode_encoder episode_enc(p, &injections);
+    const truth_names header_names(p, &injections);
     const shared_encoders enc{&ids,
                               &message_enc,
                               sinks.labels ? &label_enc : nullptr,
                               sinks.episodes ? &episode_enc : nullptr,
                               o.label_headers ? &header_names : nullptr,
-                              &p};
+                              &p,
+                              &injections};
 
     std::vector<group_model> models;
     for (std::uint32_t g = 0; g < p.groups.size(); ++g)
@@ -622,13 +644,20 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         stats.labels.store(labels, std::memory_order_relaxed);
         stats.sim_clock.store(summary.sim_end, std::memory_order_relaxed);
         if (generated >= limit) finished = true;
-        if (!finished) pipe.request(w + static_cast<std::int64_t>(pipeline_depth));
+        if (!finished) {
+            const std::int64_t next = w + static_cast<std::int64_t>(pipeline_depth);
+            if (control) schedule_injections(control->injections, injections, pipe, next);
+            pipe.request(next);
+        }
 
         for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
             if (c) c->poll(std::chrono::milliseconds(0));
         report_progress();
     }
     summary.interrupted = stop.load();
+    if (control)
+        for (auto& [request, answer] : control->injections.take())
+            answer.set_value({false, 0, 0, 0, "the run is ending"});
     if (control) {
         control->running.store(false);
         control->draining.store(true);

@@ -16,11 +16,17 @@ void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
 
 } // namespace
 
-truth_names::truth_names(const profile& p) {
+truth_names::truth_names(const profile& p, const injection_board* injections)
+    : injections_(injections) {
     for (const auto& g : p.groups) {
         auto& names = kinds_.emplace_back();
         for (const auto& a : g.anomalies) names.emplace_back(to_string(a.kind));
     }
+}
+
+std::string_view truth_names::kind(std::uint32_t group, episode_ref e) const noexcept {
+    if (e.anomaly == injected_anomaly) return to_string((*injections_)[e.episode].kind);
+    return kinds_[group][e.anomaly];
 }
 
 void truth_names::append_label(byte_buffer& out, std::uint32_t group,
@@ -29,29 +35,33 @@ void truth_names::append_label(byte_buffer& out, std::uint32_t group,
         out.append("normal");
         return;
     }
-    const auto& names = kinds_[group];
     for (std::size_t i = 0; i < live.size(); ++i) {
-        const std::string& kind = names[live[i].anomaly];
+        const std::string_view name = kind(group, live[i]);
         bool repeated = false;
-        for (std::size_t j = 0; j < i; ++j) repeated |= names[live[j].anomaly] == kind;
+        for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == name;
         if (repeated) continue;
         if (i > 0) out.push_back('+');
-        out.append(kind);
+        out.append(name);
     }
 }
 
 void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id,
                                     episode_ref e) const {
     out.append(device_id);
+    if (e.anomaly == injected_anomaly) out.append(":injected");
     char* p = out.reserve(42);
-    *p++ = ':';
-    p = write_uint(p, e.anomaly);
+    if (e.anomaly != injected_anomaly) {
+        *p++ = ':';
+        p = write_uint(p, e.anomaly);
+    }
     *p++ = ':';
     p = write_uint(p, e.episode);
     out.commit_to(p);
 }
 
-label_encoder::label_encoder(const profile& p, label_format format) : names_(p), format_(format) {}
+label_encoder::label_encoder(const profile& p, label_format format,
+                             const injection_board* injections)
+    : names_(p, injections), format_(format) {}
 
 std::string label_encoder::header() const {
     return format_ == label_format::csv ? "device_id,seq,ts,is_anomaly,label,episodes,emitted" : "";
@@ -104,12 +114,16 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
     out.append(t.emitted ? ",\"emitted\":true}" : ",\"emitted\":false}");
 }
 
-episode_encoder::episode_encoder(const profile& p) : profile_(&p), names_(p) {}
+episode_encoder::episode_encoder(const profile& p, const injection_board* injections)
+    : profile_(&p), injections_(injections), names_(p, injections) {}
 
 void episode_encoder::encode(byte_buffer& out, const episode_view& e,
                              std::string_view device_id) const {
     const group_spec& g = profile_->groups[e.group];
-    const anomaly_spec& a = g.anomalies[e.anomaly];
+    const bool injected = e.anomaly == injected_anomaly;
+    const anomaly_kind kind =
+        injected ? (*injections_)[e.episode].kind : g.anomalies[e.anomaly].kind;
+    const int field = injected ? (*injections_)[e.episode].field : g.anomalies[e.anomaly].field;
     timestamp_formatter ts;
     out.append("{\"episode\":\"");
     names_.append_episode_id(out, device_id, {e.anomaly, e.episode});
@@ -118,19 +132,19 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e,
     out.append(",\"group\":");
     append_quoted(out, g.name);
     out.append(",\"field\":");
-    if (a.field >= 0)
-        append_quoted(out, g.fields[static_cast<std::size_t>(a.field)].name);
+    if (field >= 0)
+        append_quoted(out, g.fields[static_cast<std::size_t>(field)].name);
     else
         out.append("null");
     out.append(",\"kind\":");
-    append_quoted(out, to_string(a.kind));
+    append_quoted(out, to_string(kind));
     out.append(",\"class\":\"value\",\"start\":\"");
     append_timestamp(out, e.start, ts);
     out.append("\",\"end\":\"");
     append_timestamp(out, e.end, ts);
     out.append("\",\"magnitude\":");
     out.commit_to(write_fixed(out.reserve(32), e.magnitude, 6));
-    out.push_back('}');
+    out.append(injected ? ",\"injected\":true}" : "}");
 }
 
 } // namespace synthfeed

@@ -17,23 +17,29 @@ namespace synthfeed {
 enum class label_format { jsonl, csv };
 
 /// Names truth: labels ("normal", "spike", "level_shift+spike") and episode ids
-/// ("<device_id>:<anomaly index>:<episode number>", unique and stable for a profile + seed).
+/// ("<device_id>:<anomaly index>:<episode number>", unique and stable for a profile + seed;
+/// "<device_id>:injected:<injection id>" for episodes injected through the control API).
 class truth_names {
   public:
-    explicit truth_names(const profile& p);
+    /// `injections` (optional) names the kinds of injected episodes.
+    explicit truth_names(const profile& p, const injection_board* injections = nullptr);
 
     void append_label(byte_buffer& out, std::uint32_t group,
                       std::span<const episode_ref> live) const;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
+    /// The kind of a live episode ("level_shift").
+    std::string_view kind(std::uint32_t group, episode_ref e) const noexcept;
 
   private:
     std::vector<std::vector<std::string>> kinds_; // [group][anomaly]
+    const injection_board* injections_;
 };
 
 /// Encodes one label line per generated tick (emitted or silenced by a dropout).
 class label_encoder {
   public:
-    label_encoder(const profile& p, label_format format);
+    label_encoder(const profile& p, label_format format,
+                  const injection_board* injections = nullptr);
 
     /// A header line to write before the first label (CSV only).
     std::string header() const;
@@ -48,11 +54,12 @@ class label_encoder {
 /// Encodes one JSON line per anomaly episode.
 class episode_encoder {
   public:
-    explicit episode_encoder(const profile& p);
+    explicit episode_encoder(const profile& p, const injection_board* injections = nullptr);
     void encode(byte_buffer& out, const episode_view& e, std::string_view device_id) const;
 
   private:
     const profile* profile_;
+    const injection_board* injections_;
     truth_names names_;
 };
 

@@ -92,3 +92,80 @@ def test_bad_http_address_is_a_usage_error(synthfeed_bin):
                              "--sink", "null:", "--http", "127.0.0.1:notaport"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "--http" in result.stderr
+
+
+def test_injected_anomalies_are_applied_and_labelled(synthfeed_bin, tmp_path):
+    """POST /v1/anomalies during a paced run: the episode appears in the episodes output, every
+    tick it covers carries its id in the labels, the values show its effect, and the stream
+    still verifies (seq gaps of an injected dropout are labelled like any other)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    data, labels, episodes = tmp_path / "data.jsonl", tmp_path / "labels.jsonl", tmp_path / "episodes.jsonl"
+    env = {**os.environ, "SYNTHFEED_CONTROL_TOKEN": TOKEN}
+    proc = subprocess.Popen([str(synthfeed_bin), "run", str(PROFILES / "cold_chain.toml"), "--speed", "60x",
+                             "--run-for", "5s", "--sink", f"file:{data}", "--labels", f"file:{labels}",
+                             "--episodes", f"file:{episodes}", "--progress", "off", "--http", f"127.0.0.1:{port}"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+
+    def inject(body, token=TOKEN):
+        status, text = get(f"{base}/v1/anomalies", token=token, method="POST", body=json.dumps(body))
+        return status, json.loads(text)
+
+    try:
+        wait_until_up(base)
+        while get(f"{base}/readyz")[0] != 200:
+            time.sleep(0.05)
+        assert inject({"kind": "level_shift", "device": "reefer-00042"}, token="wrong")[0] == 401
+        # Bad bodies: 400 with a JSON error naming the problem.
+        for body, words in [({"kind": "meltdown", "device": "reefer-00042"}, "unknown kind"),
+                            ({"kind": "level_shift", "device": "no-such-device", "field": "temp_c",
+                              "duration": "1m"}, "no device"),
+                            ({"kind": "level_shift", "device": "reefer-00042", "duration": "1m"}, "field"),
+                            ({"kind": "level_shift", "device": "reefer-00042", "group": "reefer",
+                              "field": "temp_c", "duration": "1m"}, "exactly one"),
+                            ({"kind": "trend", "device": "reefer-00042", "field": "temp_c"}, "duration"),
+                            ({"kind": "dropout", "group": "reefer", "field": "temp_c", "duration": "1m"}, "no field")]:
+            status, reply = inject(body)
+            assert status == 400 and words in reply["error"], (body, reply)
+
+        status, shift = inject({"kind": "level_shift", "device": "reefer-00042", "field": "temp_c",
+                                "magnitude": 40, "duration": "2m"})
+        assert status == 200, shift
+        assert shift["episode"] == f"reefer-00042:injected:{shift['id']}"
+        status, outage = inject({"kind": "dropout", "group": "reefer", "duration": "20s"})
+        assert status == 200, outage
+        time.sleep(0.5)
+        assert get(f"{base}/metrics")[0] == 200
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, proc.stderr.read()[-3000:]
+
+    episode_lines = [json.loads(line) for line in episodes.read_text().splitlines()]
+    injected = [e for e in episode_lines if e.get("injected")]
+    shift_episode = next(e for e in injected if e["episode"] == shift["episode"])
+    assert (shift_episode["kind"], shift_episode["field"], shift_episode["start"]) == \
+        ("level_shift", "temp_c", shift["start"])
+    outages = [e for e in injected if e["kind"] == "dropout"]
+    assert len(outages) == 2000  # one per device of the group, each with its own id
+    assert all(e["episode"] == f"{e['device_id']}:injected:{outage['id']}" for e in outages)
+
+    # Labels: every tick of reefer-00042 inside the shift window carries the episode, none outside.
+    label_lines = [json.loads(line) for line in labels.read_text().splitlines()]
+    messages = {(m["device_id"], m["seq"]): m for m in map(json.loads, data.read_text().splitlines())}
+    inside = [l for l in label_lines if l["device_id"] == "reefer-00042"
+              and shift["start"] <= l["ts"] < shift["end"]]
+    assert inside and all(shift["episode"] in l["episodes"] for l in inside)
+    assert not any(shift["episode"] in l["episodes"] for l in label_lines
+                   if l["device_id"] == "reefer-00042" and not shift["start"] <= l["ts"] < shift["end"])
+    # The effect is in the data: +40 °C puts the reading far above any normal container
+    # (unless clamped at the field's 60 °C maximum).
+    shifted = [messages[("reefer-00042", l["seq"])]["temp_c"] for l in inside if l["emitted"]]
+    assert shifted and min(shifted) > 30
+    # The group dropout silences ticks, and the labels say so.
+    silenced = [l for l in label_lines if outage["episode"].replace("<device_id>", l["device_id"]) in l["episodes"]]
+    assert silenced and not any(l["emitted"] for l in silenced)
+    assert not any((l["device_id"], l["seq"]) in messages for l in silenced)
+
+    report = subprocess.run([str(synthfeed_bin), "verify", f"file:{data}", "--labels", f"file:{labels}"],
+                            capture_output=True, text=True)
+    assert report.returncode == 0, report.stdout + report.stderr

@@ -1,0 +1,203 @@
+#include "src/telemetry/control_api.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace synthfeed {
+namespace {
+
+using nlohmann::json;
+
+/// Compares secrets in time independent of where they differ.
+bool same_secret(const std::string& a, const std::string& b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+        diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+}
+
+http_reply json_reply(unsigned status, const json& body) {
+    return {status, "application/json", body.dump() + "\n"};
+}
+
+http_reply json_error(unsigned status, const std::string& message) {
+    return json_reply(status, {{"error", message}});
+}
+
+std::string text_member(const json& body, const char* key) {
+    if (!body[key].is_string()) throw std::invalid_argument(std::string(key) + " must be a string");
+    return body[key].get<std::string>();
+}
+
+std::uint32_t find_group(const profile& p, const std::string& name) {
+    for (std::uint32_t g = 0; g < p.groups.size(); ++g)
+        if (p.groups[g].name == name) return g;
+    throw std::invalid_argument("no group \"" + name + "\" in profile " + p.name);
+}
+
+/// The (group, global index) of a device id; a linear scan, fine for a rare request.
+std::pair<std::uint32_t, std::uint64_t> find_device(const profile& p, const device_directory& ids,
+                                                    const std::string& id) {
+    for (std::uint32_t g = 0; g < p.groups.size(); ++g)
+        for (std::uint64_t i = 0; i < p.groups[g].count; ++i)
+            if (ids.id(ids.first_of_group(g) + i) == id) return {g, ids.first_of_group(g) + i};
+    throw std::invalid_argument("no device \"" + id + "\" in profile " + p.name);
+}
+
+int find_field(const group_spec& g, const json& body, anomaly_kind kind) {
+    if (kind == anomaly_kind::dropout) {
+        if (body.contains("field"))
+            throw std::invalid_argument("a dropout silences the whole device; it takes no field");
+        return -1;
+    }
+    if (!body.contains("field")) {
+        if (g.fields.size() == 1) return 0;
+        throw std::invalid_argument("field is required: group \"" + g.name +
+                                    "\" has several fields");
+    }
+    const std::string name = text_member(body, "field");
+    for (std::size_t f = 0; f < g.fields.size(); ++f)
+        if (g.fields[f].name == name) return static_cast<int>(f);
+    throw std::invalid_argument("no field \"" + name + "\" in group \"" + g.name + "\"");
+}
+
+} // namespace
+
+injection_request parse_injection(const json& body, const profile& p, const device_directory& ids) {
+    if (!body.is_object()) throw std::invalid_argument("expected a JSON object");
+    for (const auto& [key, value] : body.items())
+        if (key != "kind" && key != "device" && key != "group" && key != "field" &&
+            key != "magnitude" && key != "duration")
+            throw std::invalid_argument("unknown key \"" + key +
+                                        "\" (kind, device or group, field, magnitude, duration)");
+    if (!body.contains("kind")) throw std::invalid_argument("kind is required");
+    const auto kind = parse_anomaly_kind(text_member(body, "kind"));
+    if (!kind)
+        throw std::invalid_argument("unknown kind; one of spike, level_shift, trend, variance, "
+                                    "stuck_at, dropout, frequency");
+    if (body.contains("device") == body.contains("group"))
+        throw std::invalid_argument("give exactly one of device or group");
+
+    injection_request r;
+    injected_episode& e = r.episode;
+    e.kind = *kind;
+    if (body.contains("device")) {
+        std::tie(e.group, e.device) = find_device(p, ids, text_member(body, "device"));
+    } else {
+        e.group = find_group(p, text_member(body, "group"));
+        e.device = injected_episode::whole_group;
+    }
+    e.field = find_field(p.groups[e.group], body, e.kind);
+
+    // Defaults as for profile anomalies.
+    e.magnitude = e.kind == anomaly_kind::variance    ? 3.0
+                  : e.kind == anomaly_kind::frequency ? 2.0
+                                                      : 1.0;
+    if (body.contains("magnitude")) {
+        if (!body["magnitude"].is_number())
+            throw std::invalid_argument("magnitude must be a number");
+        e.magnitude = body["magnitude"].get<double>();
+    }
+    if ((e.kind == anomaly_kind::variance || e.kind == anomaly_kind::frequency) &&
+        !(e.magnitude > 0))
+        throw std::invalid_argument("magnitude must be greater than 0 for this kind");
+
+    if (e.kind == anomaly_kind::spike) {
+        if (body.contains("duration"))
+            throw std::invalid_argument("a spike lasts one tick; it takes no duration");
+    } else {
+        if (!body.contains("duration")) throw std::invalid_argument("duration is required");
+        const auto d = parse_duration(text_member(body, "duration"));
+        if (!d || *d <= 0)
+            throw std::invalid_argument("duration must be a positive duration such as \"15m\"");
+        r.duration = *d;
+    }
+    return r;
+}
+
+http_handler make_http_handler(control_api_context c) {
+    return [c = std::move(c)](const http_request_view& r) -> http_reply {
+        const std::string path = r.target.substr(0, r.target.find('?'));
+        if (path == "/metrics" && r.method == "GET")
+            return {200, "text/plain; version=0.0.4; charset=utf-8", c.metrics.text()};
+        if (path == "/livez" && r.method == "GET")
+            return {200, "text/plain; charset=utf-8", "ok\n"};
+        if (path == "/readyz" && r.method == "GET") {
+            if (!c.control.running.load() || c.control.draining.load())
+                return {503, "text/plain; charset=utf-8",
+                        c.control.draining.load() ? "draining\n" : "starting\n"};
+            for (const connector* sink : c.sinks)
+                if (sink && !sink->check().ok)
+                    return {503, "text/plain; charset=utf-8", sink->check().detail + "\n"};
+            return {200, "text/plain; charset=utf-8", "ready\n"};
+        }
+        if (!path.starts_with("/v1/")) return {404, "text/plain; charset=utf-8", "not found\n"};
+        if (!c.token)
+            return json_error(404,
+                              "the control API is off; set SYNTHFEED_CONTROL_TOKEN to enable it");
+        if (!same_secret(r.authorization, "Bearer " + *c.token))
+            return json_error(401, "missing or wrong bearer token");
+        if (path == "/v1/status" && r.method == "GET")
+            return json_reply(200, {{"running", c.control.running.load()},
+                                    {"paused", c.control.paused.load()},
+                                    {"draining", c.control.draining.load()},
+                                    {"target_rate", c.control.target_rate.load()},
+                                    {"messages_generated", c.stats.generated.load()}});
+        if (path == "/v1/pause" && r.method == "POST") {
+            c.control.paused.store(true);
+            return json_reply(200, {{"paused", true}});
+        }
+        if (path == "/v1/resume" && r.method == "POST") {
+            c.control.paused.store(false);
+            return json_reply(200, {{"paused", false}});
+        }
+        if (path == "/v1/rate" && r.method == "PUT") {
+            const auto body = json::parse(r.body, nullptr, false);
+            if (body.is_discarded() || !body.is_object() || !body.contains("rate") ||
+                !body["rate"].is_number() || !(body["rate"].get<double>() > 0))
+                return json_error(
+                    400, "expected a JSON body {\"rate\": N} with N > 0 messages per second");
+            c.control.requested_rate.store(body["rate"].get<double>());
+            return json_reply(200, {{"target_rate", body["rate"]}});
+        }
+        if (path == "/v1/anomalies" && r.method == "POST") {
+            const auto body = json::parse(r.body, nullptr, false);
+            if (body.is_discarded()) return json_error(400, "the body is not valid JSON");
+            injection_request request;
+            try {
+                request = parse_injection(body, c.plan, c.ids);
+            } catch (const std::invalid_argument& e) {
+                return json_error(400, e.what());
+            }
+            if (!c.control.running.load() || c.control.draining.load())
+                return json_error(409, "generation is not running");
+            // The engine schedules it at its next window boundary (milliseconds when paced).
+            auto outcome = c.control.injections.submit(request);
+            if (outcome.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
+                return json_reply(202, {{"status", "queued"}});
+            const injection_outcome o = outcome.get();
+            if (!o.accepted) return json_error(409, o.error);
+            const injected_episode& e = request.episode;
+            const std::string suffix = ":injected:" + std::to_string(o.id);
+            return json_reply(
+                200, {{"id", o.id},
+                      {"kind", to_string(e.kind)},
+                      {"group", c.plan.groups[e.group].name},
+                      {"device", e.device == injected_episode::whole_group
+                                     ? json(nullptr)
+                                     : json(std::string(c.ids.id(e.device)))},
+                      {"episode", e.device == injected_episode::whole_group
+                                      ? "<device_id>" + suffix
+                                      : std::string(c.ids.id(e.device)) + suffix},
+                      {"start", format_timestamp(o.start)},
+                      {"end", e.kind == anomaly_kind::spike ? json(nullptr)
+                                                            : json(format_timestamp(o.end))}});
+        }
+        return json_error(404, "unknown endpoint or method");
+    };
+}
+
+} // namespace synthfeed
