@@ -7,6 +7,7 @@
 /// Concurrency: send/poll/drain are called from one thread (the engine's emitter); counts()
 /// and check() may be called from any thread.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -45,6 +46,49 @@ struct delivery_counts {
     std::uint64_t bytes = 0;   ///< payload bytes delivered
 };
 
+/// Why a message failed, for synthfeed_send_errors_total{error_type}: a small fixed set, so
+/// the metric's cardinality stays bounded whatever the client library reports.
+enum class send_error : std::uint8_t {
+    rejected,       ///< refused at send (closed or fatally failed client, invalid message)
+    timed_out,      ///< not acknowledged within the client's delivery timeout
+    broker,         ///< the broker answered with an error
+    client,         ///< another client-side error
+    drain_deadline, ///< still unacknowledged when the drain deadline passed
+    io,             ///< a write to a file or stdout failed
+};
+inline constexpr std::size_t send_error_types = 6;
+inline constexpr std::array<const char*, send_error_types> send_error_names{
+    "rejected", "timed_out", "broker", "client", "drain_deadline", "io"};
+
+/// Delivery latency (send to acknowledgement) in fixed buckets, Prometheus-style cumulative
+/// on export. Observations are relaxed atomic adds: safe from any callback thread.
+class latency_histogram {
+  public:
+    static constexpr std::array<double, 16> bounds{
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+    void observe(double seconds) noexcept {
+        std::size_t b = 0;
+        while (b < bounds.size() && seconds > bounds[b]) ++b;
+        buckets_[b].fetch_add(1, std::memory_order_relaxed);
+        sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+    }
+    /// Observations per bucket (not cumulative); the last one is +Inf.
+    std::array<std::uint64_t, bounds.size() + 1> buckets() const noexcept {
+        std::array<std::uint64_t, bounds.size() + 1> out{};
+        for (std::size_t b = 0; b < out.size(); ++b)
+            out[b] = buckets_[b].load(std::memory_order_relaxed);
+        return out;
+    }
+    double sum_seconds() const noexcept {
+        return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
+    }
+
+  private:
+    std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
+    std::atomic<std::uint64_t> sum_micros_{0};
+};
+
 struct health {
     bool ok = true;
     std::string detail;
@@ -74,6 +118,15 @@ class connector {
         return {delivered_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed),
                 dropped_.load(std::memory_order_relaxed), bytes_.load(std::memory_order_relaxed)};
     }
+    /// Failed messages by reason; they add up to counts().failed.
+    std::array<std::uint64_t, send_error_types> errors() const noexcept {
+        std::array<std::uint64_t, send_error_types> out{};
+        for (std::size_t t = 0; t < out.size(); ++t)
+            out[t] = errors_[t].load(std::memory_order_relaxed);
+        return out;
+    }
+    /// Send-to-acknowledgement latency of brokered sinks (empty for files and null).
+    const latency_histogram& latency() const noexcept { return latency_; }
 
   protected:
     // Counters have a single writer, the emitter thread (send, poll and drain run there, and so
@@ -83,8 +136,10 @@ class connector {
         delivered_.store(delivered_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
         bytes_.store(bytes_.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
     }
-    void count_failed(std::uint64_t n) noexcept {
+    void count_failed(std::uint64_t n, send_error why) noexcept {
         failed_.store(failed_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        auto& e = errors_[static_cast<std::size_t>(why)];
+        e.store(e.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     // For connectors whose client library reports from its own threads (Paho MQTT): atomic
     // read-modify-write. A connector uses one family or the other, never both.
@@ -92,8 +147,9 @@ class connector {
         delivered_.fetch_add(n, std::memory_order_relaxed);
         bytes_.fetch_add(bytes, std::memory_order_relaxed);
     }
-    void count_failed_concurrently(std::uint64_t n) noexcept {
+    void count_failed_concurrently(std::uint64_t n, send_error why) noexcept {
         failed_.fetch_add(n, std::memory_order_relaxed);
+        errors_[static_cast<std::size_t>(why)].fetch_add(n, std::memory_order_relaxed);
     }
     void count_dropped_concurrently(std::uint64_t n) noexcept {
         dropped_.fetch_add(n, std::memory_order_relaxed);
@@ -104,6 +160,10 @@ class connector {
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> bytes_{0};
+    std::array<std::atomic<std::uint64_t>, send_error_types> errors_{};
+
+  protected:
+    latency_histogram latency_;
 };
 
 } // namespace synthfeed

@@ -34,7 +34,7 @@ bool stream_writer::flush() noexcept {
     if (error_ == 0)
         count_delivered(pending_messages_, pending_bytes_);
     else
-        count_failed(pending_messages_);
+        count_failed(pending_messages_, send_error::io);
     buffer_.clear();
     pending_messages_ = pending_bytes_ = 0;
     return error_ == 0;
@@ -42,7 +42,7 @@ bool stream_writer::flush() noexcept {
 
 send_result stream_writer::send(const record& r) noexcept {
     if (error_ != 0) {
-        count_failed(1);
+        count_failed(1, send_error::io);
         return send_result::rejected;
     }
     char* p = buffer_.reserve(r.payload.size() + 1);

@@ -74,6 +74,20 @@ void print_kafka_properties() {
 
 namespace {
 
+/// Our error class of a failed delivery report.
+send_error failure_reason(rd_kafka_resp_err_t err) noexcept {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+        return send_error::timed_out;
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+        return send_error::drain_deadline; // purged by drain() at the deadline
+    default:
+        return err > 0 ? send_error::broker : send_error::client; // librdkafka's own are < 0
+    }
+}
+
 /// librdkafka's log lines through our logger (stderr, one format), from its own threads.
 void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const char* message) {
     const auto lvl = level <= 3   ? spdlog::level::err
@@ -149,7 +163,7 @@ rd_kafka_topic_t* kafka_connector::topic_for(const record& r) noexcept {
 
 send_result kafka_connector::send(const record& r) noexcept {
     if (fatal_.load(std::memory_order_relaxed)) {
-        count_failed(1);
+        count_failed(1, send_error::rejected);
         return send_result::rejected;
     }
     rd_kafka_topic_t* topic = topic_for(r);
@@ -176,7 +190,7 @@ send_result kafka_connector::send(const record& r) noexcept {
     if (headers) rd_kafka_headers_destroy(headers); // not taken over on failure
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return send_result::queue_full;
     last_error_ = rd_kafka_err2str(err);
-    count_failed(1);
+    count_failed(1, send_error::rejected);
     return send_result::rejected;
 }
 
@@ -200,7 +214,7 @@ std::uint64_t kafka_connector::drain(deadline until) noexcept {
         rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(producer_, 100);
         if (in_flight_ > 0) { // reports that never came: still count them, never lose silently
-            count_failed(in_flight_);
+            count_failed(in_flight_, send_error::drain_deadline);
             in_flight_ = 0;
         }
     }
@@ -217,8 +231,11 @@ void kafka_connector::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void
     --self->in_flight_;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->count_delivered(1, m->len);
+        // Microseconds from produce() to the acknowledgement, measured by librdkafka.
+        if (const std::int64_t us = rd_kafka_message_latency(m); us >= 0)
+            self->latency_.observe(static_cast<double>(us) / 1e6);
     } else {
-        self->count_failed(1);
+        self->count_failed(1, failure_reason(m->err));
         self->last_error_ = rd_kafka_err2str(m->err);
     }
 }

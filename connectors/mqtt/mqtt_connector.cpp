@@ -161,7 +161,7 @@ mqtt::async_client* mqtt_connector::client_for(const record& r) noexcept {
 
 send_result mqtt_connector::send(const record& r) noexcept {
     if (closed_) {
-        count_failed_concurrently(1);
+        count_failed_concurrently(1, send_error::rejected);
         return send_result::rejected;
     }
     if (outstanding_.load(std::memory_order_relaxed) >= outstanding_limit_) {
@@ -185,9 +185,7 @@ send_result mqtt_connector::send(const record& r) noexcept {
             message->set_properties(props);
         }
         outstanding_.fetch_add(1, std::memory_order_relaxed);
-        // The payload size rides in the user context, so the callback can count bytes.
-        client->publish(
-            message, reinterpret_cast<void*>(static_cast<std::uintptr_t>(r.payload.size())), *this);
+        client->publish(message, pack_context(r.payload.size()), *this);
         return send_result::accepted;
     } catch (const mqtt::exception& e) {
         outstanding_.fetch_sub(1, std::memory_order_relaxed);
@@ -199,18 +197,32 @@ send_result mqtt_connector::send(const record& r) noexcept {
             return send_result::dropped;
         }
         last_error_ = e.what();
-        count_failed_concurrently(1);
+        count_failed_concurrently(1, send_error::rejected);
         return send_result::rejected;
     }
 }
 
+void* mqtt_connector::pack_context(std::size_t payload_bytes) const noexcept {
+    const auto sent = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - created_).count());
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(
+        (sent << context_size_bits) | std::min<std::uint64_t>(payload_bytes, context_size_mask)));
+}
+
 void mqtt_connector::on_success(const mqtt::token& tok) {
-    count_delivered_concurrently(1, reinterpret_cast<std::uintptr_t>(tok.get_user_context()));
+    const auto context = reinterpret_cast<std::uintptr_t>(tok.get_user_context());
+    const auto now = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - created_).count());
+    // Differences modulo 2^40 µs (12.7 days) stay right across the wrap.
+    const std::uint64_t elapsed =
+        (now - (context >> context_size_bits)) & ((std::uint64_t{1} << context_time_bits) - 1);
+    latency_.observe(static_cast<double>(elapsed) / 1e6);
+    count_delivered_concurrently(1, context & context_size_mask);
     outstanding_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void mqtt_connector::on_failure(const mqtt::token& tok) {
-    count_failed_concurrently(1);
+    count_failed_concurrently(1, send_error::broker);
     outstanding_.fetch_sub(1, std::memory_order_relaxed);
     spdlog::debug("mqtt: publish failed (return code {})", tok.get_return_code());
 }
@@ -232,7 +244,7 @@ std::uint64_t mqtt_connector::drain(deadline until) noexcept {
     if (left > 0) {
         spdlog::warn("mqtt: {} messages unacknowledged at the drain deadline (counted failed)",
                      left);
-        count_failed_concurrently(static_cast<std::uint64_t>(left));
+        count_failed_concurrently(static_cast<std::uint64_t>(left), send_error::drain_deadline);
     }
     return static_cast<std::uint64_t>(std::max<std::int64_t>(0, left));
 }

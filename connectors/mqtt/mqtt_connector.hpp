@@ -47,6 +47,13 @@ class mqtt_connector final : public connector, private mqtt::iaction_listener {
     mqtt::async_client* client_for(const record& r) noexcept;
     bool may_connect_now() noexcept;
     void disconnect_all(deadline until) noexcept;
+    /// Paho hands a void* back with each acknowledgement: it carries the send time (µs since
+    /// the connector was made, 40 bits) and the payload size (24 bits; encoder payloads are
+    /// far smaller), so the callback needs no allocation or lookup.
+    void* pack_context(std::size_t payload_bytes) const noexcept;
+    using clock = std::chrono::steady_clock;
+    static constexpr unsigned context_size_bits = 24, context_time_bits = 40;
+    static constexpr std::uint64_t context_size_mask = (std::uint64_t{1} << context_size_bits) - 1;
 
     mqtt_options options_;
     std::vector<std::unique_ptr<mqtt::async_client>> clients_;
@@ -57,6 +64,7 @@ class mqtt_connector final : public connector, private mqtt::iaction_listener {
     double bucket_tokens_ = 1;
     bool closed_ = false;
     std::string last_error_;
+    clock::time_point created_ = clock::now();
 };
 
 } // namespace synthfeed

@@ -3,6 +3,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <limits>
+
 namespace synthfeed {
 namespace {
 
@@ -22,6 +24,26 @@ void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels 
     else
         m.gauge.value = value;
     f.metric.push_back(std::move(m));
+}
+
+/// prometheus-cpp's histogram data (cumulative counts) from our fixed buckets.
+ClientMetric histogram_metric(const latency_histogram& h, std::vector<ClientMetric::Label> labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    const auto counts = h.buckets();
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < counts.size(); ++b) {
+        cumulative += counts[b];
+        ClientMetric::Bucket bucket;
+        bucket.cumulative_count = cumulative;
+        bucket.upper_bound = b < latency_histogram::bounds.size()
+                                 ? latency_histogram::bounds[b]
+                                 : std::numeric_limits<double>::infinity();
+        m.histogram.bucket.push_back(bucket);
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = h.sum_seconds();
+    return m;
 }
 
 } // namespace
@@ -60,6 +82,25 @@ std::vector<MetricFamily> run_metrics::Collect() const {
     out.push_back(std::move(failed));
     out.push_back(std::move(dropped));
     out.push_back(std::move(bytes));
+
+    auto errors =
+        family("synthfeed_send_errors_total",
+               "Failed messages by reason (they add up to messages_failed).", MetricType::Counter);
+    auto latency = family("synthfeed_delivery_latency_seconds",
+                          "Time from handing a message to the client to its acknowledgement.",
+                          MetricType::Histogram);
+    for (const auto& [role, c] : sinks_) {
+        if (!c) continue;
+        const std::string name(c->name());
+        const auto by_type = c->errors();
+        for (std::size_t t = 0; t < by_type.size(); ++t)
+            add(errors, static_cast<double>(by_type[t]),
+                {{"connector", name}, {"stream", role}, {"error_type", send_error_names[t]}});
+        latency.metric.push_back(
+            histogram_metric(c->latency(), {{"connector", name}, {"stream", role}}));
+    }
+    out.push_back(std::move(errors));
+    out.push_back(std::move(latency));
 
     auto suppressed =
         family("synthfeed_messages_suppressed_total",

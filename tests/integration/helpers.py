@@ -97,3 +97,14 @@ def wait_until_up(base, deadline=10.0):
             pass
         time.sleep(0.05)
     raise AssertionError("the HTTP listener did not come up")
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """A sample's value from a Prometheus text exposition: the first `name` line whose labels
+    include `labels`."""
+    for line in text.splitlines():
+        if not (line.startswith(name + " ") or line.startswith(name + "{")):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} {labels} missing")

@@ -6,16 +6,9 @@ import os
 import subprocess
 import time
 
-from helpers import PROFILES, free_port, get, wait_until_up
+from helpers import PROFILES, free_port, get, metric, wait_until_up
 
 TOKEN = "test-token-123"
-
-
-def metric(text, name):
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{name} missing")
 
 
 def test_metrics_health_and_control_api(synthfeed_bin, tmp_path):

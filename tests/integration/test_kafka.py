@@ -187,3 +187,40 @@ def test_sigterm_with_the_broker_gone_drains_within_grace_and_exits_1(kafka_brok
     assert summary["interrupted"] is True
     assert summary["messages_failed"] > 0
     assert summary["messages_delivered"] + summary["messages_failed"] == summary["messages_generated"]
+
+
+def test_sigterm_with_a_healthy_broker_delivers_everything_and_exits_0(kafka_broker, synthfeed_bin, tmp_path):
+    """Graceful drain: SIGTERM stops generation, everything generated is delivered, exit 0. While
+    it runs, /metrics shows broker acknowledgements in the delivery latency histogram."""
+    import signal
+    import subprocess
+
+    from helpers import free_port, get, metric, wait_until_up
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    summary_path = tmp_path / "summary.json"
+    topic = unique("graceful")
+    proc = subprocess.Popen([str(synthfeed_bin), "run", str(COLD_CHAIN), "--rate", "5000", "--progress", "off",
+                             "--sink", f"kafka://{kafka_broker.bootstrap}/{topic}", "--http", f"127.0.0.1:{port}",
+                             "--summary-json", str(summary_path)], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_up(base)
+        time.sleep(2.0)
+        text = get(f"{base}/metrics")[1]
+        observed = metric(text, "synthfeed_delivery_latency_seconds_count", connector="kafka", stream="data")
+        delivered = metric(text, "synthfeed_messages_delivered_total", connector="kafka", stream="data")
+        assert 0 < observed <= delivered
+        assert metric(text, "synthfeed_delivery_latency_seconds_bucket", connector="kafka", le="+Inf") == observed
+        assert metric(text, "synthfeed_send_errors_total", connector="kafka", error_type="timed_out") == 0
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, proc.stderr.read()[-3000:]
+    summary = json.loads(summary_path.read_text())
+    assert summary["interrupted"] is True
+    assert summary["messages_failed"] == 0
+    assert summary["messages_delivered"] == summary["messages_generated"] > 0
+    assert len(read_topic(kafka_broker.bootstrap, topic)) == summary["messages_generated"]

@@ -3,6 +3,8 @@
 // The same connector is tested against a real Apache Kafka broker in tests/integration.
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include "connectors/kafka/kafka_connector.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
@@ -54,6 +56,11 @@ TEST(KafkaMock, CountsDeliveredOnlyFromDeliveryReports) {
     EXPECT_EQ(k->counts().delivered, 1000u);
     EXPECT_EQ(k->counts().failed, 0u);
     EXPECT_TRUE(k->check().ok);
+    // Every acknowledgement is one latency observation, none past the drain's 20 s.
+    const auto buckets = k->latency().buckets();
+    EXPECT_EQ(std::accumulate(buckets.begin(), buckets.end(), std::uint64_t{0}), 1000u);
+    EXPECT_EQ(buckets.back(), 0u);
+    EXPECT_GT(k->latency().sum_seconds(), 0.0);
 }
 
 TEST(KafkaMock, RetriableProduceErrorsAreRetriedNotLost) {
@@ -79,6 +86,7 @@ TEST(KafkaMock, PermanentProduceErrorsAreCountedFailed) {
     const auto c = k->counts();
     EXPECT_GT(c.failed, 0u);
     EXPECT_EQ(c.delivered + c.failed, 200u); // every message accounted for
+    EXPECT_EQ(k->errors()[static_cast<std::size_t>(send_error::broker)], c.failed);
 }
 
 TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
@@ -90,6 +98,7 @@ TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
     rd_kafka_mock_broker_set_up(embedded_mock_cluster(*cluster), 1);
     EXPECT_EQ(k->counts().delivered, 0u);
     EXPECT_EQ(k->counts().failed, 50u);
+    EXPECT_EQ(k->errors()[static_cast<std::size_t>(send_error::timed_out)], 50u);
     EXPECT_EQ(k->in_flight(), 0u);
 }
 
