@@ -468,6 +468,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     std::size_t state_bytes = 0;
     for (const auto& w : workers) state_bytes += w.state_bytes();
     spdlog::debug("{} devices in this shard, {} bytes of device state", position, state_bytes);
+    stats.devices.store(position, std::memory_order_relaxed);
 
     if (sinks.data) sinks.data->write_preamble(message_enc.header());
     if (sinks.labels) sinks.labels->write_preamble(label_enc.header());
@@ -597,8 +598,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                                    group, header_span},
                             stop, o.grace) == delivery::abandoned)
                     ++abandoned;
-                ++generated;
-                stats.generated.store(generated, std::memory_order_relaxed);
+                ++generated; // published to stats every 1024 messages and at window ends
             } else {
                 ++suppressed;
             }

@@ -128,6 +128,10 @@ std::vector<MetricFamily> run_metrics::Collect() const {
     auto devices = family("synthfeed_devices", "Devices in the profile.", MetricType::Gauge);
     add(devices, static_cast<double>(profile_->device_count()));
     out.push_back(std::move(devices));
+    auto active = family("synthfeed_devices_active",
+                         "Devices this process simulates (its --shard slice).", MetricType::Gauge);
+    add(active, static_cast<double>(stats_->devices.load()));
+    out.push_back(std::move(active));
 
     auto sim = family("synthfeed_simulated_time_seconds",
                       "Event time of the last message emitted (Unix seconds).", MetricType::Gauge);

@@ -20,6 +20,7 @@ struct run_stats {
     std::atomic<std::uint64_t> suppressed{0}; ///< ticks silenced by dropout episodes (labelled)
     std::atomic<std::uint64_t> labels{0};     ///< label lines handed to the label sink
     std::atomic<std::uint64_t> episodes{0};
+    std::atomic<std::uint64_t> devices{0}; ///< devices this process simulates (its shard)
     std::array<std::atomic<std::uint64_t>, anomaly_kind_count> episodes_by_kind{};
     std::atomic<sim_time> sim_clock{0}; ///< event time of the last message emitted
     std::atomic<double> lag_seconds{0}; ///< how far emission trails the schedule (paced runs)

@@ -31,6 +31,7 @@ def test_metrics_health_and_control_api(synthfeed_bin, tmp_path):
         second = get(f"{base}/metrics")[1]
         assert metric(second, "synthfeed_messages_generated_total") > metric(first, "synthfeed_messages_generated_total")
         assert metric(second, "synthfeed_target_rate_messages_per_second") == 20000
+        assert metric(second, "synthfeed_devices_active") == 2000
 
         # The control API refuses anyone without the token.
         assert get(f"{base}/v1/pause", method="POST")[0] == 401
