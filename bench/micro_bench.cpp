@@ -31,7 +31,7 @@ struct counting_output {
 
 struct captured_tick {
     std::vector<double> values;
-    tick_view view() const { return {0, 7, 12345, 1'767'225'600'123, true, values, {}}; }
+    tick_view view() const { return {0, 7, 12345, 1'767'225'600'123, true, values, {}, nullptr}; }
 };
 
 } // namespace

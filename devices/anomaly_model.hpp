@@ -2,6 +2,7 @@
 /// Episode scheduling for one anomaly spec on one device: Poisson arrivals or explicit windows,
 /// each episode's duration and magnitude drawn from keyed streams.
 
+#include <algorithm>
 #include <cstdint>
 
 #include "devices/signal_model.hpp"
@@ -30,9 +31,50 @@ anomaly_state first_episode(const anomaly_spec& spec, const rng_stream& key, sim
 void next_episode(const anomaly_spec& spec, anomaly_state& state, const rng_stream& key,
                   sim_time run_start, std::uint32_t local) noexcept;
 
-/// Whether the anomaly targets a field (every kind but dropout).
-inline bool affects_field(anomaly_kind k) noexcept {
-    return k != anomaly_kind::dropout;
+/// How transport faults change one tick's message (defaults: untouched).
+struct transport_effects {
+    sim_duration emit_delay = 0;       ///< out_of_order, late: sent this long after its event time
+    sim_duration duplicate_delay = -1; ///< duplicate: a copy follows this much later (-1: none)
+    sim_duration clock_skew = 0;       ///< the device clock's error, added to the payload's ts
+    double keep_fraction = 1;          ///< malformed: the share of the payload kept
+    int renamed_field = -1;            ///< schema_drift rename: this field under a new key
+    int retyped_field = -1;            ///< schema_drift type: this field as a string
+
+    bool any() const noexcept {
+        return emit_delay || duplicate_delay >= 0 || clock_skew || keep_fraction < 1 ||
+               renamed_field >= 0 || retyped_field >= 0;
+    }
+};
+
+/// Applies a live transport fault (dropped acts elsewhere: it silences the tick).
+inline void apply_transport_effect(anomaly_kind kind, int field, double magnitude,
+                                   transport_effects& t) noexcept {
+    switch (kind) {
+    case anomaly_kind::duplicate:
+        t.duplicate_delay = static_cast<sim_duration>(magnitude);
+        break;
+    case anomaly_kind::out_of_order:
+    case anomaly_kind::late:
+        t.emit_delay = std::max(t.emit_delay, static_cast<sim_duration>(magnitude));
+        break;
+    case anomaly_kind::clock_skew:
+        t.clock_skew += static_cast<sim_duration>(magnitude);
+        break;
+    case anomaly_kind::malformed:
+        t.keep_fraction = magnitude;
+        break;
+    case anomaly_kind::schema_drift:
+        (magnitude == static_cast<double>(schema_change::rename) ? t.renamed_field
+                                                                 : t.retyped_field) = field;
+        break;
+    default:
+        break;
+    }
+}
+
+/// Whether an episode of this kind silences its tick (the seq is skipped, and labelled).
+inline bool silences(anomaly_kind k) noexcept {
+    return k == anomaly_kind::dropout || k == anomaly_kind::dropped;
 }
 
 /// Adds what a live episode does to its field's value at `ts` (dropout and stuck_at act

@@ -55,6 +55,7 @@ struct tick_view {
     bool emitted; ///< false while a dropout silences the device (the seq is skipped)
     std::span<const double> values;
     std::span<const episode_ref> episodes; ///< in anomaly-spec order
+    const transport_effects* transport;    ///< faults applied to this tick's message
 };
 
 /// An episode whose first tick has just been generated.
@@ -150,6 +151,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
     while (c.next_ts < until) {
         const sim_time ts = c.next_ts;
         bool emitted = true;
+        transport_effects transport;
         b.active.clear();
         for (std::size_t f = 0; f < field_count; ++f) effects[f] = field_effects{};
 
@@ -173,12 +175,13 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                                                 st.episode, st.start, st.end, st.magnitude, ts});
                 }
                 b.active.push_back({static_cast<std::uint32_t>(a), st.episode});
-                if (spec.kind == anomaly_kind::dropout) {
+                if (silences(spec.kind))
                     emitted = false;
-                    break;
-                }
-                apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
-                                     effects[spec.field]);
+                else if (class_of(spec.kind) == anomaly_class::transport)
+                    apply_transport_effect(spec.kind, spec.field, st.magnitude, transport);
+                else
+                    apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
+                                         effects[spec.field]);
                 break;
             }
         }
@@ -228,7 +231,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
 
         out.on_tick(tick_view{index_, global, c.tick, ts, emitted,
                               std::span<const double>(b.values.data(), field_count),
-                              std::span<const episode_ref>(b.active)});
+                              std::span<const episode_ref>(b.active), &transport});
         ++c.tick;
         c.next_ts = tick_time(c, c.tick);
     }

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+
+#include <gtest/gtest.h>
 #include <vector>
 
 #include "devices/group_model.hpp"
@@ -144,6 +146,34 @@ inline process_result run_synthfeed(const std::string& args, const std::string& 
 
 inline std::string source_path(const std::string& relative) {
     return std::string(SYNTHFEED_SOURCE_DIR) + "/" + relative;
+}
+
+/// What one `synthfeed run` to files produced.
+struct outputs {
+    std::string data, labels, episodes, summary;
+    int exit_code;
+};
+
+/// Runs a profile with data, labels, episodes and summary going to files, and reads them back.
+inline outputs run_to_files(const std::string& profile, const std::string& flags,
+                            const std::string& tag) {
+    const auto dir = temp_dir(tag);
+    const auto r = run_synthfeed(
+        "run " + profile + " --progress off --sink file:" + (dir / "data").string() + " --labels " +
+        (dir / "labels").string() + " --episodes " + (dir / "episodes").string() +
+        " --summary-json " + (dir / "summary").string() + " " + flags);
+    if (r.crashed) ADD_FAILURE() << r.err;
+    outputs o{read_file(dir / "data"), read_file(dir / "labels"), read_file(dir / "episodes"),
+              read_file(dir / "summary"), r.exit_code};
+    std::filesystem::remove_all(dir);
+    return o;
+}
+
+inline std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
 }
 
 } // namespace synthfeed::testing

@@ -32,7 +32,34 @@ enum class signal_kind {
 };
 enum class noise_kind { none, gaussian, uniform, laplace, student_t };
 enum class drift_kind { none, linear, exponential, random_walk };
-enum class anomaly_kind { spike, level_shift, trend, variance, stuck_at, dropout, frequency };
+/// Every episode kind, in three label classes (see class_of): value anomalies change what a
+/// sensor reports; transport faults change how a message travels (data quality); fraud
+/// typologies change what an account does.
+enum class anomaly_kind {
+    // value
+    spike,
+    level_shift,
+    trend,
+    variance,
+    stuck_at,
+    dropout,
+    frequency,
+    // transport
+    duplicate,
+    out_of_order,
+    late,
+    dropped,
+    malformed,
+    clock_skew,
+    schema_drift,
+};
+inline constexpr std::size_t anomaly_kind_count = 14;
+enum class anomaly_class { value, transport };
+constexpr anomaly_class class_of(anomaly_kind k) noexcept {
+    return k >= anomaly_kind::duplicate ? anomaly_class::transport : anomaly_class::value;
+}
+/// What a schema_drift episode does to its field (its magnitude holds the value).
+enum class schema_change { rename = 0, retype = 1 };
 enum class anomaly_direction { up, down, both };
 
 /// One cosine component of a seasonal signal.
@@ -166,6 +193,7 @@ const char* to_string(signal_kind) noexcept;
 const char* to_string(noise_kind) noexcept;
 const char* to_string(drift_kind) noexcept;
 const char* to_string(anomaly_kind) noexcept;
+const char* to_string(anomaly_class) noexcept;
 /// The kind named as in profiles ("level_shift"), if any.
 std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept;
 

@@ -231,46 +231,48 @@ sim_time read_window_time(toml_reader& r, std::string_view key, bool& relative) 
                     text + "\"");
 }
 
-anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
-    anomaly_spec a;
-    const std::string kind = r.choice(
-        "kind", {"spike", "level_shift", "trend", "variance", "stuck_at", "dropout", "frequency"},
-        "");
-    a.kind = *parse_anomaly_kind(kind);
-    if (auto field = r.optional_string("field")) {
-        if (a.kind == anomaly_kind::dropout)
-            r.fail("field", "a dropout silences the whole device; it takes no field");
-        for (std::size_t i = 0; i < g.fields.size(); ++i)
-            if (g.fields[i].name == *field) a.field = static_cast<int>(i);
-        if (a.field < 0) r.fail("field", "no field \"" + *field + "\" in group \"" + g.name + "\"");
-    } else if (a.kind != anomaly_kind::dropout) {
-        r.fail("field", "is required for a " + kind + " anomaly");
+/// The field an episode targets ("field" key), or -1 when `allowed` is false.
+int read_target_field(toml_reader& r, const group_spec& g, const std::string& kind, bool allowed) {
+    auto field = r.optional_string("field");
+    if (!allowed) {
+        if (field) r.fail("field", "a " + kind + " affects the whole message; it takes no field");
+        return -1;
     }
-    const double default_magnitude = a.kind == anomaly_kind::variance    ? 3.0
-                                     : a.kind == anomaly_kind::frequency ? 2.0
-                                                                         : 1.0;
-    a.magnitude = r.spread("magnitude", {default_magnitude, default_magnitude});
-    if (a.kind == anomaly_kind::variance || a.kind == anomaly_kind::frequency)
-        require_positive(r, "magnitude", a.magnitude);
-    a.direction = [&] {
-        const std::string d = r.choice("direction", {"up", "down", "both"}, "up");
-        return d == "up"     ? anomaly_direction::up
-               : d == "down" ? anomaly_direction::down
-                             : anomaly_direction::both;
-    }();
+    if (!field) r.fail("field", "is required for a " + kind);
+    for (std::size_t i = 0; i < g.fields.size(); ++i)
+        if (g.fields[i].name == *field) return static_cast<int>(i);
+    r.fail("field", "no field \"" + *field + "\" in group \"" + g.name + "\"");
+}
 
-    const std::string default_duration = a.kind == anomaly_kind::spike ? "0s" : "";
+anomaly_direction read_direction(toml_reader& r) {
+    const std::string d = r.choice("direction", {"up", "down", "both"}, "up");
+    return d == "up"     ? anomaly_direction::up
+           : d == "down" ? anomaly_direction::down
+                         : anomaly_direction::both;
+}
+
+/// A "2s" or "1s..5s" key as a spread of milliseconds.
+spread_param read_duration_spread(toml_reader& r, std::string_view key, std::string_view fallback) {
+    const std::string text = r.optional_string(key).value_or(std::string(fallback));
+    auto range = parse_duration_range(text);
+    if (!range)
+        r.fail(key, "invalid duration or range \"" + text + "\" (e.g. \"2s\" or \"1s..5s\")");
+    return {static_cast<double>(range->first), static_cast<double>(range->second)};
+}
+
+/// When episodes happen: duration plus a Poisson rate or explicit windows.
+void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const std::string& kind,
+                   bool zero_length) {
     if (auto d = r.optional_string("duration")) {
         auto range = parse_duration_range(*d);
         if (!range)
             r.fail("duration", "invalid duration or range \"" + *d + "\" (e.g. \"20m..2h\")");
         a.duration_lo = range->first, a.duration_hi = range->second;
-    } else if (a.kind != anomaly_kind::spike && !r.has("windows")) {
-        r.fail("duration", "is required for a " + kind + " anomaly scheduled by rate");
+    } else if (!zero_length && !r.has("windows")) {
+        r.fail("duration", "is required for a " + kind + " scheduled by rate");
     }
-    if (a.kind != anomaly_kind::spike && a.duration_hi == 0 && !r.has("windows") &&
-        r.has("duration"))
-        r.fail("duration", "must be longer than 0 for a " + kind + " anomaly");
+    if (!zero_length && a.duration_hi == 0 && !r.has("windows") && r.has("duration"))
+        r.fail("duration", "must be longer than 0 for a " + kind);
 
     if (auto rate = r.optional_string("rate")) {
         auto per_ms = parse_rate(*rate);
@@ -310,6 +312,84 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
         w.reject_unknown_keys();
         a.windows.push_back(std::move(win));
     }
+}
+
+anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    const std::string kind = r.choice(
+        "kind", {"spike", "level_shift", "trend", "variance", "stuck_at", "dropout", "frequency"},
+        "");
+    a.kind = *parse_anomaly_kind(kind);
+    a.field = read_target_field(r, g, kind + " anomaly", a.kind != anomaly_kind::dropout);
+    const double default_magnitude = a.kind == anomaly_kind::variance    ? 3.0
+                                     : a.kind == anomaly_kind::frequency ? 2.0
+                                                                         : 1.0;
+    a.magnitude = r.spread("magnitude", {default_magnitude, default_magnitude});
+    if (a.kind == anomaly_kind::variance || a.kind == anomaly_kind::frequency)
+        require_positive(r, "magnitude", a.magnitude);
+    a.direction = read_direction(r);
+    read_schedule(r, g, a, kind + " anomaly", a.kind == anomaly_kind::spike);
+    r.reject_unknown_keys();
+    return a;
+}
+
+/// A [[group.fault]]: a transport or data-quality fault. Per-message kinds take a probability
+/// (Poisson arrivals of one-tick episodes at that rate per message); clock_skew and
+/// schema_drift last a while, scheduled like anomalies.
+anomaly_spec read_fault(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    const std::string kind = r.choice(
+        "kind",
+        {"duplicate", "out_of_order", "late", "dropped", "malformed", "clock_skew", "schema_drift"},
+        "");
+    a.kind = *parse_anomaly_kind(kind);
+    const std::string what = kind + " fault";
+    a.field = read_target_field(r, g, what, a.kind == anomaly_kind::schema_drift);
+    const auto interval = static_cast<double>(g.interval);
+    switch (a.kind) {
+    case anomaly_kind::duplicate: // when the copy arrives after the original
+        a.magnitude = read_duration_spread(r, "delay", "0s..1s");
+        break;
+    case anomaly_kind::out_of_order: // held back past the device's next message or two
+        // Past the device's next message even with full jitter on both.
+        a.magnitude =
+            r.has("delay")
+                ? read_duration_spread(r, "delay", "")
+                : spread_param{interval + 2 * static_cast<double>(g.jitter) + 1, 3 * interval};
+        if (a.magnitude.lo <= 0) r.fail("delay", "must be longer than 0");
+        break;
+    case anomaly_kind::late:
+        if (!r.has("delay")) r.fail("delay", "is required for a late fault (e.g. \"10m..2h\")");
+        a.magnitude = read_duration_spread(r, "delay", "");
+        if (a.magnitude.lo <= 0) r.fail("delay", "must be longer than 0");
+        break;
+    case anomaly_kind::malformed: // the fraction of the payload kept
+        a.magnitude = {0.1, 0.9};
+        break;
+    case anomaly_kind::clock_skew:
+        if (!r.has("skew"))
+            r.fail("skew", "is required for a clock_skew fault (e.g. \"30s..10m\")");
+        a.magnitude = read_duration_spread(r, "skew", "");
+        a.direction = read_direction(r);
+        break;
+    case anomaly_kind::schema_drift: {
+        const double change = r.choice("change", {"rename", "type"}, "rename") == "rename"
+                                  ? static_cast<double>(schema_change::rename)
+                                  : static_cast<double>(schema_change::retype);
+        a.magnitude = {change, change};
+        break;
+    }
+    default:
+        break;
+    }
+    if (a.kind == anomaly_kind::clock_skew || a.kind == anomaly_kind::schema_drift) {
+        read_schedule(r, g, a, what, false);
+    } else {
+        const double p = r.number("probability", 0);
+        if (!(p > 0 && p <= 1))
+            r.fail("probability", "is required: the share of messages affected, in (0, 1]");
+        a.rate_per_ms = p / interval;
+    }
     r.reject_unknown_keys();
     return a;
 }
@@ -344,6 +424,7 @@ group_spec read_group(toml_reader& r) {
                 f.fail("name", "duplicate field name \"" + g.fields.back().name + "\"");
     }
     for (auto& a : r.tables("anomaly")) g.anomalies.push_back(read_anomaly(a, g));
+    for (auto& f : r.tables("fault")) g.anomalies.push_back(read_fault(f, g));
     r.reject_unknown_keys();
     return g;
 }
@@ -491,15 +572,22 @@ const char* to_string(drift_kind k) noexcept {
     return names[static_cast<int>(k)];
 }
 std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept {
-    for (int k = 0; k <= static_cast<int>(anomaly_kind::frequency); ++k)
+    for (std::size_t k = 0; k < anomaly_kind_count; ++k)
         if (name == to_string(static_cast<anomaly_kind>(k))) return static_cast<anomaly_kind>(k);
     return std::nullopt;
 }
 
 const char* to_string(anomaly_kind k) noexcept {
-    constexpr const char* names[] = {"spike",    "level_shift", "trend",    "variance",
-                                     "stuck_at", "dropout",     "frequency"};
+    constexpr const char* names[] = {"spike",        "level_shift", "trend",     "variance",
+                                     "stuck_at",     "dropout",     "frequency", "duplicate",
+                                     "out_of_order", "late",        "dropped",   "malformed",
+                                     "clock_skew",   "schema_drift"};
+    static_assert(std::size(names) == anomaly_kind_count);
     return names[static_cast<int>(k)];
+}
+
+const char* to_string(anomaly_class c) noexcept {
+    return c == anomaly_class::value ? "value" : "transport";
 }
 
 } // namespace synthfeed

@@ -6,6 +6,9 @@ namespace synthfeed {
 namespace {
 
 constexpr std::size_t number_room = 32;
+/// A field renamed by schema drift appears with this suffix ("temp_c" -> "temp_c_v2").
+constexpr std::string_view renamed_suffix = "_v2";
+const transport_effects no_faults{};
 
 char* write_value(char* p, double v, int precision, bool integer) noexcept {
     return write_fixed(p, v, integer ? 0 : precision);
@@ -57,6 +60,7 @@ std::string message_encoder::header() const {
 void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                              timestamp_formatter& ts) const {
     const group_layout& l = groups_[t.group];
+    const transport_effects& fx = t.transport ? *t.transport : no_faults;
     switch (format_) {
     case payload_format::json: {
         std::size_t room = device_id.size() + 80 + t.values.size() * number_room;
@@ -70,23 +74,34 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         p = write_uint(p + 8, t.seq);
         std::memcpy(p, ",\"ts\":\"", 7);
         p += 7;
-        ts.format(t.ts, p);
+        ts.format(t.ts + fx.clock_skew, p);
         p += timestamp_length;
         *p++ = '"';
         for (std::size_t i = 0; i < t.values.size(); ++i) {
-            std::memcpy(p, l.json_keys[i].data(), l.json_keys[i].size());
-            p = write_value(p + l.json_keys[i].size(), t.values[i], l.precision[i], l.integer[i]);
+            const std::string& key = l.json_keys[i];
+            std::memcpy(p, key.data(), key.size());
+            p += key.size();
+            if (static_cast<int>(i) == fx.renamed_field) { // ,"name": -> ,"name_v2":
+                std::memcpy(p - 2, renamed_suffix.data(), renamed_suffix.size());
+                p += renamed_suffix.size() - 2;
+                std::memcpy(p, "\":", 2);
+                p += 2;
+            }
+            const bool as_string = static_cast<int>(i) == fx.retyped_field;
+            if (as_string) *p++ = '"';
+            p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+            if (as_string) *p++ = '"';
         }
         out.commit_to(p);
         if (label_in_payload_) {
             out.append(",\"label\":\"");
             names_.append_label(out, t.group, t.episodes);
-            if (t.episodes.empty()) {
-                out.append("\",\"episode\":null");
-            } else {
+            if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes)) {
                 out.append("\",\"episode\":\"");
-                names_.append_episode_id(out, device_id, t.episodes.front());
+                names_.append_episode_id(out, device_id, *first);
                 out.push_back('"');
+            } else {
+                out.append("\",\"episode\":null");
             }
         }
         out.push_back('}');
@@ -99,13 +114,17 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         *p++ = ',';
         p = write_uint(p, t.seq);
         *p++ = ',';
-        ts.format(t.ts, p);
+        ts.format(t.ts + fx.clock_skew, p);
         p += timestamp_length;
         for (int column : l.csv_columns) {
             *p++ = ',';
             if (column >= 0) {
                 const auto c = static_cast<std::size_t>(column);
+                // A fixed header cannot rename a column: either drift shows as a quoted value.
+                const bool drifted = column == fx.renamed_field || column == fx.retyped_field;
+                if (drifted) *p++ = '"';
                 p = write_value(p, t.values[c], l.precision[c], l.integer[c]);
+                if (drifted) *p++ = '"';
             }
         }
         out.commit_to(p);
@@ -113,7 +132,8 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             out.push_back(',');
             names_.append_label(out, t.group, t.episodes);
             out.push_back(',');
-            if (!t.episodes.empty()) names_.append_episode_id(out, device_id, t.episodes.front());
+            if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes))
+                names_.append_episode_id(out, device_id, *first);
         }
         return;
     }
@@ -126,8 +146,21 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         for (const auto& k : l.influx_keys) room += k.size();
         char* p = out.reserve(room);
         for (std::size_t i = 0; i < t.values.size(); ++i) {
-            std::memcpy(p, l.influx_keys[i].data(), l.influx_keys[i].size());
-            p = write_value(p + l.influx_keys[i].size(), t.values[i], l.precision[i], l.integer[i]);
+            const std::string& key = l.influx_keys[i];
+            std::memcpy(p, key.data(), key.size());
+            p += key.size();
+            if (static_cast<int>(i) == fx.renamed_field) { // name= -> name_v2=
+                std::memcpy(p - 1, renamed_suffix.data(), renamed_suffix.size());
+                p += renamed_suffix.size() - 1;
+                *p++ = '=';
+            }
+            if (static_cast<int>(i) == fx.retyped_field) { // a string field
+                *p++ = '"';
+                p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+                *p++ = '"';
+                continue;
+            }
+            p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
             if (l.integer[i]) *p++ = 'i';
         }
         std::memcpy(p, ",seq=", 5);
@@ -142,7 +175,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         p = out.reserve(32);
         *p++ = ' ';
         // Influx timestamps are nanoseconds; event times are whole milliseconds.
-        p = write_uint(p, static_cast<std::uint64_t>(t.ts));
+        p = write_uint(p, static_cast<std::uint64_t>(t.ts + fx.clock_skew));
         std::memcpy(p, "000000", 6);
         out.commit_to(p + 6);
         return;

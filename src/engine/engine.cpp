@@ -25,14 +25,22 @@ constexpr double paced_window_wall_ms = 20;
 
 /// One message (or silenced tick) of a window, pointing into the batch's buffers.
 struct message_entry {
-    sim_time ts;
+    sim_time ts; ///< emission time: the event time, plus any out_of_order/late delay
     std::uint64_t device;
     std::uint32_t group;
-    std::uint32_t emitted;
+    std::uint8_t emitted;
+    std::uint8_t copy; ///< a duplicate fault's second copy: sent, but its tick is labelled once
     std::uint32_t payload_offset, payload_length;
     std::uint32_t label_offset, label_length;
-    std::uint32_t header_offset; ///< seq, label, episode texts back to back (--label-headers)
-    std::uint16_t seq_length, label_text_length, episode_length;
+    std::uint32_t header_offset; ///< seq, label, episode, faults texts back to back
+    std::uint16_t seq_length, label_text_length, episode_length, faults_length;
+};
+
+/// A message whose emission time falls in a later window than its event time (an out_of_order
+/// or late fault, a delayed duplicate): it keeps its own bytes until then.
+struct deferred_message {
+    message_entry entry;
+    std::string payload, label, headers;
 };
 
 struct episode_entry {
@@ -92,9 +100,15 @@ class worker {
             blocks_.push_back(models[g].make_block(std::move(locals_per_group[g])));
     }
 
-    void generate(std::int64_t window, sim_time from, sim_time until, window_batch& out) {
+    /// Fills `out` with the messages emitted in [from, until): this window's ticks and earlier
+    /// delayed ones. In the `last` window everything still held back is emitted.
+    void generate(std::int64_t window, sim_time from, sim_time until, bool last,
+                  window_batch& out) {
         out.clear();
         batch_ = &out;
+        until_ = until;
+        last_ = last;
+        release_deferred();
         const auto injections = enc_.injections->for_window(window);
         for (std::size_t g = 0; g < models_.size(); ++g) {
             device_block& b = blocks_[g];
@@ -116,12 +130,21 @@ class worker {
     // Tick consumer interface used by group_model::advance.
     void on_tick(const tick_view& t) {
         const std::string_view id = enc_.ids->id(t.device);
-        message_entry e{t.ts, t.device, t.group, t.emitted ? 1u : 0u, 0, 0, 0, 0, 0, 0, 0, 0};
+        const transport_effects& fx = *t.transport;
+        message_entry e{};
+        e.ts = t.ts + fx.emit_delay;
+        e.device = t.device;
+        e.group = t.group;
+        e.emitted = t.emitted ? 1 : 0;
         if (t.emitted) {
             e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
             enc_.messages->encode(batch_->payloads, t, id, payload_ts_);
             e.payload_length =
                 static_cast<std::uint32_t>(batch_->payloads.size() - e.payload_offset);
+            if (fx.keep_fraction < 1) // malformed: cut short, so it no longer parses
+                e.payload_length = std::clamp<std::uint32_t>(
+                    static_cast<std::uint32_t>(e.payload_length * fx.keep_fraction), 1,
+                    e.payload_length - 1);
         }
         if (enc_.labels) {
             e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
@@ -137,11 +160,22 @@ class worker {
             enc_.headers->append_label(h, t.group, t.episodes);
             e.label_text_length =
                 static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length);
-            if (!t.episodes.empty()) enc_.headers->append_episode_id(h, id, t.episodes.front());
+            if (const episode_ref* first = enc_.headers->first_value_episode(t.group, t.episodes))
+                enc_.headers->append_episode_id(h, id, *first);
             e.episode_length = static_cast<std::uint16_t>(h.size() - e.header_offset -
                                                           e.seq_length - e.label_text_length);
+            enc_.headers->append_faults(h, t.group, t.episodes, ',', false);
+            e.faults_length = static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length -
+                                                         e.label_text_length - e.episode_length);
         }
-        batch_->messages.push_back(e);
+        place(e);
+        if (t.emitted && fx.duplicate_delay >= 0) {
+            message_entry copy = e;
+            copy.ts += fx.duplicate_delay;
+            copy.copy = 1;
+            copy.label_length = 0;
+            place(copy);
+        }
     }
 
     void on_episode(const episode_view& v) {
@@ -159,6 +193,48 @@ class worker {
     }
 
   private:
+    /// Puts an entry in this window, or holds it (with its bytes) for the window it is due in.
+    void place(message_entry e) {
+        if (e.ts < until_) {
+            batch_->messages.push_back(e);
+            return;
+        }
+        if (last_) { // the run ends with this window: what is held back goes out at its end
+            e.ts = until_ - 1;
+            batch_->messages.push_back(e);
+            return;
+        }
+        const auto& b = *batch_;
+        deferred_.push_back({e, std::string(b.payloads.view(e.payload_offset, e.payload_length)),
+                             std::string(b.label_lines.view(e.label_offset, e.label_length)),
+                             std::string(b.header_text.view(
+                                 e.header_offset, std::size_t{e.seq_length} + e.label_text_length +
+                                                      e.episode_length + e.faults_length))});
+    }
+
+    /// Moves held-back messages due in this window into the batch, in the order they were held.
+    void release_deferred() {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < deferred_.size(); ++i) {
+            deferred_message& d = deferred_[i];
+            if (d.entry.ts >= until_ && !last_) {
+                if (kept != i) deferred_[kept] = std::move(d); // a self-move would empty it
+                ++kept;
+                continue;
+            }
+            message_entry e = d.entry;
+            e.ts = std::min(e.ts, until_ - 1);
+            e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
+            batch_->payloads.append(d.payload);
+            e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
+            batch_->label_lines.append(d.label);
+            e.header_offset = static_cast<std::uint32_t>(batch_->header_text.size());
+            batch_->header_text.append(d.headers);
+            batch_->messages.push_back(e);
+        }
+        deferred_.resize(kept);
+    }
+
     /// Orders entries by (event time, device) with a radix sort of packed keys; falls back to
     /// std::sort when time span, device count and batch size do not fit in 64 bits.
     void sort_canonically(sim_time from, sim_time until, std::vector<message_entry>& entries) {
@@ -192,6 +268,9 @@ class worker {
     std::vector<group_model>& models_;
     std::vector<device_block> blocks_;
     window_batch* batch_ = nullptr;
+    sim_time until_ = 0;
+    bool last_ = false;
+    std::vector<deferred_message> deferred_;
     timestamp_formatter payload_ts_;
     timestamp_formatter label_ts_;
 };
@@ -273,7 +352,7 @@ class pipeline {
                 if (quit_) return;
             }
             workers_[id].generate(
-                next, window_start(next), window_end(next),
+                next, window_start(next), window_end(next), window_end(next) >= end_,
                 slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
             {
                 std::lock_guard lock(mutex_);
@@ -581,17 +660,23 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             const std::string_view id = ids.id(m.device);
             const std::string_view group = p.groups[m.group].name;
             if (m.emitted) {
-                std::array<record_header, 3> headers;
+                std::array<record_header, 4> headers;
                 std::span<const record_header> header_span;
                 if (o.label_headers) {
                     const std::string_view text = best->header_text.view(
-                        m.header_offset,
-                        std::size_t{m.seq_length} + m.label_text_length + m.episode_length);
-                    headers = {
-                        record_header{"seq", text.substr(0, m.seq_length)},
-                        record_header{"label", text.substr(m.seq_length, m.label_text_length)},
-                        record_header{"episode", text.substr(m.seq_length + m.label_text_length)}};
-                    header_span = headers;
+                        m.header_offset, std::size_t{m.seq_length} + m.label_text_length +
+                                             m.episode_length + m.faults_length);
+                    std::size_t at = 0;
+                    auto next_text = [&](std::size_t n) {
+                        const std::string_view part = text.substr(at, n);
+                        at += n;
+                        return part;
+                    };
+                    headers = {record_header{"seq", next_text(m.seq_length)},
+                               record_header{"label", next_text(m.label_text_length)},
+                               record_header{"episode", next_text(m.episode_length)},
+                               record_header{"faults", next_text(m.faults_length)}};
+                    header_span = std::span(headers).first(m.faults_length ? 4 : 3);
                 }
                 if (deliver(*sinks.data,
                             record{id, best->payloads.view(m.payload_offset, m.payload_length), id,
@@ -602,7 +687,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             } else {
                 ++suppressed;
             }
-            if (sinks.labels) {
+            if (sinks.labels && !m.copy) {
                 if (deliver(*sinks.labels,
                             record{id,
                                    best->label_lines.view(m.label_offset, m.label_length),

@@ -20,7 +20,11 @@ truth_names::truth_names(const profile& p, const injection_board* injections)
     : injections_(injections) {
     for (const auto& g : p.groups) {
         auto& names = kinds_.emplace_back();
-        for (const auto& a : g.anomalies) names.emplace_back(to_string(a.kind));
+        auto& classes = classes_.emplace_back();
+        for (const auto& a : g.anomalies) {
+            names.emplace_back(to_string(a.kind));
+            classes.push_back(class_of(a.kind));
+        }
     }
 }
 
@@ -29,19 +33,45 @@ std::string_view truth_names::kind(std::uint32_t group, episode_ref e) const noe
     return kinds_[group][e.anomaly];
 }
 
+anomaly_class truth_names::class_of_episode(std::uint32_t group, episode_ref e) const noexcept {
+    if (e.anomaly == injected_anomaly) return class_of((*injections_)[e.episode].kind);
+    return classes_[group][e.anomaly];
+}
+
+const episode_ref*
+truth_names::first_value_episode(std::uint32_t group,
+                                 std::span<const episode_ref> live) const noexcept {
+    for (const episode_ref& e : live)
+        if (class_of_episode(group, e) == anomaly_class::value) return &e;
+    return nullptr;
+}
+
 void truth_names::append_label(byte_buffer& out, std::uint32_t group,
                                std::span<const episode_ref> live) const {
-    if (live.empty()) {
-        out.append("normal");
-        return;
-    }
+    bool any = false;
     for (std::size_t i = 0; i < live.size(); ++i) {
+        if (class_of_episode(group, live[i]) != anomaly_class::value) continue;
         const std::string_view name = kind(group, live[i]);
         bool repeated = false;
         for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == name;
         if (repeated) continue;
-        if (i > 0) out.push_back('+');
+        if (any) out.push_back('+');
         out.append(name);
+        any = true;
+    }
+    if (!any) out.append("normal");
+}
+
+void truth_names::append_faults(byte_buffer& out, std::uint32_t group,
+                                std::span<const episode_ref> live, char sep, bool quoted) const {
+    bool any = false;
+    for (const episode_ref& e : live) {
+        if (class_of_episode(group, e) != anomaly_class::transport) continue;
+        if (any) out.push_back(sep);
+        if (quoted) out.push_back('"');
+        out.append(kind(group, e));
+        if (quoted) out.push_back('"');
+        any = true;
     }
 }
 
@@ -61,10 +91,16 @@ void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id
 
 label_encoder::label_encoder(const profile& p, label_format format,
                              const injection_board* injections)
-    : names_(p, injections), format_(format) {}
+    : names_(p, injections), format_(format) {
+    for (const auto& g : p.groups)
+        for (const auto& a : g.anomalies)
+            has_faults_ |= class_of(a.kind) == anomaly_class::transport;
+}
 
 std::string label_encoder::header() const {
-    return format_ == label_format::csv ? "device_id,seq,ts,is_anomaly,label,episodes,emitted" : "";
+    return format_ == label_format::csv
+               ? "device_id,seq,ts,is_anomaly,label,episodes,emitted,faults"
+               : "";
 }
 
 void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
@@ -77,14 +113,16 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
         *p++ = ',';
         out.commit_to(p);
         append_timestamp(out, t.ts, ts);
-        out.append(t.episodes.empty() ? ",0," : ",1,");
+        const episode_ref* first = names_.first_value_episode(t.group, t.episodes);
+        out.append(first ? ",1," : ",0,");
         names_.append_label(out, t.group, t.episodes);
         out.push_back(',');
         for (std::size_t i = 0; i < t.episodes.size(); ++i) {
             if (i) out.push_back('|');
             names_.append_episode_id(out, device_id, t.episodes[i]);
         }
-        out.append(t.emitted ? ",1" : ",0");
+        out.append(t.emitted ? ",1," : ",0,");
+        names_.append_faults(out, t.group, t.episodes, '|', false);
         return;
     }
     out.append("{\"device_id\":\"");
@@ -100,9 +138,13 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
     if (t.episodes.empty()) {
         out.append("\",\"episode\":null,\"episodes\":[]");
     } else {
-        out.append("\",\"episode\":\"");
-        names_.append_episode_id(out, device_id, t.episodes.front());
-        out.append("\",\"episodes\":[");
+        if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes)) {
+            out.append("\",\"episode\":\"");
+            names_.append_episode_id(out, device_id, *first);
+            out.append("\",\"episodes\":[");
+        } else {
+            out.append("\",\"episode\":null,\"episodes\":[");
+        }
         for (std::size_t i = 0; i < t.episodes.size(); ++i) {
             if (i) out.push_back(',');
             out.push_back('"');
@@ -111,7 +153,13 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
         }
         out.push_back(']');
     }
-    out.append(t.emitted ? ",\"emitted\":true}" : ",\"emitted\":false}");
+    out.append(t.emitted ? ",\"emitted\":true" : ",\"emitted\":false");
+    if (has_faults_) {
+        out.append(",\"faults\":[");
+        names_.append_faults(out, t.group, t.episodes, ',', true);
+        out.push_back(']');
+    }
+    out.push_back('}');
 }
 
 episode_encoder::episode_encoder(const profile& p, const injection_board* injections)
@@ -138,7 +186,9 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e,
         out.append("null");
     out.append(",\"kind\":");
     append_quoted(out, to_string(kind));
-    out.append(",\"class\":\"value\",\"start\":\"");
+    out.append(",\"class\":\"");
+    out.append(to_string(class_of(kind)));
+    out.append("\",\"start\":\"");
     append_timestamp(out, e.start, ts);
     out.append("\",\"end\":\"");
     append_timestamp(out, e.end, ts);

@@ -24,14 +24,24 @@ class truth_names {
     /// `injections` (optional) names the kinds of injected episodes.
     explicit truth_names(const profile& p, const injection_board* injections = nullptr);
 
+    /// "normal", or the kinds of the live value episodes joined by '+'.
     void append_label(byte_buffer& out, std::uint32_t group,
                       std::span<const episode_ref> live) const;
+    /// The kinds of the live transport faults, each quoted when `quoted`, joined by `sep`.
+    void append_faults(byte_buffer& out, std::uint32_t group, std::span<const episode_ref> live,
+                       char sep, bool quoted) const;
+    /// The first live value episode (the one "episode" names), if any.
+    const episode_ref* first_value_episode(std::uint32_t group,
+                                           std::span<const episode_ref> live) const noexcept;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
     /// The kind of a live episode ("level_shift").
     std::string_view kind(std::uint32_t group, episode_ref e) const noexcept;
 
   private:
-    std::vector<std::vector<std::string>> kinds_; // [group][anomaly]
+    anomaly_class class_of_episode(std::uint32_t group, episode_ref e) const noexcept;
+
+    std::vector<std::vector<std::string>> kinds_;     // [group][anomaly]
+    std::vector<std::vector<anomaly_class>> classes_; // [group][anomaly]
     const injection_board* injections_;
 };
 
@@ -49,6 +59,7 @@ class label_encoder {
   private:
     truth_names names_;
     label_format format_;
+    bool has_faults_ = false; ///< the profile has [[group.fault]]s: JSONL lines list "faults"
 };
 
 /// Encodes one JSON line per anomaly episode.

@@ -13,7 +13,6 @@
 
 namespace synthfeed {
 
-inline constexpr std::size_t anomaly_kind_count = 7;
 
 struct run_stats {
     std::atomic<std::uint64_t> generated{0};  ///< messages handed to the data sink

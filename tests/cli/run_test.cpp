@@ -19,31 +19,6 @@ namespace {
 const std::string cold_chain = source_path("profiles/cold_chain.toml");
 const std::string golden_profile = source_path("tests/golden/golden.toml");
 
-struct outputs {
-    std::string data, labels, episodes, summary;
-    int exit_code;
-};
-
-outputs run_to_files(const std::string& profile, const std::string& flags, const std::string& tag) {
-    const auto dir = temp_dir(tag);
-    const auto r = run_synthfeed(
-        "run " + profile + " --progress off --sink file:" + (dir / "data").string() + " --labels " +
-        (dir / "labels").string() + " --episodes " + (dir / "episodes").string() +
-        " --summary-json " + (dir / "summary").string() + " " + flags);
-    EXPECT_FALSE(r.crashed) << r.err;
-    outputs o{read_file(dir / "data"), read_file(dir / "labels"), read_file(dir / "episodes"),
-              read_file(dir / "summary"), r.exit_code};
-    std::filesystem::remove_all(dir);
-    return o;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-}
-
 std::vector<std::string> sorted_lines(const std::string& text) {
     auto l = lines(text);
     std::sort(l.begin(), l.end());
@@ -178,7 +153,8 @@ TEST(Run, LabelInPayloadAndCsvFormats) {
     ASSERT_EQ(rows.size(), 4u);
     EXPECT_EQ(rows[0], "device_id,seq,ts,seasonal,walk,ou,wave,saw,sine,sched,meter,const");
     const auto labels_csv = run_to_files(golden_profile, "--count 50 --labels-format csv", "lcsv");
-    EXPECT_EQ(lines(labels_csv.labels)[0], "device_id,seq,ts,is_anomaly,label,episodes,emitted");
+    EXPECT_EQ(lines(labels_csv.labels)[0],
+              "device_id,seq,ts,is_anomaly,label,episodes,emitted,faults");
 }
 
 TEST(Run, EnvironmentTwinsSetFlags) {
