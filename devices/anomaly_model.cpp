@@ -60,13 +60,21 @@ void schedule_window(const anomaly_spec& spec, anomaly_state& s, const rng_strea
                      sim_time run_start, std::uint32_t local) noexcept {
     while (s.next_window < spec.windows.size()) {
         const anomaly_window& w = spec.windows[s.next_window++];
-        if (!w.devices.empty() &&
-            std::find(w.devices.begin(), w.devices.end(), local) == w.devices.end())
+        if (!w.devices.empty() && !std::binary_search(w.devices.begin(), w.devices.end(), local))
             continue;
         const sim_time offset = w.relative ? run_start : 0;
         s.start = w.start + offset;
         s.end = w.end + offset;
+        if (spec.duration_hi > 0) { // each device's episode: part of the window, at random
+            const sim_duration length =
+                std::min(draw_duration(spec, key, s.episode), s.end - s.start);
+            s.start +=
+                static_cast<sim_duration>(key.uniform(std::uint64_t{s.episode} * 4 + draw_gap) *
+                                          static_cast<double>(s.end - s.start - length));
+            s.end = s.start + length;
+        }
         draw_shape(spec, s, key);
+        if (w.magnitude) s.magnitude = *w.magnitude;
         return;
     }
     s.start = s.end = never;

@@ -56,9 +56,59 @@ device_directory::device_directory(const profile& p) {
 
 group_model::group_model(const profile& p, std::uint32_t group_index, std::uint64_t first_global,
                          sim_time run_start)
-    : spec_(&p.groups[group_index]), index_(group_index), first_global_(first_global),
-      run_start_(run_start),
-      group_key_(rng_stream{p.seed}.child(fnv1a(p.groups[group_index].name))) {}
+    : anomalies_(p.groups[group_index].anomalies), spec_(&p.groups[group_index]),
+      index_(group_index), first_global_(first_global), run_start_(run_start),
+      group_key_(rng_stream{p.seed}.child(fnv1a(p.groups[group_index].name))) {
+    if (spec_->transactions)
+        transactions_ =
+            std::make_shared<const transaction_model>(*spec_->transactions, group_key_.child(3));
+    for (std::size_t a = 0; a < anomalies_.size(); ++a)
+        if (anomalies_[a].kind == anomaly_kind::compromised_merchant)
+            draw_compromises(anomalies_[a], group_key_.child(5000 + a));
+}
+
+void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) const {
+    // Merchant compromises over the first year of the run; each catches a share of the cards,
+    // each of which shops there during part of the window.
+    const sim_time horizon = run_start_ + 366 * ms_per_day;
+    const std::uint32_t merchants = spec_->transactions->merchants;
+    sim_time t = run_start_;
+    for (std::uint64_t n = 0;; ++n) {
+        t += static_cast<sim_duration>(key.exponential(4 * n) / spec.events_per_ms);
+        if (t >= horizon) break;
+        anomaly_window w;
+        w.start = t;
+        w.end = t + spec.event_length;
+        w.magnitude = std::floor(key.uniform(4 * n + 1) * merchants);
+        const rng_stream caught = key.child(n + 1);
+        for (std::uint32_t local = 0; local < spec_->count; ++local)
+            if (caught.uniform(local) < spec.participation) w.devices.push_back(local);
+        if (!w.devices.empty()) spec.windows.push_back(std::move(w));
+    }
+}
+
+sim_time group_model::next_transaction(const device_cursor& c, const anomaly_state* anomalies,
+                                       sim_time ts, const fraud_effects& fraud) const noexcept {
+    // A non-homogeneous Poisson process by thinning (Lewis and Shedler): candidates at the
+    // peak intensity, each kept with probability intensity / peak. During fraud the
+    // intensity is flat, so the first candidate is kept. Draws: a stream per tick.
+    const rng_stream draws = c.key.child(17).child(c.tick);
+    const double peak =
+        fraud.active ? transactions_->intensity(ts, fraud) : transactions_->peak_intensity();
+    double t = static_cast<double>(ts);
+    for (std::uint64_t j = 0; j < 10'000; ++j) {
+        t += std::max(1.0, draws.exponential(2 * j) / peak);
+        if (fraud.active || draws.uniform(2 * j + 1) * peak <
+                                transactions_->intensity(static_cast<sim_time>(t), fraud))
+            break;
+    }
+    sim_time next = static_cast<sim_time>(std::min(t, 4e18));
+    for (std::size_t a = 0; a < anomalies_.size(); ++a)
+        if (class_of(anomalies_[a].kind) == anomaly_class::fraud && anomalies[a].start > ts &&
+            anomalies[a].start < next)
+            next = anomalies[a].start;
+    return next;
+}
 
 sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) const noexcept {
     const group_spec& g = *spec_;
@@ -79,9 +129,9 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
     b.locals = std::move(locals);
     b.cursors.resize(b.locals.size());
     b.fields.reserve(b.locals.size() * g.fields.size());
-    b.anomalies.reserve(b.locals.size() * g.anomalies.size());
+    b.anomalies.reserve(b.locals.size() * anomalies_.size());
     b.values.resize(g.fields.size());
-    b.active.reserve(g.anomalies.size());
+    b.active.reserve(anomalies_.size());
     for (std::size_t i = 0; i < b.locals.size(); ++i) {
         device_cursor& c = b.cursors[i];
         c.key = group_key_.child(b.locals[i]);
@@ -89,9 +139,9 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
         c.next_ts = tick_time(c, 0);
         for (std::size_t f = 0; f < g.fields.size(); ++f)
             b.fields.push_back(init_field(g.fields[f], c.key.child(100 + f)));
-        for (std::size_t a = 0; a < g.anomalies.size(); ++a)
+        for (std::size_t a = 0; a < anomalies_.size(); ++a)
             b.anomalies.push_back(
-                first_episode(g.anomalies[a], anomaly_key(c, a), run_start_, b.locals[i]));
+                first_episode(anomalies_[a], anomaly_key(c, a), run_start_, b.locals[i]));
     }
     return b;
 }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "devices/anomaly_model.hpp"
 #include "devices/injection.hpp"
 #include "devices/signal_model.hpp"
+#include "devices/transaction_model.hpp"
 #include "src/config/profile.hpp"
 #include "src/core/rng.hpp"
 
@@ -74,6 +76,7 @@ struct device_cursor {
     rng_stream key;
     std::uint64_t tick = 0;
     sim_time next_ts = 0;
+    sim_time prev_ts = INT64_MIN; ///< the previous tick's event time (none yet: INT64_MIN)
 };
 
 /// State for the devices of one group that one worker owns.
@@ -109,6 +112,10 @@ class group_model {
 
     /// Event time of a device's tick.
     sim_time tick_time(const device_cursor& c, std::uint64_t tick) const noexcept;
+    /// Event time of a card's next transaction: a Poisson gap at the current intensity, or
+    /// the start of its next fraud episode if that comes first (an episode opens with one).
+    sim_time next_transaction(const device_cursor& c, const anomaly_state* anomalies, sim_time ts,
+                              const fraud_effects& fraud) const noexcept;
 
     /// Generates every tick of block device `i` with event time before `until`, calling
     /// out.on_episode(episode_view) for each episode's first tick, then out.on_tick(tick_view).
@@ -118,10 +125,14 @@ class group_model {
                  std::span<const injected_episode> injections = {}) const noexcept;
 
   private:
+    void draw_compromises(anomaly_spec& spec, const rng_stream& key) const;
     rng_stream anomaly_key(const device_cursor& c, std::size_t a) const noexcept {
         return c.key.child(1000 + a);
     }
 
+    /// The group's episode specs, with compromised_merchant windows drawn for this run.
+    std::vector<anomaly_spec> anomalies_;
+    std::shared_ptr<const transaction_model> transactions_; ///< transaction groups only
     const group_spec* spec_;
     std::uint32_t index_;
     std::uint64_t first_global_;
@@ -134,7 +145,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                           std::span<const injected_episode> injections) const noexcept {
     const group_spec& g = *spec_;
     const std::size_t field_count = g.fields.size();
-    const std::size_t anomaly_count = g.anomalies.size();
+    const std::size_t anomaly_count = anomalies_.size();
     device_cursor& c = b.cursors[i];
     field_state* fields = b.fields.data() + i * field_count;
     anomaly_state* anomalies = b.anomalies.data() + i * anomaly_count;
@@ -152,11 +163,12 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         const sim_time ts = c.next_ts;
         bool emitted = true;
         transport_effects transport;
+        fraud_effects fraud;
         b.active.clear();
         for (std::size_t f = 0; f < field_count; ++f) effects[f] = field_effects{};
 
         for (std::size_t a = 0; a < anomaly_count; ++a) {
-            const anomaly_spec& spec = g.anomalies[a];
+            const anomaly_spec& spec = anomalies_[a];
             anomaly_state& st = anomalies[a];
             for (;;) {
                 if (st.exhausted || ts < st.start) break;
@@ -179,7 +191,11 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                     emitted = false;
                 else if (class_of(spec.kind) == anomaly_class::transport)
                     apply_transport_effect(spec.kind, spec.field, st.magnitude, transport);
-                else
+                else if (class_of(spec.kind) == anomaly_class::fraud) {
+                    if (!fraud.active)
+                        fraud = {true, spec.kind, st.magnitude,
+                                 anomaly_key(c, a).child(st.episode)};
+                } else
                     apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
                                          effects[spec.field]);
                 break;
@@ -188,7 +204,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         // Injected episodes: live from their start (a spike: on the first tick from there).
         for (const injected_episode& inj : injections) {
             if (ts < inj.start || !inj.targets(index_, global)) continue;
-            const bool first = c.tick == 0 || tick_time(c, c.tick - 1) < inj.start;
+            const bool first = c.prev_ts < inj.start;
             const bool spike = inj.kind == anomaly_kind::spike;
             if (spike ? !first : ts >= inj.end) continue;
             const sim_time start = spike ? ts : inj.start, end = spike ? ts + 1 : inj.end;
@@ -202,11 +218,15 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                 apply_episode_effect(inj.kind, inj.magnitude, start, end, ts, effects[inj.field]);
         }
 
-        const sim_duration elapsed = ts - run_start_;
-        for (std::size_t f = 0; f < field_count; ++f) {
-            const double raw = next_field_value(g.fields[f], fields[f], c.tick, ts, elapsed,
-                                                g.interval, effects[f]);
-            b.values[f] = finish_field_value(g.fields[f], raw);
+        if (transactions_) {
+            transactions_->fill(b.values.data(), c.key, c.tick, fraud);
+        } else {
+            const sim_duration elapsed = ts - run_start_;
+            for (std::size_t f = 0; f < field_count; ++f) {
+                const double raw = next_field_value(g.fields[f], fields[f], c.tick, ts, elapsed,
+                                                    g.interval, effects[f]);
+                b.values[f] = finish_field_value(g.fields[f], raw);
+            }
         }
         // stuck_at freezes the reported value at the episode's first tick.
         for (const episode_ref& r : b.active) {
@@ -219,7 +239,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                 b.values[inj.field] = frozen.first->second;
                 continue;
             }
-            const anomaly_spec& spec = g.anomalies[r.anomaly];
+            const anomaly_spec& spec = anomalies_[r.anomaly];
             if (spec.kind != anomaly_kind::stuck_at) continue;
             anomaly_state& st = anomalies[r.anomaly];
             if (st.announced == 1) {
@@ -233,7 +253,9 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                               std::span<const double>(b.values.data(), field_count),
                               std::span<const episode_ref>(b.active), &transport});
         ++c.tick;
-        c.next_ts = tick_time(c, c.tick);
+        c.prev_ts = ts;
+        c.next_ts =
+            transactions_ ? next_transaction(c, anomalies, ts, fraud) : tick_time(c, c.tick);
     }
 }
 

@@ -52,11 +52,19 @@ enum class anomaly_kind {
     malformed,
     clock_skew,
     schema_drift,
+    // fraud (transaction groups)
+    card_testing,
+    account_takeover,
+    velocity_burst,
+    impossible_travel,
+    compromised_merchant,
 };
-inline constexpr std::size_t anomaly_kind_count = 14;
-enum class anomaly_class { value, transport };
+inline constexpr std::size_t anomaly_kind_count = 19;
+enum class anomaly_class { value, transport, fraud };
 constexpr anomaly_class class_of(anomaly_kind k) noexcept {
-    return k >= anomaly_kind::duplicate ? anomaly_class::transport : anomaly_class::value;
+    return k >= anomaly_kind::card_testing ? anomaly_class::fraud
+           : k >= anomaly_kind::duplicate  ? anomaly_class::transport
+                                           : anomaly_class::value;
 }
 /// What a schema_drift episode does to its field (its magnitude holds the value).
 enum class schema_change { rename = 0, retype = 1 };
@@ -101,8 +109,15 @@ struct drift_spec {
     sim_duration tau = ms_per_day; ///< exponential time constant
 };
 
+/// How a field's value is written: a number, or (transaction groups) an index into a table
+/// of strings, or an identifier written in hex.
+enum class field_format { number, text, hex };
+
 struct field_spec {
     std::string name;
+    field_format format = field_format::number;
+    std::vector<std::string> text; ///< text: the strings values index
+    std::string hex_prefix;        ///< hex: written before the hex digits
     bool integer = false;
     int precision = 3;     ///< decimals printed
     double resolution = 0; ///< quantisation step; 0 = none
@@ -116,7 +131,8 @@ struct anomaly_window {
     sim_time start = 0;
     sim_time end = 0;
     bool relative = false;              ///< start/end are offsets from the run start
-    std::vector<std::uint32_t> devices; ///< local indices in the group; empty = every device
+    std::vector<std::uint32_t> devices; ///< local indices in the group, sorted; empty = all
+    std::optional<double> magnitude;    ///< overrides the spec's (a compromised merchant's index)
 };
 
 struct anomaly_spec {
@@ -127,6 +143,49 @@ struct anomaly_spec {
     sim_duration duration_lo = 0, duration_hi = 0;
     anomaly_direction direction = anomaly_direction::up;
     std::vector<anomaly_window> windows;
+    /// compromised_merchant: how often a merchant is compromised (per group), for how long,
+    /// and the share of cards that shop there meanwhile. Windows are drawn from these per run.
+    double events_per_ms = 0;
+    sim_duration event_length = 0;
+    double participation = 0;
+};
+
+/// A spending category of a transaction feed.
+struct transaction_category {
+    std::string name;
+    std::string mcc;          ///< ISO 18245 merchant category code
+    double share = 0;         ///< of a card's transactions
+    double median_amount = 0; ///< lognormal amounts
+    double amount_sigma = 0;
+    double ecommerce = 0; ///< share of card-not-present transactions
+};
+
+/// A transaction feed: each device is a payment card with a home town; transactions arrive as
+/// a Poisson process with daily and weekly seasonality at merchants near home.
+struct transaction_spec {
+    double rate_per_ms = 0; ///< average transactions per card
+    sim_duration daily_peak = 13 * ms_per_hour;
+    double daily_amplitude = 0.6; ///< 0: flat; 1: no transactions at the trough
+    double weekend = 1.2;         ///< Saturday and Sunday multiplier
+    std::string currency = "EUR";
+    std::uint32_t merchants = 1000;
+    std::uint32_t towns = 50;
+    double lat_lo = 43, lat_hi = 51, lon_lo = -1.5, lon_hi = 7.5; ///< where towns are
+    std::vector<transaction_category> categories;
+};
+
+/// Field order of a transaction group's messages (group_spec::fields holds them, in order).
+enum transaction_field : std::size_t {
+    tx_amount,
+    tx_currency,
+    tx_merchant,
+    tx_category,
+    tx_mcc,
+    tx_channel,
+    tx_lat,
+    tx_lon,
+    tx_device,
+    tx_field_count
 };
 
 struct group_spec {
@@ -138,6 +197,7 @@ struct group_spec {
     bool random_phase = true;
     std::vector<field_spec> fields;
     std::vector<anomaly_spec> anomalies;
+    std::optional<transaction_spec> transactions; ///< set: a transaction feed, fields derived
 };
 
 enum class load_shape { none, constant, ramp, step, spike, cycle };

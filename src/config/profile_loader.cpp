@@ -308,6 +308,7 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
                               "no device \"" + *id + "\" in group \"" + g.name + "\"");
                 win.devices.push_back(it->second);
             }
+            std::sort(win.devices.begin(), win.devices.end()); // searched by bisection
         }
         w.reject_unknown_keys();
         a.windows.push_back(std::move(win));
@@ -394,6 +395,148 @@ anomaly_spec read_fault(toml_reader& r, const group_spec& g) {
     return a;
 }
 
+/// Categories a transaction feed uses when the profile names none (shares sum to 1; amounts
+/// are lognormal: median and sigma of log-amount).
+std::vector<transaction_category> default_categories() {
+    return {{"grocery", "5411", 0.30, 32.0, 0.6, 0.05},
+            {"restaurants", "5812", 0.18, 24.0, 0.5, 0.10},
+            {"fuel", "5541", 0.12, 55.0, 0.3, 0.0},
+            {"online_retail", "5999", 0.20, 45.0, 0.8, 1.0},
+            {"electronics", "5732", 0.05, 180.0, 0.9, 0.50},
+            {"travel", "4722", 0.05, 320.0, 0.7, 0.70},
+            {"pharmacy", "5912", 0.10, 18.0, 0.5, 0.05}};
+}
+
+transaction_category read_category(toml_reader& r) {
+    transaction_category c;
+    c.name = r.string("name");
+    if (c.name.empty()) r.fail("name", "must not be empty");
+    c.mcc = r.optional_string("mcc").value_or("0000");
+    c.share = r.number("share", 0);
+    if (!(c.share > 0)) r.fail("share", "must be greater than 0");
+    c.median_amount = r.number("median_amount", 0);
+    if (!(c.median_amount > 0)) r.fail("median_amount", "must be greater than 0");
+    c.amount_sigma = r.number("amount_sigma", 0.5);
+    if (c.amount_sigma < 0) r.fail("amount_sigma", "must not be negative");
+    c.ecommerce = r.number("ecommerce", 0);
+    if (c.ecommerce < 0 || c.ecommerce > 1) r.fail("ecommerce", "must be between 0 and 1");
+    r.reject_unknown_keys();
+    return c;
+}
+
+/// The [group.transactions] table; also fixes the group's fields (see transaction_field).
+transaction_spec read_transactions(toml_reader& r, group_spec& g) {
+    transaction_spec t;
+    const std::string rate = r.optional_string("rate").value_or("4/day");
+    const auto per_ms = parse_rate(rate);
+    if (!per_ms || *per_ms <= 0)
+        r.fail("rate", "invalid rate \"" + rate + "\" (transactions per card, e.g. \"4/day\")");
+    t.rate_per_ms = *per_ms;
+    t.daily_peak = r.duration("daily_peak", 13 * ms_per_hour);
+    t.daily_amplitude = r.number("daily_amplitude", 0.6);
+    if (t.daily_amplitude < 0 || t.daily_amplitude > 1)
+        r.fail("daily_amplitude", "must be between 0 and 1");
+    t.weekend = r.number("weekend", 1.2);
+    if (!(t.weekend > 0)) r.fail("weekend", "must be greater than 0");
+    t.currency = r.optional_string("currency").value_or("EUR");
+    t.merchants = static_cast<std::uint32_t>(r.integer("merchants", 1000, 1, 10'000'000));
+    t.towns = static_cast<std::uint32_t>(r.integer("towns", 50, 2, 100'000));
+    if (t.towns > t.merchants) r.fail("towns", "must not exceed merchants (each town has one)");
+    const std::string merchant_id =
+        r.optional_string("merchant_id").value_or("merchant-{index:05}");
+    const spread_param lat = r.spread("latitude", {43.0, 51.0});
+    const spread_param lon = r.spread("longitude", {-1.5, 7.5});
+    if (lat.lo < -90 || lat.hi > 90) r.fail("latitude", "must be within -90..90");
+    if (lon.lo < -180 || lon.hi > 180) r.fail("longitude", "must be within -180..180");
+    t.lat_lo = lat.lo, t.lat_hi = lat.hi, t.lon_lo = lon.lo, t.lon_hi = lon.hi;
+    for (auto& c : r.tables("category")) t.categories.push_back(read_category(c));
+    if (t.categories.empty()) t.categories = default_categories();
+    r.reject_unknown_keys();
+
+    // The message layout: fixed fields, text ones indexing tables built here once.
+    auto text_field = [](std::string name, std::vector<std::string> values) {
+        field_spec f;
+        f.name = std::move(name);
+        f.format = field_format::text;
+        f.text = std::move(values);
+        return f;
+    };
+    auto number_field = [](std::string name, int precision) {
+        field_spec f;
+        f.name = std::move(name);
+        f.precision = precision;
+        return f;
+    };
+    std::vector<std::string> merchants, categories, mccs;
+    try {
+        for (std::uint32_t m = 0; m < t.merchants; ++m)
+            merchants.push_back(format_device_id(merchant_id, g.name, m));
+    } catch (const fmt::format_error& e) {
+        r.fail("merchant_id", std::string("invalid id template: ") + e.what());
+    }
+    for (const auto& c : t.categories) categories.push_back(c.name), mccs.push_back(c.mcc);
+    g.fields.resize(tx_field_count);
+    g.fields[tx_amount] = number_field("amount", 2);
+    g.fields[tx_currency] = text_field("currency", {t.currency});
+    g.fields[tx_merchant] = text_field("merchant_id", std::move(merchants));
+    g.fields[tx_category] = text_field("category", std::move(categories));
+    g.fields[tx_mcc] = text_field("mcc", std::move(mccs));
+    g.fields[tx_channel] = text_field("channel", {"pos", "ecom"});
+    g.fields[tx_lat] = number_field("lat", 4);
+    g.fields[tx_lon] = number_field("lon", 4);
+    g.fields[tx_device] = field_spec{};
+    g.fields[tx_device].name = "device_fingerprint";
+    g.fields[tx_device].format = field_format::hex;
+    g.fields[tx_device].hex_prefix = "fp-";
+    // The mean gap between a card's transactions stands in for a sensor's interval (window
+    // sizing, nominal rates).
+    g.interval = std::max<sim_duration>(1, static_cast<sim_duration>(1 / t.rate_per_ms));
+    return t;
+}
+
+/// A [[group.fraud]] typology of a transaction feed: an episode per card (or, for
+/// compromised_merchant, per merchant compromise) whose transactions it shapes and labels.
+anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    const std::string kind = r.choice("kind",
+                                      {"card_testing", "account_takeover", "velocity_burst",
+                                       "impossible_travel", "compromised_merchant"},
+                                      "");
+    a.kind = *parse_anomaly_kind(kind);
+    const std::string what = kind + " fraud";
+    // magnitude: how much faster a card transacts (card_testing: transactions per hour) or
+    // how much more it spends; defaults per typology.
+    const spread_param default_magnitude =
+        a.kind == anomaly_kind::card_testing       ? spread_param{30, 120}
+        : a.kind == anomaly_kind::account_takeover ? spread_param{5, 20}
+        : a.kind == anomaly_kind::velocity_burst   ? spread_param{10, 40}
+                                                   : spread_param{1, 1};
+    a.magnitude = r.spread("magnitude", default_magnitude);
+    require_positive(r, "magnitude", a.magnitude);
+    if (a.kind == anomaly_kind::compromised_merchant) {
+        const std::string rate = r.optional_string("rate").value_or("");
+        const auto per_ms = parse_rate(rate);
+        if (!per_ms || *per_ms <= 0)
+            r.fail("rate", "is required: merchant compromises per group (e.g. \"2/week\")");
+        a.events_per_ms = *per_ms;
+        a.event_length = r.duration("window", 2 * ms_per_day);
+        if (a.event_length <= 0) r.fail("window", "must be longer than 0");
+        a.participation = r.number("cards", 0.01);
+        if (!(a.participation > 0 && a.participation <= 1))
+            r.fail("cards", "the share of cards caught, in (0, 1]");
+        const spread_param d = read_duration_spread(r, "duration", "1h..6h");
+        if (d.lo <= 0) r.fail("duration", "must be longer than 0");
+        if (d.hi > static_cast<double>(a.event_length))
+            r.fail("duration", "must fit in the compromise window");
+        a.duration_lo = static_cast<sim_duration>(d.lo),
+        a.duration_hi = static_cast<sim_duration>(d.hi);
+    } else {
+        read_schedule(r, g, a, what, false);
+    }
+    r.reject_unknown_keys();
+    return a;
+}
+
 group_spec read_group(toml_reader& r) {
     group_spec g;
     g.name = r.string("name");
@@ -409,6 +552,22 @@ group_spec read_group(toml_reader& r) {
     if (g.count > 1 &&
         format_device_id(g.id_template, g.name, 0) == format_device_id(g.id_template, g.name, 1))
         r.fail("id", "the id template must contain {index} when count > 1");
+    if (r.choice("model", {"sensors", "transactions"}, "sensors") == "transactions") {
+        for (const char* key : {"field", "anomaly", "interval", "jitter", "phase"})
+            if (r.has(key))
+                r.fail(key, "a transaction group derives its fields and cadence from "
+                            "[group.transactions]; it takes no " +
+                                std::string(key));
+        auto t = r.table("transactions");
+        if (!t) r.fail("transactions", "a transaction group needs a [group.transactions] table");
+        g.transactions = read_transactions(*t, g);
+        for (auto& f : r.tables("fraud")) g.anomalies.push_back(read_fraud(f, g));
+        for (auto& f : r.tables("fault")) g.anomalies.push_back(read_fault(f, g));
+        r.reject_unknown_keys();
+        return g;
+    }
+    if (r.has("fraud"))
+        r.fail("fraud", "fraud typologies need a transaction group (model = \"transactions\")");
     g.interval = positive_duration(r, "interval", ms_per_second);
     g.jitter = r.duration("jitter", 0);
     if (2 * g.jitter >= g.interval)
@@ -578,16 +737,32 @@ std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept {
 }
 
 const char* to_string(anomaly_kind k) noexcept {
-    constexpr const char* names[] = {"spike",        "level_shift", "trend",     "variance",
-                                     "stuck_at",     "dropout",     "frequency", "duplicate",
-                                     "out_of_order", "late",        "dropped",   "malformed",
-                                     "clock_skew",   "schema_drift"};
+    constexpr const char* names[] = {"spike",
+                                     "level_shift",
+                                     "trend",
+                                     "variance",
+                                     "stuck_at",
+                                     "dropout",
+                                     "frequency",
+                                     "duplicate",
+                                     "out_of_order",
+                                     "late",
+                                     "dropped",
+                                     "malformed",
+                                     "clock_skew",
+                                     "schema_drift",
+                                     "card_testing",
+                                     "account_takeover",
+                                     "velocity_burst",
+                                     "impossible_travel",
+                                     "compromised_merchant"};
     static_assert(std::size(names) == anomaly_kind_count);
     return names[static_cast<int>(k)];
 }
 
 const char* to_string(anomaly_class c) noexcept {
-    return c == anomaly_class::value ? "value" : "transport";
+    constexpr const char* names[] = {"value", "transport", "fraud"};
+    return names[static_cast<int>(c)];
 }
 
 } // namespace synthfeed

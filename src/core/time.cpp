@@ -59,6 +59,7 @@ std::optional<double> unit_ms(std::string_view unit) {
     if (unit == "h") return 3'600'000.0;
     if (unit == "d" || unit == "day") return 86'400'000.0;
     if (unit == "w" || unit == "week") return 604'800'000.0;
+    if (unit == "y" || unit == "year") return 31'536'000'000.0; // 365 days
     return std::nullopt;
 }
 

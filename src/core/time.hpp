@@ -15,6 +15,7 @@ using sim_duration = std::int64_t; ///< milliseconds
 
 inline constexpr sim_duration ms_per_second = 1000;
 inline constexpr sim_duration ms_per_day = 86'400'000;
+inline constexpr sim_duration ms_per_hour = 3'600'000;
 
 /// Parses "250ms", "1s", "1.5h", "1h30m", "2d", "1w". Returns nullopt on bad syntax,
 /// on a negative value or on a part finer than one millisecond.

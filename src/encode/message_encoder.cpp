@@ -14,6 +14,24 @@ char* write_value(char* p, double v, int precision, bool integer) noexcept {
     return write_fixed(p, v, integer ? 0 : precision);
 }
 
+/// A text or hex field's value (transaction feeds): a table entry, or prefix + 8 hex digits.
+char* write_symbol(char* p, double v, const field_spec& f, bool quoted) noexcept {
+    if (quoted) *p++ = '"';
+    if (f.format == field_format::text) {
+        const std::string& text = f.text[static_cast<std::size_t>(v)];
+        std::memcpy(p, text.data(), text.size());
+        p += text.size();
+    } else {
+        std::memcpy(p, f.hex_prefix.data(), f.hex_prefix.size());
+        p += f.hex_prefix.size();
+        auto bits = static_cast<std::uint32_t>(v);
+        for (int shift = 28; shift >= 0; shift -= 4)
+            *p++ = "0123456789abcdef"[(bits >> shift) & 15];
+    }
+    if (quoted) *p++ = '"';
+    return p;
+}
+
 } // namespace
 
 std::optional<payload_format> parse_payload_format(std::string_view name) {
@@ -39,6 +57,10 @@ message_encoder::message_encoder(const profile& p, payload_format format, bool l
             l.influx_keys.push_back((i ? "," : "") + f.name + "=");
             l.precision.push_back(f.precision);
             l.integer.push_back(f.integer);
+            l.fields.push_back(&f);
+            std::size_t longest = 0;
+            for (const auto& t : f.text) longest = std::max(longest, t.size());
+            l.value_room += number_room + longest + f.hex_prefix.size();
         }
         for (const auto& name : csv_fields_) {
             int column = -1;
@@ -63,7 +85,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
     const transport_effects& fx = t.transport ? *t.transport : no_faults;
     switch (format_) {
     case payload_format::json: {
-        std::size_t room = device_id.size() + 80 + t.values.size() * number_room;
+        std::size_t room = device_id.size() + 80 + l.value_room;
         for (const auto& k : l.json_keys) room += k.size();
         char* p = out.reserve(room);
         std::memcpy(p, "{\"device_id\":\"", 14);
@@ -87,6 +109,10 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                 std::memcpy(p, "\":", 2);
                 p += 2;
             }
+            if (l.fields[i]->format != field_format::number) {
+                p = write_symbol(p, t.values[i], *l.fields[i], true);
+                continue;
+            }
             const bool as_string = static_cast<int>(i) == fx.retyped_field;
             if (as_string) *p++ = '"';
             p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
@@ -96,7 +122,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (label_in_payload_) {
             out.append(",\"label\":\"");
             names_.append_label(out, t.group, t.episodes);
-            if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes)) {
+            if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes)) {
                 out.append("\",\"episode\":\"");
                 names_.append_episode_id(out, device_id, *first);
                 out.push_back('"');
@@ -108,7 +134,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         return;
     }
     case payload_format::csv: {
-        char* p = out.reserve(device_id.size() + 64 + l.csv_columns.size() * (number_room + 1));
+        char* p = out.reserve(device_id.size() + 64 + l.csv_columns.size() + l.value_room);
         std::memcpy(p, device_id.data(), device_id.size());
         p += device_id.size();
         *p++ = ',';
@@ -120,6 +146,10 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             *p++ = ',';
             if (column >= 0) {
                 const auto c = static_cast<std::size_t>(column);
+                if (l.fields[c]->format != field_format::number) {
+                    p = write_symbol(p, t.values[c], *l.fields[c], false);
+                    continue;
+                }
                 // A fixed header cannot rename a column: either drift shows as a quoted value.
                 const bool drifted = column == fx.renamed_field || column == fx.retyped_field;
                 if (drifted) *p++ = '"';
@@ -132,7 +162,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             out.push_back(',');
             names_.append_label(out, t.group, t.episodes);
             out.push_back(',');
-            if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes))
+            if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes))
                 names_.append_episode_id(out, device_id, *first);
         }
         return;
@@ -142,7 +172,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         out.append(",device_id=");
         out.append(device_id);
         out.push_back(' ');
-        std::size_t room = 64 + t.values.size() * number_room;
+        std::size_t room = 64 + l.value_room;
         for (const auto& k : l.influx_keys) room += k.size();
         char* p = out.reserve(room);
         for (std::size_t i = 0; i < t.values.size(); ++i) {
@@ -153,6 +183,10 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                 std::memcpy(p - 1, renamed_suffix.data(), renamed_suffix.size());
                 p += renamed_suffix.size() - 1;
                 *p++ = '=';
+            }
+            if (l.fields[i]->format != field_format::number) {
+                p = write_symbol(p, t.values[i], *l.fields[i], true);
+                continue;
             }
             if (static_cast<int>(i) == fx.retyped_field) { // a string field
                 *p++ = '"';

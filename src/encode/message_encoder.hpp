@@ -37,6 +37,8 @@ class message_encoder {
         std::vector<int> csv_columns;         ///< field index per CSV column, -1 when absent
         std::vector<int> precision;
         std::vector<bool> integer;
+        std::vector<const field_spec*> fields;
+        std::size_t value_room = 0; ///< bytes enough for every value of a message
         std::string influx_measurement;
     };
 

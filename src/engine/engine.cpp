@@ -160,7 +160,7 @@ class worker {
             enc_.headers->append_label(h, t.group, t.episodes);
             e.label_text_length =
                 static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length);
-            if (const episode_ref* first = enc_.headers->first_value_episode(t.group, t.episodes))
+            if (const episode_ref* first = enc_.headers->first_labelled_episode(t.group, t.episodes))
                 enc_.headers->append_episode_id(h, id, *first);
             e.episode_length = static_cast<std::uint16_t>(h.size() - e.header_offset -
                                                           e.seq_length - e.label_text_length);

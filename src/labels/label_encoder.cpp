@@ -39,10 +39,10 @@ anomaly_class truth_names::class_of_episode(std::uint32_t group, episode_ref e) 
 }
 
 const episode_ref*
-truth_names::first_value_episode(std::uint32_t group,
+truth_names::first_labelled_episode(std::uint32_t group,
                                  std::span<const episode_ref> live) const noexcept {
     for (const episode_ref& e : live)
-        if (class_of_episode(group, e) == anomaly_class::value) return &e;
+        if (class_of_episode(group, e) != anomaly_class::transport) return &e;
     return nullptr;
 }
 
@@ -50,7 +50,7 @@ void truth_names::append_label(byte_buffer& out, std::uint32_t group,
                                std::span<const episode_ref> live) const {
     bool any = false;
     for (std::size_t i = 0; i < live.size(); ++i) {
-        if (class_of_episode(group, live[i]) != anomaly_class::value) continue;
+        if (class_of_episode(group, live[i]) == anomaly_class::transport) continue;
         const std::string_view name = kind(group, live[i]);
         bool repeated = false;
         for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == name;
@@ -113,7 +113,7 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
         *p++ = ',';
         out.commit_to(p);
         append_timestamp(out, t.ts, ts);
-        const episode_ref* first = names_.first_value_episode(t.group, t.episodes);
+        const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes);
         out.append(first ? ",1," : ",0,");
         names_.append_label(out, t.group, t.episodes);
         out.push_back(',');
@@ -138,7 +138,7 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
     if (t.episodes.empty()) {
         out.append("\",\"episode\":null,\"episodes\":[]");
     } else {
-        if (const episode_ref* first = names_.first_value_episode(t.group, t.episodes)) {
+        if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes)) {
             out.append("\",\"episode\":\"");
             names_.append_episode_id(out, device_id, *first);
             out.append("\",\"episodes\":[");

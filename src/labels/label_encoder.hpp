@@ -24,14 +24,14 @@ class truth_names {
     /// `injections` (optional) names the kinds of injected episodes.
     explicit truth_names(const profile& p, const injection_board* injections = nullptr);
 
-    /// "normal", or the kinds of the live value episodes joined by '+'.
+    /// "normal", or the kinds of the live value and fraud episodes joined by '+'.
     void append_label(byte_buffer& out, std::uint32_t group,
                       std::span<const episode_ref> live) const;
     /// The kinds of the live transport faults, each quoted when `quoted`, joined by `sep`.
     void append_faults(byte_buffer& out, std::uint32_t group, std::span<const episode_ref> live,
                        char sep, bool quoted) const;
-    /// The first live value episode (the one "episode" names), if any.
-    const episode_ref* first_value_episode(std::uint32_t group,
+    /// The first live value or fraud episode (the one "episode" names), if any.
+    const episode_ref* first_labelled_episode(std::uint32_t group,
                                            std::span<const episode_ref> live) const noexcept;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
     /// The kind of a live episode ("level_shift").
