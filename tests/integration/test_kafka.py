@@ -224,3 +224,32 @@ def test_sigterm_with_a_healthy_broker_delivers_everything_and_exits_0(kafka_bro
     assert summary["messages_failed"] == 0
     assert summary["messages_delivered"] == summary["messages_generated"] > 0
     assert len(read_topic(kafka_broker.bootstrap, topic)) == summary["messages_generated"]
+
+
+def test_fault_and_fraud_labels_reach_the_label_topic_and_headers(kafka_broker, synthfeed_bin):
+    """Transport faults and fraud typologies travel like value anomalies: in the label topic
+    and in Kafka headers (label, episode, faults), read back with an independent client."""
+    b = kafka_broker.bootstrap
+    checked = collections.Counter()
+    for profile, duration in [(PROFILES / "ingestion_torture.toml", "3m"), (PROFILES / "card_fraud.toml", "2d")]:
+        data, labels = unique("data"), unique("labels")
+        run_synthfeed(synthfeed_bin, "run", profile, "--duration", duration, "--start", START, "--progress", "off",
+                      "--sink", f"kafka://{b}/{data}", "--labels", f"kafka://{b}/{labels}", "--label-headers",
+                      check=0)
+        label_by_id = {}
+        for m in read_topic(b, labels):
+            line = json.loads(m.value())
+            label_by_id[(line["device_id"], line["seq"])] = line
+        for m in read_topic(b, data):
+            headers = {k: v.decode() for k, v in m.headers()}
+            label = label_by_id[(m.key().decode(), int(headers["seq"]))]
+            assert headers["label"] == label["label"]
+            assert headers["episode"] == (label["episode"] or "")
+            faults = label.get("faults", [])
+            assert headers.get("faults", "") == ",".join(faults)
+            checked.update(faults)
+            if label["label"] != "normal":
+                checked[label["label"]] += 1
+    for kind in ["duplicate", "out_of_order", "late", "malformed", "clock_skew", "schema_drift",
+                 "card_testing", "account_takeover", "velocity_burst", "impossible_travel"]:
+        assert checked[kind] > 0, kind
