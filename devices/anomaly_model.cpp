@@ -58,9 +58,17 @@ void schedule_poisson(const anomaly_spec& spec, anomaly_state& s, const rng_stre
 
 void schedule_window(const anomaly_spec& spec, anomaly_state& s, const rng_stream& key,
                      sim_time run_start, std::uint32_t local) noexcept {
-    while (s.next_window < spec.windows.size()) {
-        const anomaly_window& w = spec.windows[s.next_window++];
-        if (!w.devices.empty() && !std::binary_search(w.devices.begin(), w.devices.end(), local))
+    const bool indexed = !spec.device_windows_start.empty();
+    const std::size_t first = indexed ? spec.device_windows_start[local] : 0;
+    const std::size_t count =
+        indexed ? spec.device_windows_start[local + 1] - first : spec.windows.size();
+    while (s.next_window < count) {
+        const std::size_t index =
+            indexed ? spec.device_windows[first + s.next_window] : s.next_window;
+        ++s.next_window;
+        const anomaly_window& w = spec.windows[index];
+        if (!indexed && !w.devices.empty() &&
+            !std::binary_search(w.devices.begin(), w.devices.end(), local))
             continue;
         const sim_time offset = w.relative ? run_start : 0;
         s.start = w.start + offset;

@@ -68,10 +68,14 @@ group_model::group_model(const profile& p, std::uint32_t group_index, std::uint6
 }
 
 void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) const {
-    // Merchant compromises over the first year of the run; each catches a share of the cards,
-    // each of which shops there during part of the window.
+    // Merchant compromises over the first year of the run; each catches a share of the cards
+    // (drawn by geometric skips: work in proportion to the cards caught, not the fleet), each
+    // of which shops there during part of the window.
     const sim_time horizon = run_start_ + 366 * ms_per_day;
     const std::uint32_t merchants = spec_->transactions->merchants;
+    const auto cards = spec_->count;
+    std::vector<std::vector<std::uint32_t>> by_card(cards);
+    const double log_miss = std::log1p(-std::min(spec.participation, 1 - 1e-12));
     sim_time t = run_start_;
     for (std::uint64_t n = 0;; ++n) {
         t += static_cast<sim_duration>(key.exponential(4 * n) / spec.events_per_ms);
@@ -81,9 +85,21 @@ void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) co
         w.end = t + spec.event_length;
         w.magnitude = std::floor(key.uniform(4 * n + 1) * merchants);
         const rng_stream caught = key.child(n + 1);
-        for (std::uint32_t local = 0; local < spec_->count; ++local)
-            if (caught.uniform(local) < spec.participation) w.devices.push_back(local);
-        if (!w.devices.empty()) spec.windows.push_back(std::move(w));
+        const auto index = static_cast<std::uint32_t>(spec.windows.size());
+        double card = -1;
+        for (std::uint64_t k = 0;; ++k) {
+            card += 1 + std::floor(std::log1p(-caught.uniform(k)) / log_miss);
+            if (card >= static_cast<double>(cards)) break;
+            const auto local = static_cast<std::uint32_t>(card);
+            w.devices.push_back(local);
+            by_card[local].push_back(index);
+        }
+        spec.windows.push_back(std::move(w));
+    }
+    spec.device_windows_start.push_back(0);
+    for (const auto& list : by_card) {
+        spec.device_windows.insert(spec.device_windows.end(), list.begin(), list.end());
+        spec.device_windows_start.push_back(static_cast<std::uint32_t>(spec.device_windows.size()));
     }
 }
 

@@ -148,6 +148,10 @@ struct anomaly_spec {
     double events_per_ms = 0;
     sim_duration event_length = 0;
     double participation = 0;
+    /// Windows drawn per run, indexed by device (CSR: device d's are
+    /// device_windows[device_windows_start[d] .. device_windows_start[d + 1]]), so a device
+    /// never scans windows it has no part in.
+    std::vector<std::uint32_t> device_windows_start, device_windows;
 };
 
 /// A spending category of a transaction feed.
