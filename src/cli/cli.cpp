@@ -329,10 +329,10 @@ int command_verify(const verify_flags& f) {
         read_source(f.labels, "--labels", f,
                     [&](std::string_view line, int) { checker.add_label(line); });
     const verify_report r = checker.report();
-    std::fputs(r.text().c_str(), stdout);
+    std::fputs(r.text(f.strict_order).c_str(), stdout);
     if (!f.json.empty()) {
         std::ofstream out(f.json, std::ios::trunc);
-        out << r.json();
+        out << r.json(f.strict_order);
     }
     return r.ok(f.strict_order) ? exit_ok : exit_runtime_failure;
 }
