@@ -31,6 +31,17 @@ anomaly_state first_episode(const anomaly_spec& spec, const rng_stream& key, sim
 void next_episode(const anomaly_spec& spec, anomaly_state& state, const rng_stream& key,
                   sim_time run_start, std::uint32_t local) noexcept;
 
+/// Adds what a concept drift does at `ts`: its shift and noise factor, reached over its ramp.
+inline void apply_drift_effect(const anomaly_spec& spec, sim_time start, sim_time ts,
+                               field_effects& e) noexcept {
+    const double progress =
+        spec.ramp > 0
+            ? std::min(1.0, static_cast<double>(ts - start) / static_cast<double>(spec.ramp))
+            : 1.0;
+    e.offset += spec.magnitude.lo * progress;
+    e.noise_factor *= 1 + (spec.noise_scale - 1) * progress;
+}
+
 /// How transport faults change one tick's message (defaults: untouched).
 struct transport_effects {
     sim_duration emit_delay = 0;       ///< out_of_order, late: sent this long after its event time

@@ -59,6 +59,12 @@ group_model::group_model(const profile& p, std::uint32_t group_index, std::uint6
     : anomalies_(p.groups[group_index].anomalies), spec_(&p.groups[group_index]),
       index_(group_index), first_global_(first_global), run_start_(run_start),
       group_key_(rng_stream{p.seed}.child(fnv1a(p.groups[group_index].name))) {
+    if (spec_->parent >= 0) {
+        const auto parent = static_cast<std::size_t>(spec_->parent);
+        parent_key_ = rng_stream{p.seed}.child(fnv1a(p.groups[parent].name));
+        parent_count_ = p.groups[parent].count;
+        for (std::size_t g = 0; g < parent; ++g) parent_first_ += p.groups[g].count;
+    }
     if (spec_->transactions)
         transactions_ =
             std::make_shared<const transaction_model>(*spec_->transactions, group_key_.child(3));
@@ -126,6 +132,21 @@ sim_time group_model::next_transaction(const device_cursor& c, const anomaly_sta
     return next;
 }
 
+double group_model::driver_at(sim_time ts) const noexcept {
+    const driver_spec& d = *spec_->driver;
+    const rng_stream knots = group_key_.child(77);
+    // Smooth noise: normal draws at knots `every` apart, joined by cosine easing.
+    const sim_time k = ts >= 0 ? ts / d.every : (ts - d.every + 1) / d.every;
+    const double x = static_cast<double>(ts - k * d.every) / static_cast<double>(d.every);
+    const double ease = (1 - cos_turns(x / 2)) / 2;
+    const auto knot = static_cast<std::uint64_t>(k);
+    const double noise = knots.normal(knot) * (1 - ease) + knots.normal(knot + 1) * ease;
+    const double phase =
+        static_cast<double>(((ts - d.daily_peak) % ms_per_day + ms_per_day) % ms_per_day) /
+        static_cast<double>(ms_per_day);
+    return d.daily_amplitude * cos_turns(phase) + d.stddev * noise;
+}
+
 sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) const noexcept {
     const group_spec& g = *spec_;
     // Offset by the jitter bound so the earliest possible message is at the run start.
@@ -156,8 +177,8 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
         for (std::size_t f = 0; f < g.fields.size(); ++f)
             b.fields.push_back(init_field(g.fields[f], c.key.child(100 + f)));
         for (std::size_t a = 0; a < anomalies_.size(); ++a)
-            b.anomalies.push_back(
-                first_episode(anomalies_[a], anomaly_key(c, a), run_start_, b.locals[i]));
+            b.anomalies.push_back(first_episode(anomalies_[a], episode_key(c, b.locals[i], a),
+                                                run_start_, schedule_local(b.locals[i], a)));
     }
     return b;
 }

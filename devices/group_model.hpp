@@ -70,6 +70,7 @@ struct episode_view {
     sim_time end;
     double magnitude;
     sim_time first_ts;
+    std::uint64_t cause_device = UINT64_MAX; ///< a cascade: the gateway whose episode this is
 };
 
 struct device_cursor {
@@ -124,8 +125,30 @@ class group_model {
     void advance(device_block& b, std::size_t i, sim_time until, Output& out,
                  std::span<const injected_episode> injections = {}) const noexcept;
 
+    /// The group's shared latent driver at `ts` (0 without [group.driver]).
+    double driver_at(sim_time ts) const noexcept;
+
   private:
     void draw_compromises(anomaly_spec& spec, const rng_stream& key) const;
+    /// Episode draws of spec `a` for a device: its own, or for a cascade its gateway's (so the
+    /// children see exactly the gateway's episodes).
+    rng_stream episode_key(const device_cursor& c, std::uint32_t local,
+                           std::size_t a) const noexcept {
+        const anomaly_spec& spec = anomalies_[a];
+        if (spec.cause_group < 0) return anomaly_key(c, a);
+        return parent_key_.child(parent_local(local)).child(1000 + spec.cause_anomaly);
+    }
+    /// The device index episode windows are matched against (the gateway's for a cascade).
+    std::uint32_t schedule_local(std::uint32_t local, std::size_t a) const noexcept {
+        return anomalies_[a].cause_group < 0 ? local : parent_local(local);
+    }
+    std::uint64_t cause_device(std::uint32_t local, std::size_t a) const noexcept {
+        return anomalies_[a].cause_group < 0 ? UINT64_MAX : parent_first_ + parent_local(local);
+    }
+    /// Gateways serve contiguous blocks of children.
+    std::uint32_t parent_local(std::uint32_t local) const noexcept {
+        return static_cast<std::uint32_t>(std::uint64_t{local} * parent_count_ / spec_->count);
+    }
     rng_stream anomaly_key(const device_cursor& c, std::size_t a) const noexcept {
         return c.key.child(1000 + a);
     }
@@ -137,7 +160,10 @@ class group_model {
     std::uint32_t index_;
     std::uint64_t first_global_;
     sim_time run_start_;
-    rng_stream group_key_; ///< keyed by group name, so adding a group never reshuffles another
+    rng_stream group_key_;  ///< keyed by group name, so adding a group never reshuffles another
+    rng_stream parent_key_; ///< the gateway group's key (cascades)
+    std::uint64_t parent_count_ = 1; ///< gateways
+    std::uint64_t parent_first_ = 0; ///< global index of the first gateway
 };
 
 template <class Output>
@@ -177,14 +203,16 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                         st.start = ts;
                         st.end = ts + 1;
                     } else {
-                        next_episode(spec, st, anomaly_key(c, a), run_start_, local);
+                        next_episode(spec, st, episode_key(c, local, a), run_start_,
+                                     schedule_local(local, a));
                         continue;
                     }
                 }
                 if (!st.announced) {
                     st.announced = 1;
                     out.on_episode(episode_view{index_, global, static_cast<std::uint32_t>(a),
-                                                st.episode, st.start, st.end, st.magnitude, ts});
+                                                st.episode, st.start, st.end, st.magnitude, ts,
+                                                cause_device(local, a)});
                 }
                 b.active.push_back({static_cast<std::uint32_t>(a), st.episode});
                 if (silences(spec.kind))
@@ -195,7 +223,9 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                     if (!fraud.active)
                         fraud = {true, spec.kind, st.magnitude,
                                  anomaly_key(c, a).child(st.episode)};
-                } else
+                } else if (class_of(spec.kind) == anomaly_class::drift)
+                    apply_drift_effect(spec, st.start, ts, effects[spec.field]);
+                else
                     apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
                                          effects[spec.field]);
                 break;
@@ -222,10 +252,15 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
             transactions_->fill(b.values.data(), c.key, c.tick, fraud);
         } else {
             const sim_duration elapsed = ts - run_start_;
+            const double shared = g.driver ? driver_at(ts) : 0;
             for (std::size_t f = 0; f < field_count; ++f) {
-                const double raw = next_field_value(g.fields[f], fields[f], c.tick, ts, elapsed,
-                                                    g.interval, effects[f]);
-                b.values[f] = finish_field_value(g.fields[f], raw);
+                const field_spec& spec = g.fields[f];
+                if (spec.signal.from >= 0)
+                    effects[f].input = b.values[static_cast<std::size_t>(spec.signal.from)];
+                const double raw =
+                    next_field_value(spec, fields[f], c.tick, ts, elapsed, g.interval, effects[f]) +
+                    spec.driver * shared;
+                b.values[f] = finish_field_value(spec, raw);
             }
         }
         // stuck_at freezes the reported value at the episode's first tick.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace synthfeed {
@@ -91,11 +92,40 @@ double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t coun
     return 0;
 }
 
+/// A state machine's value at `ts`: moves on when the current state's dwell is over (the
+/// next state by its odds, the dwell drawn from the new state's range).
+double next_state(const signal_spec& s, field_state& state, const rng_stream& key,
+                  std::uint64_t base, sim_time ts) noexcept {
+    auto dwell_in = [&](std::size_t st, double u) {
+        const auto [lo, hi] = s.dwell[st];
+        return static_cast<double>(lo) + u * static_cast<double>(hi - lo);
+    };
+    if (std::isnan(state.drift)) { // first tick: part way through a dwell in the first state
+        state.drift = static_cast<double>(ts) +
+                      dwell_in(0, key.uniform(base + draw_drift)) * key.uniform(base + draw_signal);
+        return state.signal;
+    }
+    if (static_cast<double>(ts) >= state.drift) {
+        const auto& odds = s.next_state[static_cast<std::size_t>(state.signal)];
+        const double u = key.uniform(base + draw_signal);
+        const auto next =
+            static_cast<std::size_t>(std::upper_bound(odds.begin(), odds.end(), u) - odds.begin());
+        state.signal = static_cast<double>(std::min(next, odds.size() - 1));
+        state.drift = static_cast<double>(ts) + dwell_in(static_cast<std::size_t>(state.signal),
+                                                         key.uniform(base + draw_drift));
+    }
+    return state.signal;
+}
+
 } // namespace
 
 field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     field_state s{key, 0, 0};
     s.signal = device_param(key, spec.signal.level, slot_level);
+    if (spec.signal.kind == signal_kind::states) {
+        s.signal = 0;
+        s.drift = std::numeric_limits<double>::quiet_NaN(); // set on the first tick
+    }
     return s;
 }
 
@@ -144,6 +174,18 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
             state.signal = mean + (1 - s.reversion) * (state.signal - mean) +
                            device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
         value = state.signal;
+        break;
+    }
+    case signal_kind::states:
+        return next_state(s, state, key, base, ts);
+    case signal_kind::derived: {
+        if (s.table.empty()) {
+            value = s.offset + s.scale * effects.input;
+        } else {
+            const auto i = static_cast<std::size_t>(
+                std::clamp(effects.input, 0.0, static_cast<double>(s.table.size() - 1)));
+            value = s.table[i];
+        }
         break;
     }
     case signal_kind::counter: {

@@ -12,8 +12,8 @@ namespace synthfeed {
 /// Sequential state of one field of one device (24 bytes).
 struct field_state {
     rng_stream key;    ///< per device and field; all draws derive from it
-    double signal = 0; ///< walk / ou / counter value; the device's level for other kinds
-    double drift = 0;  ///< random-walk drift bias
+    double signal = 0; ///< walk / ou / counter value, state index; else the device's level
+    double drift = 0;  ///< random-walk drift bias; states: when the current state ends (ms)
 };
 
 /// What active anomalies do to a field at one tick.
@@ -22,6 +22,7 @@ struct field_effects {
     double noise_factor = 1;  ///< variance change
     double time_scale = 1;    ///< frequency change: periodic signals run this much faster
     sim_time warp_origin = 0; ///< ... from this instant
+    double input = 0;         ///< derived fields: the value of the field they derive from
 };
 
 /// Draws the device's value of a spread parameter (fixed per device, stable across runs).

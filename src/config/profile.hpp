@@ -28,7 +28,9 @@ enum class signal_kind {
     random_walk,
     ou,
     schedule,
-    counter
+    counter,
+    states, ///< a state machine: the value is a state index, written as the state's name
+    derived ///< a function of an earlier field of the same device
 };
 enum class noise_kind { none, gaussian, uniform, laplace, student_t };
 enum class drift_kind { none, linear, exponential, random_walk };
@@ -58,13 +60,16 @@ enum class anomaly_kind {
     velocity_burst,
     impossible_travel,
     compromised_merchant,
+    // drift
+    concept_drift,
 };
-inline constexpr std::size_t anomaly_kind_count = 19;
-enum class anomaly_class { value, transport, fraud };
+inline constexpr std::size_t anomaly_kind_count = 20;
+enum class anomaly_class { value, transport, fraud, drift };
 constexpr anomaly_class class_of(anomaly_kind k) noexcept {
-    return k >= anomaly_kind::card_testing ? anomaly_class::fraud
-           : k >= anomaly_kind::duplicate  ? anomaly_class::transport
-                                           : anomaly_class::value;
+    return k == anomaly_kind::concept_drift  ? anomaly_class::drift
+           : k >= anomaly_kind::card_testing ? anomaly_class::fraud
+           : k >= anomaly_kind::duplicate    ? anomaly_class::transport
+                                             : anomaly_class::value;
 }
 /// What a schema_drift episode does to its field (its magnitude holds the value).
 enum class schema_change { rename = 0, retype = 1 };
@@ -95,6 +100,15 @@ struct signal_spec {
     bool interpolate = false; ///< schedule: linear between points instead of steps
     spread_param rate;        ///< counter: units per second
     double rate_noise = 0;    ///< counter: relative stddev of each increment
+    // states
+    std::vector<std::string> state_names;
+    std::vector<std::pair<sim_duration, sim_duration>> dwell; ///< per state: time spent there
+    std::vector<std::vector<double>> next_state; ///< per state: cumulative odds of each next one
+    // derived: table[value of `from`] (a state field) or offset + scale × value
+    std::string from_name;
+    int from = -1;
+    std::vector<double> table;
+    double scale = 1, offset = 0;
 };
 
 struct noise_spec {
@@ -118,6 +132,7 @@ struct field_spec {
     field_format format = field_format::number;
     std::vector<std::string> text; ///< text: the strings values index
     std::string hex_prefix;        ///< hex: written before the hex digits
+    double driver = 0;             ///< loading on the group's shared latent driver
     bool integer = false;
     int precision = 3;     ///< decimals printed
     double resolution = 0; ///< quantisation step; 0 = none
@@ -152,6 +167,26 @@ struct anomaly_spec {
     /// device_windows[device_windows_start[d] .. device_windows_start[d + 1]]), so a device
     /// never scans windows it has no part in.
     std::vector<std::uint32_t> device_windows_start, device_windows;
+    /// A cascade: this dropout mirrors anomaly `cause_anomaly` of each device's parent in
+    /// group `cause_group` (its gateway): the parent's episodes, seen by its children.
+    int cause_group = -1;
+    std::uint32_t cause_anomaly = 0;
+    /// concept_drift: how long the change takes to set in (0: abrupt) and the noise factor it
+    /// reaches (magnitude is the shift of the level).
+    sim_duration ramp = 0;
+    double noise_scale = 1;
+};
+
+/// The end of an episode that never ends (a concept drift without `end`): far past any run.
+inline constexpr sim_duration open_ended = 1000LL * 365 * ms_per_day;
+
+/// A latent factor all devices of a group share (weather, building load): a daily cycle plus
+/// smooth noise through random knots. Fields load on it with `driver = k`.
+struct driver_spec {
+    double daily_amplitude = 0;
+    sim_duration daily_peak = 15 * 3'600'000;
+    double stddev = 1;
+    sim_duration every = 2 * 3'600'000; ///< knot spacing of the noise
 };
 
 /// A spending category of a transaction feed.
@@ -202,6 +237,8 @@ struct group_spec {
     std::vector<field_spec> fields;
     std::vector<anomaly_spec> anomalies;
     std::optional<transaction_spec> transactions; ///< set: a transaction feed, fields derived
+    std::optional<driver_spec> driver;
+    int parent = -1; ///< group whose devices are this group's gateways (cascading dropouts)
 };
 
 enum class load_shape { none, constant, ramp, step, spike, cycle };

@@ -54,12 +54,54 @@ periodic_component read_component(toml_reader& r, std::string_view peak_key) {
     return c;
 }
 
+/// A state machine: states, how long each lasts, and the odds of each next state.
+void read_states(toml_reader& r, signal_spec& s) {
+    s.kind = signal_kind::states;
+    const toml::array* names = r.array("states");
+    if (!names || names->size() < 2) r.fail("states", "a state machine needs at least two states");
+    for (const auto& n : *names) {
+        const auto name = n.value<std::string>();
+        if (!name || name->empty()) r.fail_at(n, "states", "state names are non-empty strings");
+        s.state_names.push_back(*name);
+    }
+    const std::size_t n = s.state_names.size();
+    const toml::array* dwell = r.array("dwell");
+    if (!dwell || dwell->size() != n)
+        r.fail("dwell", "one duration range per state (e.g. [\"10m..1h\", \"2h..6h\"])");
+    for (const auto& d : *dwell) {
+        const auto text = d.value<std::string>();
+        const auto range = text ? parse_duration_range(*text) : std::nullopt;
+        if (!range || range->first <= 0)
+            r.fail_at(d, "dwell", "each dwell is a positive duration or range (\"5m..30m\")");
+        s.dwell.push_back(*range);
+    }
+    const toml::array* next = r.array("next");
+    if (!next || next->size() != n)
+        r.fail("next", "one row of odds per state: next = [[0, 0.9, 0.1], ...]");
+    for (const auto& row : *next) {
+        const toml::array* odds = row.as_array();
+        if (!odds || odds->size() != n) r.fail_at(row, "next", "each row has one weight per state");
+        std::vector<double> cumulative;
+        double sum = 0;
+        for (const auto& w : *odds) {
+            const auto x = w.value<double>();
+            if (!x || *x < 0) r.fail_at(w, "next", "weights are numbers >= 0");
+            sum += *x;
+            cumulative.push_back(sum);
+        }
+        if (sum <= 0) r.fail_at(row, "next", "each state needs somewhere to go");
+        for (double& c : cumulative) c /= sum;
+        s.next_state.push_back(std::move(cumulative));
+    }
+}
+
 signal_spec read_signal(toml_reader& r) {
     signal_spec s;
-    const std::string kind = r.choice("kind",
-                                      {"constant", "seasonal", "sine", "square", "sawtooth",
-                                       "random_walk", "ou", "schedule", "counter"},
-                                      "");
+    const std::string kind =
+        r.choice("kind",
+                 {"constant", "seasonal", "sine", "square", "sawtooth", "random_walk", "ou",
+                  "schedule", "counter", "states", "derived"},
+                 "");
     if (kind == "constant") {
         s.kind = signal_kind::constant;
         s.level = r.spread("value", {0, 0});
@@ -123,6 +165,23 @@ signal_spec read_signal(toml_reader& r) {
             if (!s.points.empty() && sp.offset <= s.points.back().offset)
                 r.fail_at(p, "points", "points must be in increasing time order");
             s.points.push_back(sp);
+        }
+    } else if (kind == "states") {
+        read_states(r, s);
+    } else if (kind == "derived") {
+        s.kind = signal_kind::derived;
+        s.from_name = r.string("from"); // resolved against earlier fields by read_group
+        if (const toml::array* table = r.array("table")) {
+            for (const auto& v : *table) {
+                const auto x = v.value<double>();
+                if (!x) r.fail_at(v, "table", "values are numbers, one per state of `from`");
+                s.table.push_back(*x);
+            }
+            if (r.has("scale") || r.has("offset"))
+                r.fail("table", "use either table (per state) or scale/offset, not both");
+        } else {
+            s.scale = r.number("scale", 1);
+            s.offset = r.number("offset", 0);
         }
     } else {
         s.kind = signal_kind::counter;
@@ -212,6 +271,15 @@ field_spec read_field(toml_reader& r) {
     f.signal = read_signal(*signal);
     if (auto noise = r.table("noise")) f.noise = read_noise(*noise);
     if (auto drift = r.table("drift")) f.drift = read_drift(*drift);
+    f.driver = r.number("driver", 0);
+    if (f.signal.kind == signal_kind::states) {
+        for (const char* key : {"noise", "drift", "driver", "min", "max", "resolution"})
+            if (r.has(key)) r.fail(key, "a state machine field takes no " + std::string(key));
+        f.format = field_format::text;
+        f.text = f.signal.state_names;
+        f.integer = true;
+        f.precision = 0;
+    }
     r.reject_unknown_keys();
     return f;
 }
@@ -322,6 +390,11 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
         "");
     a.kind = *parse_anomaly_kind(kind);
     a.field = read_target_field(r, g, kind + " anomaly", a.kind != anomaly_kind::dropout);
+    if (a.field >= 0 &&
+        g.fields[static_cast<std::size_t>(a.field)].format != field_format::number &&
+        a.kind != anomaly_kind::stuck_at)
+        r.fail("field", "\"" + g.fields[static_cast<std::size_t>(a.field)].name +
+                            "\" is a state machine: only stuck_at applies to it");
     const double default_magnitude = a.kind == anomaly_kind::variance    ? 3.0
                                      : a.kind == anomaly_kind::frequency ? 2.0
                                                                          : 1.0;
@@ -537,7 +610,44 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
     return a;
 }
 
-group_spec read_group(toml_reader& r) {
+/// A [[group.drift]]: the group's distribution changes for good (or until `end`), abruptly
+/// or over `ramp`. Labelled as drift episodes (class "drift"), not as anomalies.
+anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    a.kind = anomaly_kind::concept_drift;
+    a.field = read_target_field(r, g, "concept drift", true);
+    if (g.fields[static_cast<std::size_t>(a.field)].format != field_format::number)
+        r.fail("field", "concept drift applies to numeric fields");
+    const double shift = r.number("shift", 0);
+    a.magnitude = {shift, shift};
+    a.noise_scale = r.number("scale", 1);
+    if (!(a.noise_scale > 0)) r.fail("scale", "must be greater than 0");
+    if (shift == 0 && a.noise_scale == 1) r.fail("shift", "a drift needs a shift or a scale");
+    a.ramp = r.duration("ramp", 0);
+    anomaly_window w;
+    bool end_relative = false;
+    w.start = read_window_time(r, "start", w.relative);
+    w.end = r.has("end") ? read_window_time(r, "end", end_relative) : w.start + open_ended;
+    if (r.has("end") && end_relative != w.relative)
+        r.fail("end", "start and end must both be times or both be offsets");
+    if (w.end <= w.start) r.fail("end", "must be after start");
+    a.windows.push_back(w);
+    r.reject_unknown_keys();
+    return a;
+}
+
+driver_spec read_driver(toml_reader& r) {
+    driver_spec d;
+    d.daily_amplitude = r.number("daily_amplitude", 0);
+    d.daily_peak = r.duration("daily_peak", 15 * ms_per_hour);
+    d.stddev = r.number("stddev", 1);
+    if (d.stddev < 0) r.fail("stddev", "must not be negative");
+    d.every = positive_duration(r, "every", 2 * ms_per_hour);
+    r.reject_unknown_keys();
+    return d;
+}
+
+group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
     group_spec g;
     g.name = r.string("name");
     if (g.name.empty()) r.fail("name", "must not be empty");
@@ -582,8 +692,44 @@ group_spec read_group(toml_reader& r) {
             if (g.fields[i].name == g.fields.back().name)
                 f.fail("name", "duplicate field name \"" + g.fields.back().name + "\"");
     }
+    for (std::size_t i = 0; i < g.fields.size(); ++i) {
+        signal_spec& s = g.fields[i].signal;
+        if (s.kind != signal_kind::derived) continue;
+        for (std::size_t j = 0; j < i; ++j)
+            if (g.fields[j].name == s.from_name) s.from = static_cast<int>(j);
+        if (s.from < 0)
+            fields[i].fail("signal", "derived from \"" + s.from_name +
+                                         "\": no earlier field of that name in the group");
+        const field_spec& source = g.fields[static_cast<std::size_t>(s.from)];
+        if (!s.table.empty() && s.table.size() != source.signal.state_names.size())
+            fields[i].fail("signal",
+                           "a table needs one value per state of \"" + s.from_name + "\"");
+        if (s.table.empty() && source.format != field_format::number)
+            fields[i].fail("signal", "derive from a state field with a table of values per state");
+    }
+    if (auto d = r.table("driver")) g.driver = read_driver(*d);
+    for (const auto& f : g.fields)
+        if (f.driver != 0 && !g.driver)
+            r.fail("driver", "field \"" + f.name +
+                                 "\" loads on a driver the group lacks: add [group.driver]");
     for (auto& a : r.tables("anomaly")) g.anomalies.push_back(read_anomaly(a, g));
     for (auto& f : r.tables("fault")) g.anomalies.push_back(read_fault(f, g));
+    for (auto& d : r.tables("drift")) g.anomalies.push_back(read_concept_drift(d, g));
+    if (auto parent = r.optional_string("parent")) {
+        // Gateways: the parent group's dropouts silence their children too (a cascade).
+        for (std::size_t i = 0; i < earlier.size(); ++i)
+            if (earlier[i].name == *parent) g.parent = static_cast<int>(i);
+        if (g.parent < 0)
+            r.fail("parent", "no earlier group \"" + *parent + "\" (define gateways first)");
+        const auto& gateways = earlier[static_cast<std::size_t>(g.parent)].anomalies;
+        for (std::size_t a = 0; a < gateways.size(); ++a) {
+            if (gateways[a].kind != anomaly_kind::dropout) continue;
+            anomaly_spec cascade = gateways[a];
+            cascade.cause_group = g.parent;
+            cascade.cause_anomaly = static_cast<std::uint32_t>(a);
+            g.anomalies.push_back(std::move(cascade));
+        }
+    }
     r.reject_unknown_keys();
     return g;
 }
@@ -695,7 +841,7 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
     auto groups = r.tables("group");
     if (groups.empty()) r.fail("group", "a profile needs at least one [[group]]");
     for (auto& g : groups) {
-        p.groups.push_back(read_group(g));
+        p.groups.push_back(read_group(g, p.groups));
         for (std::size_t i = 0; i + 1 < p.groups.size(); ++i)
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
@@ -718,8 +864,9 @@ profile load_profile(const std::string& path, const env_lookup& lookup) {
 }
 
 const char* to_string(signal_kind k) noexcept {
-    constexpr const char* names[] = {"constant",    "seasonal", "sine",     "square", "sawtooth",
-                                     "random_walk", "ou",       "schedule", "counter"};
+    constexpr const char* names[] = {"constant", "seasonal",    "sine",   "square",
+                                     "sawtooth", "random_walk", "ou",     "schedule",
+                                     "counter",  "states",      "derived"};
     return names[static_cast<int>(k)];
 }
 const char* to_string(noise_kind k) noexcept {
@@ -755,13 +902,14 @@ const char* to_string(anomaly_kind k) noexcept {
                                      "account_takeover",
                                      "velocity_burst",
                                      "impossible_travel",
-                                     "compromised_merchant"};
+                                     "compromised_merchant",
+                                     "concept_drift"};
     static_assert(std::size(names) == anomaly_kind_count);
     return names[static_cast<int>(k)];
 }
 
 const char* to_string(anomaly_class c) noexcept {
-    constexpr const char* names[] = {"value", "transport", "fraud"};
+    constexpr const char* names[] = {"value", "transport", "fraud", "drift"};
     return names[static_cast<int>(c)];
 }
 

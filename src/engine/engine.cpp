@@ -160,7 +160,8 @@ class worker {
             enc_.headers->append_label(h, t.group, t.episodes);
             e.label_text_length =
                 static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length);
-            if (const episode_ref* first = enc_.headers->first_labelled_episode(t.group, t.episodes))
+            if (const episode_ref* first =
+                    enc_.headers->first_labelled_episode(t.group, t.episodes))
                 enc_.headers->append_episode_id(h, id, *first);
             e.episode_length = static_cast<std::uint16_t>(h.size() - e.header_offset -
                                                           e.seq_length - e.label_text_length);
@@ -186,7 +187,9 @@ class worker {
                         0,          0};
         if (enc_.episodes) {
             e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
-            enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device));
+            enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device),
+                                  v.cause_device == UINT64_MAX ? std::string_view{}
+                                                               : enc_.ids->id(v.cause_device));
             e.length = static_cast<std::uint32_t>(batch_->episode_lines.size() - e.offset);
         }
         batch_->episodes.push_back(e);

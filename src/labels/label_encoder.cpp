@@ -3,6 +3,12 @@
 namespace synthfeed {
 namespace {
 
+/// Classes that make a tick's "label" (and is_anomaly): value anomalies and fraud. Transport
+/// faults are listed apart ("faults"); drift episodes only by id ("episodes").
+bool labels_tick(anomaly_class c) noexcept {
+    return c == anomaly_class::value || c == anomaly_class::fraud;
+}
+
 void append_quoted(byte_buffer& out, std::string_view s) {
     out.push_back('"');
     out.append(s);
@@ -40,9 +46,9 @@ anomaly_class truth_names::class_of_episode(std::uint32_t group, episode_ref e) 
 
 const episode_ref*
 truth_names::first_labelled_episode(std::uint32_t group,
-                                 std::span<const episode_ref> live) const noexcept {
+                                    std::span<const episode_ref> live) const noexcept {
     for (const episode_ref& e : live)
-        if (class_of_episode(group, e) != anomaly_class::transport) return &e;
+        if (labels_tick(class_of_episode(group, e))) return &e;
     return nullptr;
 }
 
@@ -50,7 +56,7 @@ void truth_names::append_label(byte_buffer& out, std::uint32_t group,
                                std::span<const episode_ref> live) const {
     bool any = false;
     for (std::size_t i = 0; i < live.size(); ++i) {
-        if (class_of_episode(group, live[i]) == anomaly_class::transport) continue;
+        if (!labels_tick(class_of_episode(group, live[i]))) continue;
         const std::string_view name = kind(group, live[i]);
         bool repeated = false;
         for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == name;
@@ -165,8 +171,8 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
 episode_encoder::episode_encoder(const profile& p, const injection_board* injections)
     : profile_(&p), injections_(injections), names_(p, injections) {}
 
-void episode_encoder::encode(byte_buffer& out, const episode_view& e,
-                             std::string_view device_id) const {
+void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::string_view device_id,
+                             std::string_view cause_device_id) const {
     const group_spec& g = profile_->groups[e.group];
     const bool injected = e.anomaly == injected_anomaly;
     const anomaly_kind kind =
@@ -190,11 +196,22 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e,
     out.append(to_string(class_of(kind)));
     out.append("\",\"start\":\"");
     append_timestamp(out, e.start, ts);
-    out.append("\",\"end\":\"");
-    append_timestamp(out, e.end, ts);
-    out.append("\",\"magnitude\":");
+    if (e.end - e.start >= open_ended) { // a drift for good
+        out.append("\",\"end\":null,\"magnitude\":");
+    } else {
+        out.append("\",\"end\":\"");
+        append_timestamp(out, e.end, ts);
+        out.append("\",\"magnitude\":");
+    }
     out.commit_to(write_fixed(out.reserve(32), e.magnitude, 6));
-    out.append(injected ? ",\"injected\":true}" : "}");
+    if (injected) out.append(",\"injected\":true");
+    if (!cause_device_id.empty()) { // a cascade: the gateway episode that caused it
+        out.append(",\"cause\":\"");
+        names_.append_episode_id(out, cause_device_id,
+                                 {g.anomalies[e.anomaly].cause_anomaly, e.episode});
+        out.push_back('"');
+    }
+    out.push_back('}');
 }
 
 } // namespace synthfeed

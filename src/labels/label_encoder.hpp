@@ -32,7 +32,7 @@ class truth_names {
                        char sep, bool quoted) const;
     /// The first live value or fraud episode (the one "episode" names), if any.
     const episode_ref* first_labelled_episode(std::uint32_t group,
-                                           std::span<const episode_ref> live) const noexcept;
+                                              std::span<const episode_ref> live) const noexcept;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
     /// The kind of a live episode ("level_shift").
     std::string_view kind(std::uint32_t group, episode_ref e) const noexcept;
@@ -66,7 +66,9 @@ class label_encoder {
 class episode_encoder {
   public:
     explicit episode_encoder(const profile& p, const injection_board* injections = nullptr);
-    void encode(byte_buffer& out, const episode_view& e, std::string_view device_id) const;
+    /// `cause_device_id`: for a cascade, the gateway whose episode caused this one.
+    void encode(byte_buffer& out, const episode_view& e, std::string_view device_id,
+                std::string_view cause_device_id = {}) const;
 
   private:
     const profile* profile_;

@@ -25,6 +25,10 @@ struct bad_case {
     std::vector<std::string> expected; ///< substrings of stderr
 };
 
+std::string good_group_named(const std::string& name) {
+    return "name = \"" + name + "\"\n" + good_group;
+}
+
 std::string good_profile() {
     return "name = \"ok\"\n" + good_group;
 }
@@ -117,6 +121,42 @@ const std::vector<bad_case> cases = {
      {"bad.toml:5:", "field[0].name", "reserved"}},
     {"missing_name", good_group, "", {"bad.toml:1:1", "name", "is required"}},
     {"flag_speed", "", "--speed fast", {"--speed", "fast"}},
+    {"fault_probability",
+     good_group_named("p") + "  [[group.fault]]\n  kind = \"duplicate\"\n  probability = 2.0\n",
+     "",
+     {"bad.toml:", "group[0].fault[0].probability", "(0, 1]"}},
+    {"fault_late_without_delay",
+     good_group_named("p") + "  [[group.fault]]\n  kind = \"late\"\n  probability = 0.1\n",
+     "",
+     {"group[0].fault[0].delay", "required"}},
+    {"fraud_in_a_sensor_group",
+     good_group_named("p") + "  [[group.fraud]]\n  kind = \"card_testing\"\n",
+     "",
+     {"group[0].fraud", "transaction group"}},
+    {"transaction_group_with_fields",
+     "name = \"p\"\n[[group]]\nname = \"c\"\nmodel = \"transactions\"\n[group.transactions]\nrate "
+     "= "
+     "\"4/day\"\n[[group.field]]\nname = \"x\"\nsignal = { kind = \"constant\", value = 1.0 }\n",
+     "",
+     {"bad.toml:", "group[0].field", "derives its fields"}},
+    {"states_dwell_count",
+     field_with("signal = { kind = \"states\", states = [\"a\", \"b\"], dwell = [\"1m\"], next = "
+                "[[0, 1], [1, 0]] }"),
+     "",
+     {"bad.toml:8:", "dwell", "one duration range per state"}},
+    {"derived_from_unknown",
+     field_with("signal = { kind = \"derived\", from = \"nope\", scale = 2.0 }"),
+     "",
+     {"bad.toml:", "signal", "no earlier field"}},
+    {"parent_unknown",
+     "name = \"p\"\n[[group]]\nname = \"g\"\nparent = \"gw\"\n[[group.field]]\nname = \"x\"\n"
+     "signal = { kind = \"constant\", value = 1.0 }\n",
+     "",
+     {"bad.toml:4:", "group[0].parent", "no earlier group"}},
+    {"drift_without_change",
+     good_group_named("p") + "  [[group.drift]]\n  field = \"x\"\n  start = \"1h\"\n",
+     "",
+     {"group[0].drift[0].shift", "a shift or a scale"}},
     {"flag_shard", "", "--shard 2/2", {"--shard", "0 <= I < N"}},
     {"flag_duration", "", "--duration 5", {"--duration", "invalid duration"}},
     {"flag_sink_scheme",
