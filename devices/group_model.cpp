@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "devices/arrivals.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 
@@ -109,23 +110,19 @@ void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) co
     }
 }
 
-sim_time group_model::next_transaction(const device_cursor& c, const anomaly_state* anomalies,
-                                       sim_time ts, const fraud_effects& fraud) const noexcept {
-    // A non-homogeneous Poisson process by thinning (Lewis and Shedler): candidates at the
-    // peak intensity, each kept with probability intensity / peak. During fraud the
-    // intensity is flat, so the first candidate is kept. Draws: a stream per tick.
+sim_time group_model::next_arrival_time(const device_cursor& c, const anomaly_state* anomalies,
+                                        sim_time ts, const fraud_effects& fraud) const noexcept {
+    // Draws: a stream per tick. During fraud the intensity is flat (every candidate is kept).
     const rng_stream draws = c.key.child(17).child(c.tick);
+    if (!transactions_) // an event sensor
+        return next_arrival(draws, ts, peak_rate(*spec_->arrivals),
+                            [&](sim_time t) { return seasonal_rate(*spec_->arrivals, t); });
     const double peak =
         fraud.active ? transactions_->intensity(ts, fraud) : transactions_->peak_intensity();
-    double t = static_cast<double>(ts);
-    for (std::uint64_t j = 0; j < 10'000; ++j) {
-        t += std::max(1.0, draws.exponential(2 * j) / peak);
-        if (fraud.active || draws.uniform(2 * j + 1) * peak <
-                                transactions_->intensity(static_cast<sim_time>(t), fraud))
-            break;
-    }
-    sim_time next = static_cast<sim_time>(std::min(t, 4e18));
-    for (std::size_t a = 0; a < anomalies_.size(); ++a)
+    sim_time next = next_arrival(draws, ts, peak, [&](sim_time t) {
+        return fraud.active ? peak : transactions_->intensity(t, fraud);
+    });
+    for (std::size_t a = 0; anomalies && a < anomalies_.size(); ++a)
         if (class_of(anomalies_[a].kind) == anomaly_class::fraud && anomalies[a].start > ts &&
             anomalies[a].start < next)
             next = anomalies[a].start;
@@ -141,10 +138,7 @@ double group_model::driver_at(sim_time ts) const noexcept {
     const double ease = (1 - cos_turns(x / 2)) / 2;
     const auto knot = static_cast<std::uint64_t>(k);
     const double noise = knots.normal(knot) * (1 - ease) + knots.normal(knot + 1) * ease;
-    const double phase =
-        static_cast<double>(((ts - d.daily_peak) % ms_per_day + ms_per_day) % ms_per_day) /
-        static_cast<double>(ms_per_day);
-    return d.daily_amplitude * cos_turns(phase) + d.stddev * noise;
+    return d.daily_amplitude * cos_turns(day_turns(ts, d.daily_peak)) + d.stddev * noise;
 }
 
 sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) const noexcept {
@@ -173,7 +167,10 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
         device_cursor& c = b.cursors[i];
         c.key = group_key_.child(b.locals[i]);
         c.tick = 0;
-        c.next_ts = tick_time(c, 0);
+        // Event sensors and cards start with a Poisson gap; sensors on the interval grid.
+        c.next_ts = spec_->arrivals || transactions_
+                        ? next_arrival_time(c, nullptr, run_start_ - 1, fraud_effects{})
+                        : tick_time(c, 0);
         for (std::size_t f = 0; f < g.fields.size(); ++f)
             b.fields.push_back(init_field(g.fields[f], c.key.child(100 + f)));
         for (std::size_t a = 0; a < anomalies_.size(); ++a)

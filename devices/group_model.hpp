@@ -113,10 +113,12 @@ class group_model {
 
     /// Event time of a device's tick.
     sim_time tick_time(const device_cursor& c, std::uint64_t tick) const noexcept;
-    /// Event time of a card's next transaction: a Poisson gap at the current intensity, or
-    /// the start of its next fraud episode if that comes first (an episode opens with one).
-    sim_time next_transaction(const device_cursor& c, const anomaly_state* anomalies, sim_time ts,
-                              const fraud_effects& fraud) const noexcept;
+    /// Event time of a Poisson device's next event (an event sensor's, a card's transaction)
+    /// after `ts`, by thinning at the current intensity; for a card, the start of its next
+    /// fraud episode if that comes first (an episode opens with a transaction). `anomalies`
+    /// may be null before the device's episodes are scheduled.
+    sim_time next_arrival_time(const device_cursor& c, const anomaly_state* anomalies, sim_time ts,
+                               const fraud_effects& fraud) const noexcept;
 
     /// Generates every tick of block device `i` with event time before `until`, calling
     /// out.on_episode(episode_view) for each episode's first tick, then out.on_tick(tick_view).
@@ -289,8 +291,8 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                               std::span<const episode_ref>(b.active), &transport});
         ++c.tick;
         c.prev_ts = ts;
-        c.next_ts =
-            transactions_ ? next_transaction(c, anomalies, ts, fraud) : tick_time(c, c.tick);
+        c.next_ts = g.arrivals || transactions_ ? next_arrival_time(c, anomalies, ts, fraud)
+                                                : tick_time(c, c.tick);
     }
 }
 

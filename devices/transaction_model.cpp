@@ -1,5 +1,7 @@
 #include "devices/transaction_model.hpp"
 
+#include "devices/arrivals.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -24,13 +26,6 @@ constexpr double town_radius_deg = 0.05; // about 5 km: shops and homes around a
 
 double jitter(const rng_stream& key, std::uint64_t counter) noexcept {
     return (2 * key.uniform(counter) - 1) * town_radius_deg;
-}
-
-/// 1970-01-01 was a Thursday: 0 = Sunday .. 6 = Saturday.
-int day_of_week(sim_time ts) noexcept {
-    std::int64_t days = ts / ms_per_day;
-    if (ts < 0 && ts % ms_per_day) --days;
-    return static_cast<int>(((days + 4) % 7 + 7) % 7);
 }
 
 } // namespace
@@ -67,13 +62,8 @@ transaction_model::transaction_model(const transaction_spec& spec, rng_stream gr
 }
 
 double transaction_model::intensity(sim_time ts, const fraud_effects& fraud) const noexcept {
-    const transaction_spec& s = *spec_;
-    const double phase =
-        static_cast<double>(((ts - s.daily_peak) % ms_per_day + ms_per_day) % ms_per_day) /
-        static_cast<double>(ms_per_day);
-    const int dow = day_of_week(ts);
-    const double week = (dow == 0 || dow == 6 ? s.weekend : 1.0) * 7 / (5 + 2 * s.weekend);
-    double rate = s.rate_per_ms * (1 + s.daily_amplitude * cos_turns(phase)) * week;
+    const arrival_spec& s = spec_->arrivals;
+    double rate = seasonal_rate(s, ts);
     if (fraud.active) {
         switch (fraud.kind) {
         case anomaly_kind::card_testing: // magnitude: attempts per hour, day or night
@@ -96,9 +86,7 @@ double transaction_model::intensity(sim_time ts, const fraud_effects& fraud) con
 }
 
 double transaction_model::peak_intensity() const noexcept {
-    const transaction_spec& s = *spec_;
-    return s.rate_per_ms * (1 + s.daily_amplitude) * std::max(1.0, s.weekend) * 7 /
-           (5 + 2 * s.weekend);
+    return peak_rate(spec_->arrivals);
 }
 
 std::uint32_t transaction_model::home_town(const rng_stream& card) const noexcept {

@@ -199,13 +199,18 @@ struct transaction_category {
     double ecommerce = 0; ///< share of card-not-present transactions
 };
 
+/// Poisson arrivals with a daily and weekly rhythm (event sensors, card transactions).
+struct arrival_spec {
+    double rate_per_ms = 0; ///< on average
+    sim_duration daily_peak = 13 * ms_per_hour;
+    double daily_amplitude = 0.6; ///< 0: flat; 1: no arrivals at the trough
+    double weekend = 1.2;         ///< Saturday and Sunday multiplier
+};
+
 /// A transaction feed: each device is a payment card with a home town; transactions arrive as
 /// a Poisson process with daily and weekly seasonality at merchants near home.
 struct transaction_spec {
-    double rate_per_ms = 0; ///< average transactions per card
-    sim_duration daily_peak = 13 * ms_per_hour;
-    double daily_amplitude = 0.6; ///< 0: flat; 1: no transactions at the trough
-    double weekend = 1.2;         ///< Saturday and Sunday multiplier
+    arrival_spec arrivals; ///< per card
     std::string currency = "EUR";
     std::uint32_t merchants = 1000;
     std::uint32_t towns = 50;
@@ -238,6 +243,7 @@ struct group_spec {
     std::vector<anomaly_spec> anomalies;
     std::optional<transaction_spec> transactions; ///< set: a transaction feed, fields derived
     std::optional<driver_spec> driver;
+    std::optional<arrival_spec> arrivals; ///< event sensors: Poisson times, not an interval
     int parent = -1; ///< group whose devices are this group's gateways (cascading dropouts)
 };
 

@@ -468,6 +468,30 @@ anomaly_spec read_fault(toml_reader& r, const group_spec& g) {
     return a;
 }
 
+/// Poisson arrival keys (rate per device, daily_peak, daily_amplitude, weekend).
+arrival_spec read_arrivals(toml_reader& r, const std::string& default_rate) {
+    arrival_spec a;
+    const std::string rate = r.optional_string("rate").value_or(default_rate);
+    if (rate.empty()) r.fail("rate", "is required: arrivals per device (e.g. \"20/day\")");
+    const auto per_ms = parse_rate(rate);
+    if (!per_ms || *per_ms <= 0)
+        r.fail("rate", "invalid rate \"" + rate + "\" (per device, e.g. \"4/day\")");
+    a.rate_per_ms = *per_ms;
+    a.daily_peak = r.duration("daily_peak", 13 * ms_per_hour);
+    a.daily_amplitude = r.number("daily_amplitude", 0.6);
+    if (a.daily_amplitude < 0 || a.daily_amplitude > 1)
+        r.fail("daily_amplitude", "must be between 0 and 1");
+    a.weekend = r.number("weekend", 1.2);
+    if (!(a.weekend > 0)) r.fail("weekend", "must be greater than 0");
+    return a;
+}
+
+/// The mean gap between a device's arrivals stands in for a sensor's interval (window sizing,
+/// nominal rates).
+sim_duration mean_gap(const arrival_spec& a) {
+    return std::max<sim_duration>(1, static_cast<sim_duration>(1 / a.rate_per_ms));
+}
+
 /// Categories a transaction feed uses when the profile names none (shares sum to 1; amounts
 /// are lognormal: median and sigma of log-amount).
 std::vector<transaction_category> default_categories() {
@@ -500,17 +524,7 @@ transaction_category read_category(toml_reader& r) {
 /// The [group.transactions] table; also fixes the group's fields (see transaction_field).
 transaction_spec read_transactions(toml_reader& r, group_spec& g) {
     transaction_spec t;
-    const std::string rate = r.optional_string("rate").value_or("4/day");
-    const auto per_ms = parse_rate(rate);
-    if (!per_ms || *per_ms <= 0)
-        r.fail("rate", "invalid rate \"" + rate + "\" (transactions per card, e.g. \"4/day\")");
-    t.rate_per_ms = *per_ms;
-    t.daily_peak = r.duration("daily_peak", 13 * ms_per_hour);
-    t.daily_amplitude = r.number("daily_amplitude", 0.6);
-    if (t.daily_amplitude < 0 || t.daily_amplitude > 1)
-        r.fail("daily_amplitude", "must be between 0 and 1");
-    t.weekend = r.number("weekend", 1.2);
-    if (!(t.weekend > 0)) r.fail("weekend", "must be greater than 0");
+    t.arrivals = read_arrivals(r, "4/day");
     t.currency = r.optional_string("currency").value_or("EUR");
     t.merchants = static_cast<std::uint32_t>(r.integer("merchants", 1000, 1, 10'000'000));
     t.towns = static_cast<std::uint32_t>(r.integer("towns", 50, 2, 100'000));
@@ -561,9 +575,7 @@ transaction_spec read_transactions(toml_reader& r, group_spec& g) {
     g.fields[tx_device].name = "device_fingerprint";
     g.fields[tx_device].format = field_format::hex;
     g.fields[tx_device].hex_prefix = "fp-";
-    // The mean gap between a card's transactions stands in for a sensor's interval (window
-    // sizing, nominal rates).
-    g.interval = std::max<sim_duration>(1, static_cast<sim_duration>(1 / t.rate_per_ms));
+    g.interval = mean_gap(t.arrivals);
     return t;
 }
 
@@ -678,7 +690,17 @@ group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
     }
     if (r.has("fraud"))
         r.fail("fraud", "fraud typologies need a transaction group (model = \"transactions\")");
-    g.interval = positive_duration(r, "interval", ms_per_second);
+    if (auto arrivals = r.table("arrivals")) {
+        // Event sensors (doors, motion, alarms): events at Poisson times with a daily rhythm.
+        for (const char* key : {"interval", "jitter", "phase"})
+            if (r.has(key))
+                r.fail(key, "a group with [group.arrivals] has no fixed " + std::string(key));
+        g.arrivals = read_arrivals(*arrivals, "");
+        arrivals->reject_unknown_keys();
+        g.interval = mean_gap(*g.arrivals);
+    } else {
+        g.interval = positive_duration(r, "interval", ms_per_second);
+    }
     g.jitter = r.duration("jitter", 0);
     if (2 * g.jitter >= g.interval)
         r.fail("jitter",

@@ -273,3 +273,39 @@ TEST(Fleet, ConceptDriftShiftsTheDistributionForGoodAndIsLabelledAsDrift) {
             EXPECT_TRUE(e["end"].is_null());
         }
 }
+
+TEST(Fleet, EventSensorsArriveAsAPoissonProcessWithADailyAndWeeklyRhythm) {
+    // The shipped building_events profile, one week from Monday 2026-01-05.
+    const auto o =
+        run_to_files(source_path("profiles/building_events.toml"), "--duration 7d", "events");
+    ASSERT_EQ(o.exit_code, 0);
+    std::map<std::string, std::map<std::uint64_t, std::string>> doors; // by seq: dedups copies
+    std::map<std::string, double> count;
+    std::vector<double> door_by_hour(24), door_by_day(7);
+    for (const auto& line : lines(o.data)) {
+        const json m = json::parse(line);
+        const std::string id = m["device_id"];
+        const std::string kind = id.substr(0, id.find('-'));
+        ++count[kind];
+        if (kind != "door") continue;
+        doors[id][m["seq"].get<std::uint64_t>()] = m["door"];
+        const sim_time ts = time_of(m["ts"]);
+        ++door_by_hour[static_cast<std::size_t>(ts % ms_per_day / 3'600'000)];
+        ++door_by_day[static_cast<std::size_t>((ts - time_of(json("2026-01-05T00:00:00Z"))) /
+                                               ms_per_day)];
+    }
+    // Mean rates as configured (duplicates add half a percent to the doors).
+    EXPECT_NEAR(count["door"] / 300 / 7, 40 * 1.005, 1.0);
+    EXPECT_NEAR(count["pir"] / 500 / 7, 150, 2.0);
+    // Doors peak around 09:00 and are nearly idle at 21:00; weekends are quiet.
+    EXPECT_GT(door_by_hour[9], 8 * door_by_hour[21]);
+    EXPECT_GT(door_by_day[2], 3 * door_by_day[5]); // a Wednesday against a Saturday
+    // Each door alternates closed/open, event by event.
+    for (const auto& [id, by_seq] : doors) {
+        std::string last;
+        for (const auto& [seq, state] : by_seq) {
+            ASSERT_NE(state, last) << id << " " << seq;
+            last = state;
+        }
+    }
+}
