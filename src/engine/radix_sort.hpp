@@ -10,14 +10,16 @@
 
 namespace synthfeed {
 
-/// Sorts `keys` ascending, using `scratch` as the second buffer. `bits` = highest bit in use.
+/// Sorts `keys` stably by bits [from_bit, bits), using `scratch` as the second buffer (LSD:
+/// keys equal in those bits keep their order, so a caller may leave bits below `from_bit`
+/// unsorted when the input is already in order there).
 inline void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint64_t>& scratch,
-                       unsigned bits) {
+                       unsigned bits, unsigned from_bit = 0) {
     constexpr unsigned digit_bits = 11;
     constexpr std::size_t buckets = std::size_t{1} << digit_bits;
     scratch.resize(keys.size());
     std::array<std::uint32_t, buckets> count;
-    for (unsigned shift = 0; shift < bits; shift += digit_bits) {
+    for (unsigned shift = from_bit; shift < bits; shift += digit_bits) {
         count.fill(0);
         for (std::uint64_t k : keys) ++count[(k >> shift) & (buckets - 1)];
         if (count[(keys.empty() ? 0 : keys[0] >> shift) & (buckets - 1)] == keys.size())
