@@ -61,6 +61,9 @@ message_encoder::message_encoder(const profile& p, payload_format format, bool l
             std::size_t longest = 0;
             for (const auto& t : f.text) longest = std::max(longest, t.size());
             l.value_room += number_room + longest + f.hex_prefix.size();
+            l.json_room += number_room + longest + f.hex_prefix.size() + l.json_keys.back().size() +
+                           renamed_suffix.size();
+            l.numeric = l.numeric && f.format == field_format::number;
         }
         for (const auto& name : csv_fields_) {
             int column = -1;
@@ -79,15 +82,37 @@ std::string message_encoder::header() const {
     return h;
 }
 
+char* message_encoder::write_json_values(char* p, const tick_view& t, const group_layout& l,
+                                         const transport_effects& fx) const noexcept {
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+        const std::string& key = l.json_keys[i];
+        std::memcpy(p, key.data(), key.size());
+        p += key.size();
+        if (static_cast<int>(i) == fx.renamed_field) { // ,"name": -> ,"name_v2":
+            std::memcpy(p - 2, renamed_suffix.data(), renamed_suffix.size());
+            p += renamed_suffix.size() - 2;
+            std::memcpy(p, "\":", 2);
+            p += 2;
+        }
+        if (l.fields[i]->format != field_format::number) {
+            p = write_symbol(p, t.values[i], *l.fields[i], true);
+            continue;
+        }
+        const bool as_string = static_cast<int>(i) == fx.retyped_field;
+        if (as_string) *p++ = '"';
+        p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+        if (as_string) *p++ = '"';
+    }
+    return p;
+}
+
 void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                              timestamp_formatter& ts) const {
     const group_layout& l = groups_[t.group];
     const transport_effects& fx = t.transport ? *t.transport : no_faults;
     switch (format_) {
     case payload_format::json: {
-        std::size_t room = device_id.size() + 80 + l.value_room;
-        for (const auto& k : l.json_keys) room += k.size();
-        char* p = out.reserve(room);
+        char* p = out.reserve(device_id.size() + 80 + l.json_room);
         std::memcpy(p, "{\"device_id\":\"", 14);
         p += 14;
         std::memcpy(p, device_id.data(), device_id.size());
@@ -99,24 +124,14 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         ts.format(t.ts + fx.clock_skew, p);
         p += timestamp_length;
         *p++ = '"';
-        for (std::size_t i = 0; i < t.values.size(); ++i) {
-            const std::string& key = l.json_keys[i];
-            std::memcpy(p, key.data(), key.size());
-            p += key.size();
-            if (static_cast<int>(i) == fx.renamed_field) { // ,"name": -> ,"name_v2":
-                std::memcpy(p - 2, renamed_suffix.data(), renamed_suffix.size());
-                p += renamed_suffix.size() - 2;
-                std::memcpy(p, "\":", 2);
-                p += 2;
+        if (l.numeric && fx.renamed_field < 0 && fx.retyped_field < 0) { // the common case
+            for (std::size_t i = 0; i < t.values.size(); ++i) {
+                const std::string& key = l.json_keys[i];
+                std::memcpy(p, key.data(), key.size());
+                p = write_value(p + key.size(), t.values[i], l.precision[i], l.integer[i]);
             }
-            if (l.fields[i]->format != field_format::number) {
-                p = write_symbol(p, t.values[i], *l.fields[i], true);
-                continue;
-            }
-            const bool as_string = static_cast<int>(i) == fx.retyped_field;
-            if (as_string) *p++ = '"';
-            p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
-            if (as_string) *p++ = '"';
+        } else {
+            p = write_json_values(p, t, l, fx);
         }
         out.commit_to(p);
         if (label_in_payload_) {

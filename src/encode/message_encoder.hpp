@@ -39,8 +39,14 @@ class message_encoder {
         std::vector<bool> integer;
         std::vector<const field_spec*> fields;
         std::size_t value_room = 0; ///< bytes enough for every value of a message
+        std::size_t json_room = 0;  ///< ... and their JSON keys
+        bool numeric = true;        ///< every field a number: the fast path
         std::string influx_measurement;
     };
+
+    /// Field values of a JSON message when some are strings or drifted (the slow path).
+    char* write_json_values(char* p, const tick_view& t, const group_layout& l,
+                            const transport_effects& fx) const noexcept;
 
     payload_format format_;
     bool label_in_payload_;
