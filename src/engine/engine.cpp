@@ -200,11 +200,16 @@ class worker {
 
   private:
     /// Puts an entry in this window, or holds it (with its bytes) for the window it is due in.
-    void place(message_entry e) {
-        if (e.ts < until_) {
+    void place(const message_entry& e) {
+        if (e.ts < until_) [[likely]]
             batch_->messages.push_back(e);
-            return;
-        }
+        else
+            hold_back(e);
+    }
+
+    /// An entry due after this window: held with its bytes, or (in the last window) sent at
+    /// its end.
+    [[gnu::noinline]] void hold_back(message_entry e) {
         if (last_) { // the run ends with this window: what is held back goes out at its end
             e.ts = until_ - 1;
             batch_->messages.push_back(e);
@@ -589,6 +594,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     std::uint64_t last_progress_count = 0;
     bool finished = false;
     std::vector<std::pair<const episode_entry*, window_batch*>> window_episodes;
+    std::array<record_header, 4> headers; // --label-headers: refilled per message
     if (control) {
         control->target_rate.store(o.load.shape == load_shape::constant ? o.load.rate : 0);
         control->running.store(true);
@@ -670,7 +676,6 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             const std::string_view id = ids.id(m.device);
             const std::string_view group = p.groups[m.group].name;
             if (m.emitted) {
-                std::array<record_header, 4> headers;
                 std::span<const record_header> header_span;
                 if (o.label_headers) {
                     const std::string_view text = best->header_text.view(
