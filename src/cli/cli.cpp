@@ -346,7 +346,7 @@ int command_validate(const std::vector<std::string>& paths) {
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
             fmt::print(
-                "ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} anomaly specs\n",
+                "ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} episode specs\n",
                 path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
         } catch (const config_error& e) {
             fmt::print(stderr, "synthfeed: error: {}\n", e.what());

@@ -75,9 +75,9 @@ injection_request parse_injection(const json& body, const profile& p, const devi
                                         "\" (kind, device or group, field, magnitude, duration)");
     if (!body.contains("kind")) throw std::invalid_argument("kind is required");
     const auto kind = parse_anomaly_kind(text_member(body, "kind"));
-    if (!kind)
+    if (!kind || class_of(*kind) != anomaly_class::value)
         throw std::invalid_argument("unknown kind; one of spike, level_shift, trend, variance, "
-                                    "stuck_at, dropout, frequency");
+                                    "stuck_at, dropout, frequency (value anomalies)");
     if (body.contains("device") == body.contains("group"))
         throw std::invalid_argument("give exactly one of device or group");
 
@@ -90,7 +90,16 @@ injection_request parse_injection(const json& body, const profile& p, const devi
         e.group = find_group(p, text_member(body, "group"));
         e.device = injected_episode::whole_group;
     }
-    e.field = find_field(p.groups[e.group], body, e.kind);
+    const group_spec& g = p.groups[e.group];
+    if (g.transactions)
+        throw std::invalid_argument("group \"" + g.name +
+                                    "\" is a transaction feed: value anomalies apply to sensors");
+    e.field = find_field(g, body, e.kind);
+    if (e.field >= 0 &&
+        g.fields[static_cast<std::size_t>(e.field)].format != field_format::number &&
+        e.kind != anomaly_kind::stuck_at)
+        throw std::invalid_argument("field \"" + g.fields[static_cast<std::size_t>(e.field)].name +
+                                    "\" is a state machine: only stuck_at applies to it");
 
     // Defaults as for profile anomalies.
     e.magnitude = e.kind == anomaly_kind::variance    ? 3.0

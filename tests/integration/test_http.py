@@ -112,6 +112,7 @@ def test_injected_anomalies_are_applied_and_labelled(synthfeed_bin, tmp_path):
         assert inject({"kind": "level_shift", "device": "reefer-00042"}, token="wrong")[0] == 401
         # Bad bodies: 400 with a JSON error naming the problem.
         for body, words in [({"kind": "meltdown", "device": "reefer-00042"}, "unknown kind"),
+                            ({"kind": "duplicate", "device": "reefer-00042"}, "value anomalies"),
                             ({"kind": "level_shift", "device": "no-such-device", "field": "temp_c",
                               "duration": "1m"}, "no device"),
                             ({"kind": "level_shift", "device": "reefer-00042", "duration": "1m"}, "field"),
