@@ -24,6 +24,7 @@ class byte_buffer {
     }
 
     void append(std::string_view s) {
+        if (s.empty()) return; // memcpy from or to null is undefined even for 0 bytes
         std::memcpy(reserve(s.size()), s.data(), s.size());
         size_ += s.size();
     }
