@@ -50,11 +50,6 @@ struct transport_effects {
     double keep_fraction = 1;          ///< malformed: the share of the payload kept
     int renamed_field = -1;            ///< schema_drift rename: this field under a new key
     int retyped_field = -1;            ///< schema_drift type: this field as a string
-
-    bool any() const noexcept {
-        return emit_delay || duplicate_delay >= 0 || clock_skew || keep_fraction < 1 ||
-               renamed_field >= 0 || retyped_field >= 0;
-    }
 };
 
 /// Applies a live transport fault (dropped acts elsewhere: it silences the tick).

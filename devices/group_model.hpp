@@ -48,6 +48,13 @@ struct episode_ref {
     std::uint32_t episode;
 };
 
+/// The kind of an episode of group `g`: its spec's, or the run-time injection's.
+inline anomaly_kind episode_kind(const group_spec& g, const injection_board* injections,
+                                 episode_ref e) noexcept {
+    return e.anomaly == injected_anomaly ? (*injections)[e.episode].kind
+                                         : g.anomalies[e.anomaly].kind;
+}
+
 /// One generated tick of one device.
 struct tick_view {
     std::uint32_t group;

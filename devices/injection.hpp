@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "src/config/profile.hpp"
@@ -42,14 +43,14 @@ class injection_board {
     explicit injection_board(std::size_t capacity = 4096)
         : items_(std::make_unique<injected_episode[]>(capacity)), capacity_(capacity) {}
 
-    /// Publishes an episode (its id is set here); false when the board is full.
-    bool publish(injected_episode e) noexcept {
+    /// Publishes an episode and returns the id it gets; nothing when the board is full.
+    std::optional<std::uint32_t> publish(injected_episode e) noexcept {
         const std::size_t n = count_.load(std::memory_order_relaxed);
-        if (n == capacity_) return false;
+        if (n == capacity_) return std::nullopt;
         e.id = static_cast<std::uint32_t>(n);
         items_[n] = e;
         count_.store(n + 1, std::memory_order_release);
-        return true;
+        return e.id;
     }
 
     /// Every injection published so far.

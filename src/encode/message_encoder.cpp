@@ -137,13 +137,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (label_in_payload_) {
             out.append(",\"label\":\"");
             names_.append_label(out, t.group, t.episodes);
-            if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes)) {
-                out.append("\",\"episode\":\"");
-                names_.append_episode_id(out, device_id, *first);
-                out.push_back('"');
-            } else {
-                out.append("\",\"episode\":null");
-            }
+            names_.append_episode_member(out, device_id, t.group, t.episodes);
         }
         out.push_back('}');
         return;

@@ -183,9 +183,8 @@ class worker {
     }
 
     void on_episode(const episode_view& v) {
-        const anomaly_kind kind = v.anomaly == injected_anomaly
-                                      ? (*enc_.injections)[v.episode].kind
-                                      : enc_.plan->groups[v.group].anomalies[v.anomaly].kind;
+        const anomaly_kind kind =
+            episode_kind(enc_.plan->groups[v.group], enc_.injections, {v.anomaly, v.episode});
         episode_entry e{v.first_ts, v.device, v.group, v.anomaly, static_cast<std::uint32_t>(kind),
                         0,          0};
         if (enc_.episodes) {
@@ -502,14 +501,14 @@ void schedule_injections(injection_queue& queue, injection_board& board, const p
         e.start = pipe.window_start(window);
         e.end = e.start + std::max<sim_duration>(1, request.duration);
         e.first_window = window;
-        if (!board.publish(e)) {
+        const auto id = board.publish(e);
+        if (!id) {
             answer.set_value({false, 0, 0, 0, "too many injected episodes in this run"});
             continue;
         }
-        const injected_episode& published = board.published().back();
-        spdlog::info("control: injected {} episode {} from {}", to_string(e.kind), published.id,
+        spdlog::info("control: injected {} episode {} from {}", to_string(e.kind), *id,
                      format_timestamp(e.start));
-        answer.set_value({true, published.id, e.start, e.end, {}});
+        answer.set_value({true, *id, e.start, e.end, {}});
     }
 }
 

@@ -23,32 +23,13 @@ void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
 } // namespace
 
 truth_names::truth_names(const profile& p, const injection_board* injections)
-    : injections_(injections) {
-    for (const auto& g : p.groups) {
-        auto& names = kinds_.emplace_back();
-        auto& classes = classes_.emplace_back();
-        for (const auto& a : g.anomalies) {
-            names.emplace_back(to_string(a.kind));
-            classes.push_back(class_of(a.kind));
-        }
-    }
-}
-
-std::string_view truth_names::kind(std::uint32_t group, episode_ref e) const noexcept {
-    if (e.anomaly == injected_anomaly) return to_string((*injections_)[e.episode].kind);
-    return kinds_[group][e.anomaly];
-}
-
-anomaly_class truth_names::class_of_episode(std::uint32_t group, episode_ref e) const noexcept {
-    if (e.anomaly == injected_anomaly) return class_of((*injections_)[e.episode].kind);
-    return classes_[group][e.anomaly];
-}
+    : profile_(&p), injections_(injections) {}
 
 const episode_ref*
 truth_names::first_labelled_episode(std::uint32_t group,
                                     std::span<const episode_ref> live) const noexcept {
     for (const episode_ref& e : live)
-        if (labels_tick(class_of_episode(group, e))) return &e;
+        if (labels_tick(class_of(kind(group, e)))) return &e;
     return nullptr;
 }
 
@@ -56,13 +37,13 @@ void truth_names::append_label(byte_buffer& out, std::uint32_t group,
                                std::span<const episode_ref> live) const {
     bool any = false;
     for (std::size_t i = 0; i < live.size(); ++i) {
-        if (!labels_tick(class_of_episode(group, live[i]))) continue;
-        const std::string_view name = kind(group, live[i]);
+        const anomaly_kind k = kind(group, live[i]);
+        if (!labels_tick(class_of(k))) continue;
         bool repeated = false;
-        for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == name;
+        for (std::size_t j = 0; j < i; ++j) repeated |= kind(group, live[j]) == k;
         if (repeated) continue;
         if (any) out.push_back('+');
-        out.append(name);
+        out.append(to_string(k));
         any = true;
     }
     if (!any) out.append("normal");
@@ -72,10 +53,11 @@ void truth_names::append_faults(byte_buffer& out, std::uint32_t group,
                                 std::span<const episode_ref> live, char sep, bool quoted) const {
     bool any = false;
     for (const episode_ref& e : live) {
-        if (class_of_episode(group, e) != anomaly_class::transport) continue;
+        const anomaly_kind k = kind(group, e);
+        if (class_of(k) != anomaly_class::transport) continue;
         if (any) out.push_back(sep);
         if (quoted) out.push_back('"');
-        out.append(kind(group, e));
+        out.append(to_string(k));
         if (quoted) out.push_back('"');
         any = true;
     }
@@ -93,6 +75,18 @@ void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id
     *p++ = ':';
     p = write_uint(p, e.episode);
     out.commit_to(p);
+}
+
+void truth_names::append_episode_member(byte_buffer& out, std::string_view device_id,
+                                        std::uint32_t group,
+                                        std::span<const episode_ref> live) const {
+    if (const episode_ref* first = first_labelled_episode(group, live)) {
+        out.append("\",\"episode\":\"");
+        append_episode_id(out, device_id, *first);
+        out.push_back('"');
+    } else {
+        out.append("\",\"episode\":null");
+    }
 }
 
 label_encoder::label_encoder(const profile& p, label_format format,
@@ -141,24 +135,15 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
     append_timestamp(out, t.ts, ts);
     out.append("\",\"label\":\"");
     names_.append_label(out, t.group, t.episodes);
-    if (t.episodes.empty()) {
-        out.append("\",\"episode\":null,\"episodes\":[]");
-    } else {
-        if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes)) {
-            out.append("\",\"episode\":\"");
-            names_.append_episode_id(out, device_id, *first);
-            out.append("\",\"episodes\":[");
-        } else {
-            out.append("\",\"episode\":null,\"episodes\":[");
-        }
-        for (std::size_t i = 0; i < t.episodes.size(); ++i) {
-            if (i) out.push_back(',');
-            out.push_back('"');
-            names_.append_episode_id(out, device_id, t.episodes[i]);
-            out.push_back('"');
-        }
-        out.push_back(']');
+    names_.append_episode_member(out, device_id, t.group, t.episodes);
+    out.append(",\"episodes\":[");
+    for (std::size_t i = 0; i < t.episodes.size(); ++i) {
+        if (i) out.push_back(',');
+        out.push_back('"');
+        names_.append_episode_id(out, device_id, t.episodes[i]);
+        out.push_back('"');
     }
+    out.push_back(']');
     out.append(t.emitted ? ",\"emitted\":true" : ",\"emitted\":false");
     if (has_faults_) {
         out.append(",\"faults\":[");
@@ -175,8 +160,7 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::strin
                              std::string_view cause_device_id) const {
     const group_spec& g = profile_->groups[e.group];
     const bool injected = e.anomaly == injected_anomaly;
-    const anomaly_kind kind =
-        injected ? (*injections_)[e.episode].kind : g.anomalies[e.anomaly].kind;
+    const anomaly_kind kind = episode_kind(g, injections_, {e.anomaly, e.episode});
     const int field = injected ? (*injections_)[e.episode].field : g.anomalies[e.anomaly].field;
     timestamp_formatter ts;
     out.append("{\"episode\":\"");

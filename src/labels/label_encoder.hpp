@@ -34,14 +34,17 @@ class truth_names {
     const episode_ref* first_labelled_episode(std::uint32_t group,
                                               std::span<const episode_ref> live) const noexcept;
     void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
-    /// The kind of a live episode ("level_shift").
-    std::string_view kind(std::uint32_t group, episode_ref e) const noexcept;
+    /// Closes the label string and adds the "episode" member: the first labelled episode's
+    /// id, or null (`","episode":"<id>"` or `","episode":null`).
+    void append_episode_member(byte_buffer& out, std::string_view device_id, std::uint32_t group,
+                               std::span<const episode_ref> live) const;
 
   private:
-    anomaly_class class_of_episode(std::uint32_t group, episode_ref e) const noexcept;
+    anomaly_kind kind(std::uint32_t group, episode_ref e) const noexcept {
+        return episode_kind(profile_->groups[group], injections_, e);
+    }
 
-    std::vector<std::vector<std::string>> kinds_;     // [group][anomaly]
-    std::vector<std::vector<anomaly_class>> classes_; // [group][anomaly]
+    const profile* profile_;
     const injection_board* injections_;
 };
 

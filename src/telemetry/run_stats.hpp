@@ -13,7 +13,6 @@
 
 namespace synthfeed {
 
-
 struct run_stats {
     std::atomic<std::uint64_t> generated{0};  ///< messages handed to the data sink
     std::atomic<std::uint64_t> suppressed{0}; ///< ticks silenced by dropout episodes (labelled)

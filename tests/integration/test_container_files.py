@@ -276,18 +276,23 @@ def synthfeed_args_from_service(service, **overrides):
     return list(service.get("command") or []), env
 
 
+def assert_delivers(synthfeed_bin, args, env, count, tmp_path, timeout):
+    """Runs synthfeed with a service's arguments and env for `count` messages; all delivered."""
+    summary = tmp_path / "summary.json"
+    result = subprocess.run([str(synthfeed_bin), *args, "--count", str(count), "--summary-json", str(summary)],
+                            env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(summary.read_text())["messages_delivered"] == count
+
+
 def test_compose_kafka_service_settings_run(synthfeed_bin, tmp_path):
     """The synthfeed service's env twins, as compose passes them, are accepted by the binary
     (sink and HTTP port swapped for local ones: no Kafka broker here, and 9090 may be taken)."""
     port = free_port()
     args, env = synthfeed_args_from_service(compose()["services"]["synthfeed"], SYNTHFEED_SINK="null:",
                                             SYNTHFEED_LABELS=None, SYNTHFEED_HTTP=f"127.0.0.1:{port}")
-    summary = tmp_path / "summary.json"
-    result = subprocess.run([str(synthfeed_bin), *args, "--count", "200", "--summary-json", str(summary)],
-                            env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
-                            stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(summary.read_text())["messages_delivered"] == 200
+    assert_delivers(synthfeed_bin, args, env, 200, tmp_path, timeout=60)
 
 
 @pytest.fixture
@@ -323,12 +328,7 @@ def test_compose_mqtt_service_delivers_to_compose_mosquitto(synthfeed_bin, compo
         "mosquitto:1883", f"127.0.0.1:{compose_mosquitto}")
     args, env = synthfeed_args_from_service(services["synthfeed-mqtt"], SYNTHFEED_SINK=sink,
                                             SYNTHFEED_HTTP=f"127.0.0.1:{free_port()}")
-    summary = tmp_path / "summary.json"
-    result = subprocess.run([str(synthfeed_bin), *args, "--count", "500", "--summary-json", str(summary)],
-                            env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
-                            stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(summary.read_text())["messages_delivered"] == 500
+    assert_delivers(synthfeed_bin, args, env, 500, tmp_path, timeout=120)
 
     check = services["mosquitto"]["healthcheck"]["test"]
     assert check[0] == "CMD"
