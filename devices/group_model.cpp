@@ -148,9 +148,13 @@ sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) cons
     if (g.random_phase)
         t += static_cast<sim_duration>(c.key.uniform(phase_counter) *
                                        static_cast<double>(g.interval));
-    if (g.jitter > 0)
-        t += static_cast<sim_duration>(
-            std::floor((2 * c.key.uniform(tick) - 1) * static_cast<double>(g.jitter) + 0.5));
+    if (g.jitter > 0) {
+        // floor(y) by truncation and a correction: exact, and no libm call on every tick.
+        const double y = (2 * c.key.uniform(tick) - 1) * static_cast<double>(g.jitter) + 0.5;
+        auto offset = static_cast<sim_duration>(y);
+        if (static_cast<double>(offset) > y) --offset;
+        t += offset;
+    }
     return t;
 }
 

@@ -22,10 +22,21 @@ enum slot : unsigned {
     slot_component = 8 // + component index
 };
 
-double fraction_of_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
-    sim_duration r = (t - peak) % period;
+/// (t - peak) mod period, in [0, period): a floating-point quotient guess corrected in integers,
+/// so the result is exact (as with %) without a 64-bit division on every tick.
+sim_duration phase_in_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
+    const sim_duration x = t - peak;
+    const auto guess =
+        static_cast<sim_duration>(static_cast<double>(x) / static_cast<double>(period));
+    sim_duration r = x - guess * period; // off by at most a period either way
     if (r < 0) r += period;
-    return static_cast<double>(r) / static_cast<double>(period);
+    if (r < 0) r += period;
+    if (r >= period) r -= period;
+    return r;
+}
+
+double fraction_of_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
+    return static_cast<double>(phase_in_period(t, period, peak)) / static_cast<double>(period);
 }
 
 /// `mean` is the device's level, drawn once by init_field.
@@ -223,14 +234,6 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     if (spec.noise.kind != noise_kind::none)
         value += effects.noise_factor * noise_draw(spec.noise, key, base + draw_noise);
     return value + effects.offset;
-}
-
-double finish_field_value(const field_spec& spec, double value) noexcept {
-    if (spec.resolution > 0) value = round_even(value / spec.resolution) * spec.resolution;
-    if (spec.min && value < *spec.min) value = *spec.min;
-    if (spec.max && value > *spec.max) value = *spec.max;
-    if (spec.integer) value = round_even(value);
-    return value;
 }
 
 } // namespace synthfeed

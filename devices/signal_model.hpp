@@ -41,7 +41,14 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
                         sim_duration elapsed, sim_duration interval,
                         const field_effects& effects) noexcept;
 
-/// Applies quantisation, clamping and integer rounding: what a real sensor reports.
-double finish_field_value(const field_spec& spec, double value) noexcept;
+/// Applies quantisation, clamping and integer rounding: what a real sensor reports. Inline:
+/// it runs for every field of every tick.
+inline double finish_field_value(const field_spec& spec, double value) noexcept {
+    if (spec.resolution > 0) value = round_even(value / spec.resolution) * spec.resolution;
+    if (spec.min && value < *spec.min) value = *spec.min;
+    if (spec.max && value > *spec.max) value = *spec.max;
+    if (spec.integer) value = round_even(value);
+    return value;
+}
 
 } // namespace synthfeed

@@ -2,6 +2,7 @@
 /// A growable byte buffer for the hot path: callers reserve space, write through a raw
 /// pointer and commit. It never shrinks, so a reused buffer stops allocating after warm-up.
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -57,6 +58,43 @@ class byte_buffer {
     std::size_t capacity_ = 0;
 };
 
+/// Copies n bytes and returns the end of the copy: inline for the short keys and ids of a
+/// message (overlapping word moves, as libc does inside memcpy, without the call).
+inline char* copy_short(char* dst, const char* src, std::size_t n) noexcept {
+    if (n >= 16) {
+        if (n > 32) {
+            std::memcpy(dst, src, n);
+            return dst + n;
+        }
+        char head[16], tail[16];
+        std::memcpy(head, src, 16);
+        std::memcpy(tail, src + n - 16, 16);
+        std::memcpy(dst, head, 16);
+        std::memcpy(dst + n - 16, tail, 16);
+    } else if (n >= 8) {
+        std::uint64_t head, tail;
+        std::memcpy(&head, src, 8);
+        std::memcpy(&tail, src + n - 8, 8);
+        std::memcpy(dst, &head, 8);
+        std::memcpy(dst + n - 8, &tail, 8);
+    } else if (n >= 4) {
+        std::uint32_t head, tail;
+        std::memcpy(&head, src, 4);
+        std::memcpy(&tail, src + n - 4, 4);
+        std::memcpy(dst, &head, 4);
+        std::memcpy(dst + n - 4, &tail, 4);
+    } else if (n >= 2) {
+        std::uint16_t head, tail;
+        std::memcpy(&head, src, 2);
+        std::memcpy(&tail, src + n - 2, 2);
+        std::memcpy(dst, &head, 2);
+        std::memcpy(dst + n - 2, &tail, 2);
+    } else if (n == 1) {
+        *dst = *src;
+    }
+    return dst + n;
+}
+
 /// Writes an unsigned integer; returns the end. Needs 20 bytes.
 inline char* write_uint(char* p, std::uint64_t v) noexcept {
     return std::to_chars(p, p + 20, v).ptr;
@@ -83,32 +121,31 @@ inline char* write_fixed(char* p, double v, int precision) noexcept {
     if (scaled >= 1e14) return std::to_chars(p, p + 32, v, std::chars_format::fixed, precision).ptr;
     auto units = static_cast<std::uint64_t>(scaled + 0.5);
     if (v < 0 && units != 0) *p++ = '-';
-    // Digits right to left, two at a time, into a scratch area; at least precision + 1 digits.
-    char digits[24];
-    char* d = digits + sizeof digits;
+    // Straight into the output, right to left: first the length (at least precision + 1
+    // digits, and the point), then the digits. No scratch copy, so no store-forwarding stall.
+    const auto decimals = static_cast<unsigned>(precision);
+    unsigned digit_count = 1;
+    for (std::uint64_t bound = 10; units >= bound && digit_count < 19; bound *= 10) ++digit_count;
+    digit_count = std::max(digit_count, decimals + 1);
+    char* const end = p + digit_count + (decimals > 0);
+    char* q = end;
+    for (unsigned i = 0; i < decimals; ++i) {
+        *--q = static_cast<char>('0' + units % 10);
+        units /= 10;
+    }
+    if (decimals > 0) *--q = '.';
     while (units >= 100) {
-        d -= 2;
-        std::memcpy(d, detail::digit_pairs + (units % 100) * 2, 2);
+        q -= 2;
+        std::memcpy(q, detail::digit_pairs + (units % 100) * 2, 2);
         units /= 100;
     }
     if (units >= 10) {
-        d -= 2;
-        std::memcpy(d, detail::digit_pairs + units * 2, 2);
+        q -= 2;
+        std::memcpy(q, detail::digit_pairs + units * 2, 2);
     } else {
-        *--d = static_cast<char>('0' + units);
+        *--q = static_cast<char>('0' + units);
     }
-    const auto min_digits = static_cast<std::ptrdiff_t>(precision) + 1;
-    while (digits + sizeof digits - d < min_digits) *--d = '0';
-    const std::size_t integer_digits =
-        static_cast<std::size_t>(digits + sizeof digits - d) - static_cast<std::size_t>(precision);
-    std::memcpy(p, d, integer_digits);
-    p += integer_digits;
-    if (precision > 0) {
-        *p++ = '.';
-        std::memcpy(p, d + integer_digits, static_cast<std::size_t>(precision));
-        p += precision;
-    }
-    return p;
+    return end;
 }
 
 } // namespace synthfeed

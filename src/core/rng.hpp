@@ -91,33 +91,30 @@ inline double round_even(double x) noexcept {
     return (x + shifter) - shifter; // IEEE rules forbid folding this without -ffast-math
 }
 
-/// cos(2π·turns) with a polynomial after octant reduction: faster than libm's cos and
-/// bit-identical on every platform (only + and ×). Absolute error below 1e-12.
+/// cos(2π·turns) with a polynomial after quadrant reduction: faster than libm's cos and
+/// bit-identical on every platform (only + and ×). Absolute error below 1e-12. Only the
+/// polynomial the quadrant needs is evaluated (a periodic signal stays in one quadrant for
+/// a quarter period, so the branch predicts well).
 inline double cos_turns(double turns) noexcept {
     const double q = round_even(turns * 4);
     const double theta = (turns - q * 0.25) * (2 * std::numbers::pi); // in [-π/4, π/4]
     const double t2 = theta * theta;
-    const double c =
-        1 + t2 * (-1.0 / 2 +
-                  t2 * (1.0 / 24 +
-                        t2 * (-1.0 / 720 + t2 * (1.0 / 40320 +
-                                                 t2 * (-1.0 / 3628800 + t2 * (1.0 / 479001600))))));
+    const auto quadrant = static_cast<long>(q) & 3;
+    if ((quadrant & 1) == 0) {
+        const double c =
+            1 + t2 * (-1.0 / 2 +
+                      t2 * (1.0 / 24 + t2 * (-1.0 / 720 +
+                                             t2 * (1.0 / 40320 + t2 * (-1.0 / 3628800 +
+                                                                       t2 * (1.0 / 479001600))))));
+        return quadrant == 0 ? c : -c;
+    }
     const double s =
         theta *
         (1 + t2 * (-1.0 / 6 +
                    t2 * (1.0 / 120 + t2 * (-1.0 / 5040 +
                                            t2 * (1.0 / 362880 + t2 * (-1.0 / 39916800 +
                                                                       t2 * (1.0 / 6227020800)))))));
-    switch (static_cast<long>(q) & 3) {
-    case 0:
-        return c;
-    case 1:
-        return -s;
-    case 2:
-        return -c;
-    default:
-        return s;
-    }
+    return quadrant == 1 ? -s : s;
 }
 
 /// sin(2π·turns), see cos_turns.

@@ -157,10 +157,10 @@ std::optional<double> parse_rate(std::string_view text) {
 }
 
 void timestamp_formatter::format(sim_time t, char* out) noexcept {
-    const sim_time day = (t >= 0 ? t : t - (ms_per_day - 1)) / ms_per_day;
-    const sim_time start = day * ms_per_day;
-    if (start != day_start_) {
-        day_start_ = start;
+    // Most timestamps fall in the cached day: no 64-bit division for them.
+    if (t < day_start_ || t - day_start_ >= ms_per_day || day_start_ == 1) {
+        const sim_time day = (t >= 0 ? t : t - (ms_per_day - 1)) / ms_per_day;
+        day_start_ = day * ms_per_day;
         const civil_date c = civil_from_days(day);
         const auto y = static_cast<unsigned>(c.year % 10000);
         put2(date_, y / 100);
@@ -172,7 +172,7 @@ void timestamp_formatter::format(sim_time t, char* out) noexcept {
         date_[10] = 'T';
     }
     std::memcpy(out, date_, 11);
-    auto ms = static_cast<unsigned>(t - start);
+    auto ms = static_cast<unsigned>(t - day_start_);
     const unsigned millis = ms % 1000;
     ms /= 1000;
     put2(out + 11, ms / 3600);

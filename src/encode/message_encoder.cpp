@@ -115,8 +115,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         char* p = out.reserve(device_id.size() + 80 + l.json_room);
         std::memcpy(p, "{\"device_id\":\"", 14);
         p += 14;
-        std::memcpy(p, device_id.data(), device_id.size());
-        p += device_id.size();
+        p = copy_short(p, device_id.data(), device_id.size());
         std::memcpy(p, "\",\"seq\":", 8);
         p = write_uint(p + 8, t.seq);
         std::memcpy(p, ",\"ts\":\"", 7);
@@ -127,8 +126,8 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (l.numeric && fx.renamed_field < 0 && fx.retyped_field < 0) { // the common case
             for (std::size_t i = 0; i < t.values.size(); ++i) {
                 const std::string& key = l.json_keys[i];
-                std::memcpy(p, key.data(), key.size());
-                p = write_value(p + key.size(), t.values[i], l.precision[i], l.integer[i]);
+                p = write_value(copy_short(p, key.data(), key.size()), t.values[i], l.precision[i],
+                                l.integer[i]);
             }
         } else {
             p = write_json_values(p, t, l, fx);
