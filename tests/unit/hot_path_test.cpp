@@ -49,6 +49,19 @@ TEST(HotPath, WriteFixedMatchesToChars) {
     }
 }
 
+TEST(HotPath, CopyShortCopiesExactlyNBytes) {
+    std::string source(80, '\0');
+    for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<char>('!' + i);
+    for (std::size_t n = 0; n <= 70; ++n) {
+        std::string out(80, '.');
+        char* end = copy_short(out.data() + 3, source.data() + 5, n);
+        ASSERT_EQ(end, out.data() + 3 + n);
+        ASSERT_EQ(out.substr(0, 3), "...") << n;
+        ASSERT_EQ(out.substr(3, n), source.substr(5, n)) << n;
+        ASSERT_EQ(out.substr(3 + n), std::string(77 - n, '.')) << n;
+    }
+}
+
 TEST(HotPath, RoundEvenAndCosTurns) {
     EXPECT_EQ(round_even(2.5), 2.0);
     EXPECT_EQ(round_even(3.5), 4.0);
