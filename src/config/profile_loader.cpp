@@ -16,6 +16,8 @@ namespace synthfeed {
 namespace {
 
 constexpr std::int64_t max_devices_per_group = 100'000'000;
+constexpr std::uint64_t max_devices_per_profile = 1'000'000'000;
+constexpr std::size_t max_groups_per_profile = 65'535;
 constexpr const char* reserved_field_names[] = {"device_id", "seq",     "ts",
                                                 "label",     "episode", "group"};
 
@@ -868,6 +870,14 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
     }
+    // The engine packs a device index in 32 bits and a group index in 16.
+    if (p.device_count() > max_devices_per_profile)
+        r.fail("group", "the groups hold " + std::to_string(p.device_count()) +
+                            " devices in all; at most " + std::to_string(max_devices_per_profile) +
+                            " are supported");
+    if (p.groups.size() > max_groups_per_profile)
+        r.fail("group",
+               "at most " + std::to_string(max_groups_per_profile) + " groups are supported");
     if (auto load = r.table("load")) p.load = read_load(*load);
     if (r.table("kafka"))
         read_passthrough(*root.get("kafka")->as_table(), "", origin, "kafka", p.kafka);

@@ -23,22 +23,31 @@ using clock = std::chrono::steady_clock;
 constexpr double messages_per_window = 65536;
 constexpr double paced_window_wall_ms = 20;
 
-/// One message (or silenced tick) of a window, pointing into the batch's buffers.
+/// One message (or silenced tick) of a window, pointing into the batch's buffers. 40 bytes:
+/// entries are written, sorted, gathered and merged once per message.
 struct message_entry {
-    sim_time ts; ///< emission time: the event time, plus any out_of_order/late delay
-    std::uint64_t device;
-    std::uint32_t group;
-    std::uint8_t emitted;
-    std::uint8_t copy; ///< a duplicate fault's second copy: sent, but its tick is labelled once
+    /// Canonical order in one compare: (emission time - window start) << 32 | device. The
+    /// emission time is the event time plus any out_of_order/late delay; windows are at most a
+    /// day (< 2^32 ms) and profiles at most 10^9 devices.
+    std::uint64_t order;
     std::uint32_t payload_offset, payload_length;
     std::uint32_t label_offset, label_length;
     std::uint32_t header_offset; ///< seq, label, episode, faults texts back to back
+    std::uint16_t group;
+    std::uint8_t emitted;
+    std::uint8_t copy; ///< a duplicate fault's second copy: sent, but its tick is labelled once
     std::uint16_t seq_length, label_text_length, episode_length, faults_length;
 };
+
+/// Ends every sorted batch, so merging needs no bounds checks.
+constexpr std::uint64_t end_of_batch = UINT64_MAX;
+constexpr std::uint64_t device_mask = 0xffff'ffff;
 
 /// A message whose emission time falls in a later window than its event time (an out_of_order
 /// or late fault, a delayed duplicate): it keeps its own bytes until then.
 struct deferred_message {
+    sim_time due; ///< emission time
+    std::uint64_t device;
     message_entry entry;
     std::string payload, label, headers;
 };
@@ -61,7 +70,8 @@ bool episode_before(const episode_entry& a, const episode_entry& b) noexcept {
            (a.first_ts == b.first_ts && a.device == b.device && a.anomaly < b.anomaly);
 }
 
-/// What one worker produced for one window.
+/// What one worker produced for one window: messages sorted canonically, then an
+/// end_of_batch entry.
 struct window_batch {
     std::vector<message_entry> messages;
     std::vector<episode_entry> episodes;
@@ -106,6 +116,7 @@ class worker {
                   window_batch& out) {
         out.clear();
         batch_ = &out;
+        from_ = from;
         until_ = until;
         last_ = last;
         release_deferred();
@@ -119,6 +130,9 @@ class worker {
                 models_[g].advance(b, i, until, *this, injections);
         }
         sort_canonically(from, until, out.messages, device_ordered);
+        message_entry sentinel{};
+        sentinel.order = end_of_batch;
+        out.messages.push_back(sentinel);
     }
 
     std::size_t state_bytes() const noexcept {
@@ -135,9 +149,7 @@ class worker {
         const std::string_view id = enc_.ids->id(t.device);
         const transport_effects& fx = *t.transport;
         message_entry e{};
-        e.ts = t.ts + fx.emit_delay;
-        e.device = t.device;
-        e.group = t.group;
+        e.group = static_cast<std::uint16_t>(t.group);
         e.emitted = t.emitted ? 1 : 0;
         if (t.emitted) {
             e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
@@ -172,13 +184,13 @@ class worker {
             e.faults_length = static_cast<std::uint16_t>(h.size() - e.header_offset - e.seq_length -
                                                          e.label_text_length - e.episode_length);
         }
-        place(e);
+        const sim_time due = t.ts + fx.emit_delay;
+        place(e, due, t.device);
         if (t.emitted && fx.duplicate_delay >= 0) {
             message_entry copy = e;
-            copy.ts += fx.duplicate_delay;
             copy.copy = 1;
             copy.label_length = 0;
-            place(copy);
+            place(copy, due + fx.duplicate_delay, t.device);
         }
     }
 
@@ -198,28 +210,31 @@ class worker {
     }
 
   private:
-    /// Puts an entry in this window, or holds it (with its bytes) for the window it is due in.
-    void place(const message_entry& e) {
-        if (e.ts < until_) [[likely]]
+    /// Puts an entry due at `due` in this window, or holds it (with its bytes) for the window
+    /// it is due in.
+    void place(message_entry e, sim_time due, std::uint64_t device) {
+        if (due < until_) [[likely]] {
+            e.order = (static_cast<std::uint64_t>(due - from_) << 32) | device;
             batch_->messages.push_back(e);
-        else
-            hold_back(e);
+        } else {
+            hold_back(e, due, device);
+        }
     }
 
     /// An entry due after this window: held with its bytes, or (in the last window) sent at
     /// its end.
-    [[gnu::noinline]] void hold_back(message_entry e) {
+    [[gnu::noinline]] void hold_back(message_entry e, sim_time due, std::uint64_t device) {
         if (last_) { // the run ends with this window: what is held back goes out at its end
-            e.ts = until_ - 1;
-            batch_->messages.push_back(e);
+            place(e, until_ - 1, device);
             return;
         }
         const auto& b = *batch_;
-        deferred_.push_back({e, std::string(b.payloads.view(e.payload_offset, e.payload_length)),
-                             std::string(b.label_lines.view(e.label_offset, e.label_length)),
-                             std::string(b.header_text.view(
-                                 e.header_offset, std::size_t{e.seq_length} + e.label_text_length +
-                                                      e.episode_length + e.faults_length))});
+        deferred_.push_back(
+            {due, device, e, std::string(b.payloads.view(e.payload_offset, e.payload_length)),
+             std::string(b.label_lines.view(e.label_offset, e.label_length)),
+             std::string(b.header_text.view(e.header_offset,
+                                            std::size_t{e.seq_length} + e.label_text_length +
+                                                e.episode_length + e.faults_length))});
     }
 
     /// Moves held-back messages due in this window into the batch, in the order they were held.
@@ -227,20 +242,19 @@ class worker {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < deferred_.size(); ++i) {
             deferred_message& d = deferred_[i];
-            if (d.entry.ts >= until_ && !last_) {
+            if (d.due >= until_ && !last_) {
                 if (kept != i) deferred_[kept] = std::move(d); // a self-move would empty it
                 ++kept;
                 continue;
             }
             message_entry e = d.entry;
-            e.ts = std::min(e.ts, until_ - 1);
             e.payload_offset = static_cast<std::uint32_t>(batch_->payloads.size());
             batch_->payloads.append(d.payload);
             e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
             batch_->label_lines.append(d.label);
             e.header_offset = static_cast<std::uint32_t>(batch_->header_text.size());
             batch_->header_text.append(d.headers);
-            batch_->messages.push_back(e);
+            place(e, std::min(d.due, until_ - 1), d.device);
         }
         deferred_.resize(kept);
     }
@@ -255,18 +269,16 @@ class worker {
         const unsigned device_bits = device_ordered ? 0 : bits_for(enc_.ids->size());
         const unsigned time_bits = bits_for(static_cast<std::uint64_t>(until - from));
         if (index_bits + device_bits + time_bits > 64) {
-            std::sort(entries.begin(), entries.end(),
-                      [](const message_entry& a, const message_entry& b) {
-                          return before(a.ts, a.device, b.ts, b.device);
-                      });
+            std::sort(
+                entries.begin(), entries.end(),
+                [](const message_entry& a, const message_entry& b) { return a.order < b.order; });
             return;
         }
         keys_.clear();
         for (std::size_t i = 0; i < entries.size(); ++i) {
-            const auto& e = entries[i];
-            keys_.push_back(
-                (static_cast<std::uint64_t>(e.ts - from) << (device_bits + index_bits)) |
-                (device_bits ? e.device << index_bits : 0) | i);
+            const std::uint64_t order = entries[i].order;
+            keys_.push_back(((order >> 32) << (device_bits + index_bits)) |
+                            (device_bits ? (order & device_mask) << index_bits : 0) | i);
         }
         // The index bits are never sorted on: they only point back at the entry.
         radix_sort(keys_, scratch_keys_, index_bits + device_bits + time_bits, index_bits);
@@ -282,11 +294,42 @@ class worker {
     std::vector<group_model>& models_;
     std::vector<device_block> blocks_;
     window_batch* batch_ = nullptr;
-    sim_time until_ = 0;
+    sim_time from_ = 0, until_ = 0;
     bool last_ = false;
     std::vector<deferred_message> deferred_;
     timestamp_formatter payload_ts_;
     timestamp_formatter label_ts_;
+};
+
+/// Merges the workers' sorted batches of one window into canonical order.
+class window_merge {
+  public:
+    explicit window_merge(const std::vector<window_batch*>& batches) : batches_(batches) {
+        for (window_batch* b : batches) heads_.push_back(b->messages.data());
+    }
+
+    /// The next entry, and in `from` the batch holding its bytes; null after the last.
+    const message_entry* next(const window_batch*& from) noexcept {
+        if (heads_.size() == 2) { // two workers: one compare, no branch on which one wins
+            const bool second = heads_[1]->order < heads_[0]->order;
+            const message_entry* m = heads_[second];
+            ++heads_[second];
+            from = batches_[second];
+            return m->order == end_of_batch ? nullptr : m;
+        }
+        std::size_t best = 0;
+        for (std::size_t b = 1; b < heads_.size(); ++b)
+            if (heads_[b]->order < heads_[best]->order) best = b;
+        const message_entry* m = heads_[best];
+        if (m->order == end_of_batch) return nullptr;
+        ++heads_[best];
+        from = batches_[best];
+        return m;
+    }
+
+  private:
+    const std::vector<window_batch*>& batches_;
+    std::vector<const message_entry*> heads_;
 };
 
 enum class delivery { handed_over, abandoned };
@@ -633,25 +676,20 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     for (std::int64_t w = 0; !finished && !pipe.past_end(w); ++w) {
         if (stop.load()) break;
         std::vector<window_batch*> batches = pipe.wait(w);
-        std::vector<std::size_t> cursor(batches.size(), 0);
+        window_merge merge(batches);
+        const sim_time window_start = pipe.window_start(w);
         sim_time cut_ts = pipe.window_end(w);
         std::uint64_t cut_device = 0;
+        const window_batch* best = nullptr;
         for (std::uint64_t n = 0;; ++n) {
-            // Next message in canonical order across the workers' sorted batches.
-            window_batch* best = nullptr;
-            std::size_t best_index = 0;
-            for (std::size_t b = 0; b < batches.size(); ++b) {
-                if (cursor[b] >= batches[b]->messages.size()) continue;
-                const message_entry& m = batches[b]->messages[cursor[b]];
-                if (!best || before(m.ts, m.device, best->messages[cursor[best_index]].ts,
-                                    best->messages[cursor[best_index]].device))
-                    best = batches[b], best_index = b;
-            }
-            if (!best) break;
-            const message_entry& m = best->messages[cursor[best_index]++];
+            const message_entry* next = merge.next(best);
+            if (!next) break;
+            const message_entry& m = *next;
+            const sim_time ts = window_start + static_cast<sim_time>(m.order >> 32);
+            const std::uint64_t device = m.order & device_mask;
             if (m.emitted && generated >= limit) {
                 finished = true;
-                cut_ts = m.ts, cut_device = m.device;
+                cut_ts = ts, cut_device = device;
                 break;
             }
             if ((n & 1023) == 0) {
@@ -659,7 +697,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 if (stop.load(std::memory_order_relaxed) ||
                     (schedule_limit == UINT64_MAX && clock::now() >= wall_end)) {
                     finished = true;
-                    cut_ts = m.ts, cut_device = m.device;
+                    cut_ts = ts, cut_device = device;
                     break;
                 }
                 // Serve delivery reports as they come, so a broker sink's queue stays short.
@@ -667,12 +705,12 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 stats.generated.store(generated, std::memory_order_relaxed);
                 report_progress(); // paced windows can last longer than the progress interval
             }
-            if (m.emitted && !pace.wait_for(m.ts, generated, stop, stats)) {
+            if (m.emitted && !pace.wait_for(ts, generated, stop, stats)) {
                 finished = true;
-                cut_ts = m.ts, cut_device = m.device;
+                cut_ts = ts, cut_device = device;
                 break;
             }
-            const std::string_view id = ids.id(m.device);
+            const std::string_view id = ids.id(device);
             const std::string_view group = p.groups[m.group].name;
             if (m.emitted) {
                 std::span<const record_header> header_span;
@@ -712,7 +750,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                     ++truth_abandoned;
                 ++labels;
             }
-            summary.sim_end = m.ts;
+            summary.sim_end = ts;
         }
         // Episodes whose first tick was emitted (all of them unless the run was cut short),
         // merged across workers into canonical order. They are few, so a sort is enough.

@@ -54,6 +54,17 @@ const std::vector<bad_case> cases = {
      "name = \"p\"\n[[group]]\nname = \"g\"\ncount = -5\n",
      "",
      {"bad.toml:4:", "group[0].count", "between 1"}},
+    {"too_many_devices",
+     [] {
+         std::string text = "name = \"p\"\n";
+         for (int g = 0; g < 11; ++g)
+             text += "[[group]]\nname = \"g" + std::to_string(g) +
+                     "\"\ncount = 100000000\n[[group.field]]\nname = \"x\"\nsignal = { kind = "
+                     "\"constant\", value = 1 }\n";
+         return text;
+     }(),
+     "",
+     {"bad.toml", "group", "1100000000 devices", "at most 1000000000"}},
     {"zero_interval",
      "name = \"p\"\n[[group]]\nname = \"g\"\ninterval = \"0s\"\n",
      "",
