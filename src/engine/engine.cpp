@@ -282,9 +282,17 @@ class worker {
         }
         // The index bits are never sorted on: they only point back at the entry.
         radix_sort(keys_, scratch_keys_, index_bits + device_bits + time_bits, index_bits);
-        sorted_.clear();
+        // The gather reads entries in time order, which jumps between devices: prefetch a
+        // few keys ahead, or every read waits on memory.
+        constexpr std::size_t prefetch_distance = 8;
         const std::uint64_t index_mask = (std::uint64_t{1} << index_bits) - 1;
-        for (std::uint64_t k : keys_) sorted_.push_back(entries[k & index_mask]);
+        const std::size_t n = keys_.size();
+        sorted_.resize(n); // no fill once the vector has been this large
+        for (std::size_t j = 0; j < n; ++j) {
+            if (j + prefetch_distance < n)
+                __builtin_prefetch(&entries[keys_[j + prefetch_distance] & index_mask]);
+            sorted_[j] = entries[keys_[j] & index_mask];
+        }
         entries.swap(sorted_);
     }
 
