@@ -144,10 +144,7 @@ double group_model::driver_at(sim_time ts) const noexcept {
 sim_time group_model::tick_time(const device_cursor& c, std::uint64_t tick) const noexcept {
     const group_spec& g = *spec_;
     // Offset by the jitter bound so the earliest possible message is at the run start.
-    sim_time t = run_start_ + g.jitter + static_cast<sim_time>(tick) * g.interval;
-    if (g.random_phase)
-        t += static_cast<sim_duration>(c.key.uniform(phase_counter) *
-                                       static_cast<double>(g.interval));
+    sim_time t = run_start_ + g.jitter + static_cast<sim_time>(tick) * g.interval + c.phase;
     if (g.jitter > 0) {
         // floor(y) by truncation and a correction: exact, and no libm call on every tick.
         const double y = (2 * c.key.uniform(tick) - 1) * static_cast<double>(g.jitter) + 0.5;
@@ -171,6 +168,9 @@ device_block group_model::make_block(std::vector<std::uint32_t> locals) const {
         device_cursor& c = b.cursors[i];
         c.key = group_key_.child(b.locals[i]);
         c.tick = 0;
+        if (spec_->random_phase)
+            c.phase = static_cast<sim_duration>(c.key.uniform(phase_counter) *
+                                                static_cast<double>(spec_->interval));
         // Event sensors and cards start with a Poisson gap; sensors on the interval grid.
         c.next_ts = spec_->arrivals || transactions_
                         ? next_arrival_time(c, nullptr, run_start_ - 1, fraud_effects{})

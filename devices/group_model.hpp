@@ -85,6 +85,7 @@ struct device_cursor {
     std::uint64_t tick = 0;
     sim_time next_ts = 0;
     sim_time prev_ts = INT64_MIN; ///< the previous tick's event time (none yet: INT64_MIN)
+    sim_duration phase = 0;       ///< the device's offset on the interval grid (random phase)
 };
 
 /// State for the devices of one group that one worker owns.
