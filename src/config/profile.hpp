@@ -136,6 +136,8 @@ struct field_spec {
     bool integer = false;
     int precision = 3;     ///< decimals printed
     double resolution = 0; ///< quantisation step; 0 = none
+    /// 1 / resolution: the hot path multiplies instead of dividing (for 0.1 it is exactly 10).
+    double inverse_resolution = 0;
     std::optional<double> min, max;
     signal_spec signal;
     noise_spec noise;

@@ -262,6 +262,7 @@ field_spec read_field(toml_reader& r) {
     f.integer = r.choice("type", {"float", "int"}, "float") == "int";
     f.resolution = r.number("resolution", 0);
     if (f.resolution < 0) r.fail("resolution", "must not be negative");
+    if (f.resolution > 0) f.inverse_resolution = 1 / f.resolution;
     const int default_precision = f.integer ? 0 : f.resolution > 0 ? decimals_for(f.resolution) : 3;
     f.precision = static_cast<int>(r.integer("precision", default_precision, 0, 9));
     if (f.integer) f.precision = 0;
