@@ -23,11 +23,10 @@ enum slot : unsigned {
 };
 
 /// (t - peak) mod period, in [0, period): a floating-point quotient guess corrected in integers,
-/// so the result is exact (as with %) without a 64-bit division on every tick.
-sim_duration phase_in_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
-    const sim_duration x = t - peak;
-    const auto guess =
-        static_cast<sim_duration>(static_cast<double>(x) / static_cast<double>(period));
+/// so the result is exact (as with %) without a division on every tick.
+sim_duration phase_in_period(sim_time t, const periodic_component& c) noexcept {
+    const sim_duration x = t - c.peak, period = c.period;
+    const auto guess = static_cast<sim_duration>(static_cast<double>(x) * c.inverse_period);
     sim_duration r = x - guess * period; // off by at most a period either way
     if (r < 0) r += period;
     if (r < 0) r += period;
@@ -35,8 +34,8 @@ sim_duration phase_in_period(sim_time t, sim_duration period, sim_duration peak)
     return r;
 }
 
-double fraction_of_period(sim_time t, sim_duration period, sim_duration peak) noexcept {
-    return static_cast<double>(phase_in_period(t, period, peak)) / static_cast<double>(period);
+double fraction_of_period(sim_time t, const periodic_component& c) noexcept {
+    return static_cast<double>(phase_in_period(t, c)) / static_cast<double>(c.period);
 }
 
 /// `mean` is the device's level, drawn once by init_field.
@@ -46,7 +45,7 @@ double periodic_signal(const signal_spec& s, const rng_stream& key, double mean,
     for (std::size_t i = 0; i < s.components.size(); ++i) {
         const auto& c = s.components[i];
         const double a = device_param(key, c.amplitude, slot_component + static_cast<unsigned>(i));
-        const double x = fraction_of_period(t, c.period, c.peak);
+        const double x = fraction_of_period(t, c);
         switch (s.kind) {
         case signal_kind::seasonal:
             v += a * cos_turns(x);

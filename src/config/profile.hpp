@@ -79,7 +79,8 @@ enum class anomaly_direction { up, down, both };
 struct periodic_component {
     spread_param amplitude;
     sim_duration period = 0;
-    sim_duration peak = 0; ///< offset of the maximum within the period, from the Unix epoch
+    double inverse_period = 0; ///< 1 / period: a first guess of the phase without a division
+    sim_duration peak = 0;     ///< offset of the maximum within the period, from the Unix epoch
 };
 
 struct schedule_point {

@@ -52,6 +52,7 @@ periodic_component read_component(toml_reader& r, std::string_view peak_key) {
     periodic_component c;
     c.amplitude = r.spread("amplitude", {1, 1});
     c.period = positive_duration(r, "period", ms_per_day);
+    c.inverse_period = 1 / static_cast<double>(c.period);
     c.peak = r.duration(peak_key, 0);
     return c;
 }
