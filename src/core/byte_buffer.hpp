@@ -105,7 +105,21 @@ inline constexpr char digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
+
+/// Writes the decimal digits of v so that the last one is just before `end`.
+inline void write_digits_backwards(char* end, std::uint64_t v) noexcept {
+    while (v >= 100) {
+        end -= 2;
+        std::memcpy(end, digit_pairs + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        std::memcpy(end - 2, digit_pairs + v * 2, 2);
+    } else {
+        end[-1] = static_cast<char>('0' + v);
+    }
 }
+} // namespace detail
 
 /// Writes v with exactly `precision` decimals (0..9, ties away from zero); returns the end.
 /// Needs 32 bytes. Non-finite values are written as "null" (JSON has no NaN).
@@ -121,29 +135,44 @@ inline char* write_fixed(char* p, double v, int precision) noexcept {
     if (scaled >= 1e14) return std::to_chars(p, p + 32, v, std::chars_format::fixed, precision).ptr;
     auto units = static_cast<std::uint64_t>(scaled + 0.5);
     if (v < 0 && units != 0) *p++ = '-';
-    // Straight into the output, right to left: first the length (at least precision + 1
-    // digits, and the point), then the digits. No scratch copy, so no store-forwarding stall.
+    // Integer and fractional parts split by constant divisors (multiplications), then each
+    // written straight into the output right to left, two digits at a time: two short
+    // independent chains instead of one long one, and no scratch copy to stall on.
     const auto decimals = static_cast<unsigned>(precision);
-    unsigned digit_count = 1;
-    for (std::uint64_t bound = 10; units >= bound && digit_count < 19; bound *= 10) ++digit_count;
-    digit_count = std::max(digit_count, decimals + 1);
-    char* const end = p + digit_count + (decimals > 0);
-    char* q = end;
-    for (unsigned i = 0; i < decimals; ++i) {
-        *--q = static_cast<char>('0' + units % 10);
-        units /= 10;
+    std::uint64_t whole = units, fraction = 0;
+    switch (decimals) {
+    case 0:
+        break;
+    case 1:
+        whole = units / 10;
+        break;
+    case 2:
+        whole = units / 100;
+        break;
+    case 3:
+        whole = units / 1000;
+        break;
+    default:
+        whole = units / static_cast<std::uint64_t>(pow10[decimals]);
+        break;
     }
-    if (decimals > 0) *--q = '.';
-    while (units >= 100) {
-        q -= 2;
-        std::memcpy(q, detail::digit_pairs + (units % 100) * 2, 2);
-        units /= 100;
-    }
-    if (units >= 10) {
-        q -= 2;
-        std::memcpy(q, detail::digit_pairs + units * 2, 2);
-    } else {
-        *--q = static_cast<char>('0' + units);
+    fraction = units - whole * static_cast<std::uint64_t>(pow10[decimals]);
+    unsigned whole_digits = 1;
+    for (std::uint64_t bound = 10; whole >= bound && whole_digits < 19; bound *= 10)
+        ++whole_digits;
+    char* q = p + whole_digits;
+    char* const end = q + (decimals > 0 ? decimals + 1 : 0);
+    detail::write_digits_backwards(q, whole);
+    if (decimals > 0) {
+        *q = '.';
+        char* f = end;
+        unsigned left = decimals;
+        for (; left >= 2; left -= 2) {
+            f -= 2;
+            std::memcpy(f, detail::digit_pairs + (fraction % 100) * 2, 2);
+            fraction /= 100;
+        }
+        if (left) *--f = static_cast<char>('0' + fraction);
     }
     return end;
 }
