@@ -158,8 +158,7 @@ inline char* write_fixed(char* p, double v, int precision) noexcept {
     }
     fraction = units - whole * static_cast<std::uint64_t>(pow10[decimals]);
     unsigned whole_digits = 1;
-    for (std::uint64_t bound = 10; whole >= bound && whole_digits < 19; bound *= 10)
-        ++whole_digits;
+    for (std::uint64_t bound = 10; whole >= bound && whole_digits < 19; bound *= 10) ++whole_digits;
     char* q = p + whole_digits;
     char* const end = q + (decimals > 0 ? decimals + 1 : 0);
     detail::write_digits_backwards(q, whole);

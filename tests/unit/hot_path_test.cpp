@@ -62,6 +62,22 @@ TEST(HotPath, CopyShortCopiesExactlyNBytes) {
     }
 }
 
+TEST(HotPath, LogUnitIntervalWithinOneUlpOfLibm) {
+    EXPECT_EQ(detail::log_unit_interval(1.0), 0.0);
+    EXPECT_EQ(detail::log_unit_interval(0.0), -std::numeric_limits<double>::infinity());
+    EXPECT_NEAR(detail::log_unit_interval(0x1.0p-1074), std::log(0x1.0p-1074), 1e-12);
+    const rng_stream s{5};
+    for (std::uint64_t i = 0; i < 200'000; ++i) {
+        // Uniform over [0, 1) and over the exponents down to 2^-60.
+        const double y = i % 2 ? 1 - s.uniform(i) : std::ldexp(1 - s.uniform(i), -(int)(i % 61));
+        const double expected = std::log(y);
+        const double got = detail::log_unit_interval(y);
+        ASSERT_LE(std::abs(got - expected),
+                  std::nextafter(std::abs(expected), INFINITY) - std::abs(expected))
+            << y;
+    }
+}
+
 TEST(HotPath, RoundEvenAndCosTurns) {
     EXPECT_EQ(round_even(2.5), 2.0);
     EXPECT_EQ(round_even(3.5), 4.0);
