@@ -79,12 +79,9 @@ struct rng_stream {
     double exponential(std::uint64_t counter) const noexcept {
         return -detail::log_unit_interval(1 - uniform(counter)); // 1 - u is exact
     }
-    /// Laplace with scale 1.
-    double laplace(std::uint64_t counter) const noexcept {
-        const double u = uniform(counter) - 0.5;
-        const double magnitude = -detail::log_unit_interval(1 - 2.0 * std::abs(u)); // exact
-        return u < 0 ? -magnitude : magnitude;
-    }
+    /// Laplace with scale 1: a random sign on an exponential drawn by the ziggurat method
+    /// (one hash and no logarithm on the fast path, ~98.9 % of draws).
+    double laplace(std::uint64_t counter) const noexcept;
     /// Student's t with df degrees of freedom (Bailey's polar method; rejection uses
     /// sub-counters so the draw stays a pure function of counter).
     double student_t(std::uint64_t counter, double df) const noexcept {
@@ -108,7 +105,28 @@ struct ziggurat_tables {
 extern const ziggurat_tables ziggurat;
 double normal_slow_path(const rng_stream& s, std::uint64_t counter, std::int32_t hz,
                         unsigned layer) noexcept;
+
+/// Marsaglia & Tsang's 256-layer ziggurat tables for the exponential with mean 1.
+struct exponential_ziggurat_tables {
+    std::array<std::uint32_t, 256> k;
+    std::array<double, 256> w;
+    std::array<double, 256> f;
+};
+extern const exponential_ziggurat_tables exponential_ziggurat;
+double exponential_slow_path(const rng_stream& s, std::uint64_t counter, std::uint32_t jz,
+                             unsigned layer) noexcept;
 } // namespace detail
+
+inline double rng_stream::laplace(std::uint64_t counter) const noexcept {
+    const std::uint64_t b = bits(counter);
+    // Layer from bits 0-7, sign from bit 8, magnitude from the high 32 bits.
+    const auto layer = static_cast<unsigned>(b & 255);
+    const auto jz = static_cast<std::uint32_t>(b >> 32);
+    const double magnitude = jz < detail::exponential_ziggurat.k[layer]
+                                 ? jz * detail::exponential_ziggurat.w[layer]
+                                 : detail::exponential_slow_path(*this, counter, jz, layer);
+    return (b >> 8) & 1 ? -magnitude : magnitude;
+}
 
 inline double rng_stream::normal(std::uint64_t counter) const noexcept {
     const std::uint64_t b = bits(counter);

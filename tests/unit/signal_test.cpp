@@ -36,6 +36,32 @@ TEST(Rng, DrawsHaveTheRightMoments) {
     EXPECT_NE(s.child(1).bits(0), s.child(2).bits(0));
 }
 
+TEST(Rng, LaplaceMagnitudeIsExponentialAcrossTheZiggurat) {
+    // Kolmogorov-Smirnov distance of |x| from Exp(1), symmetric signs, and the tail beyond
+    // the ziggurat's base strip (r = 7.697) at its probability e^-r.
+    const rng_stream s{99};
+    constexpr std::size_t n = 1'000'000;
+    std::vector<double> magnitudes;
+    std::size_t negative = 0, tail = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const double x = s.laplace(i);
+        negative += x < 0;
+        tail += std::abs(x) > 7.697117470131487;
+        magnitudes.push_back(std::abs(x));
+    }
+    std::sort(magnitudes.begin(), magnitudes.end());
+    double distance = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double cdf = -std::expm1(-magnitudes[i]);
+        distance = std::max({distance, std::abs(cdf - static_cast<double>(i) / n),
+                             std::abs(cdf - static_cast<double>(i + 1) / n)});
+    }
+    EXPECT_LT(distance, 1.63 / std::sqrt(static_cast<double>(n))); // KS at the 1 % level
+    EXPECT_NEAR(static_cast<double>(negative) / n, 0.5, 0.002);
+    EXPECT_NEAR(static_cast<double>(tail), n * std::exp(-7.697117470131487), 70); // ~453
+    EXPECT_GT(magnitudes.back(), 9.0);
+}
+
 TEST(Rng, StudentTHasHeavierTailsThanNormal) {
     const rng_stream s{5};
     int t_tail = 0, normal_tail = 0;
