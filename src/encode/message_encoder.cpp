@@ -10,10 +10,6 @@ constexpr std::size_t number_room = 32;
 constexpr std::string_view renamed_suffix = "_v2";
 const transport_effects no_faults{};
 
-char* write_value(char* p, double v, int precision, bool integer) noexcept {
-    return write_fixed(p, v, integer ? 0 : precision);
-}
-
 /// A text or hex field's value (transaction feeds): a table entry, or prefix + 8 hex digits.
 char* write_symbol(char* p, double v, const field_spec& f, bool quoted) noexcept {
     if (quoted) *p++ = '"';
@@ -55,8 +51,8 @@ message_encoder::message_encoder(const profile& p, payload_format format, bool l
             const auto& f = g.fields[i];
             l.json_keys.push_back(",\"" + f.name + "\":");
             l.influx_keys.push_back((i ? "," : "") + f.name + "=");
-            l.precision.push_back(f.precision);
-            l.integer.push_back(f.integer);
+            l.decimals.push_back(f.integer ? 0 : f.precision);
+            l.integer.push_back(f.integer ? 1 : 0);
             l.fields.push_back(&f);
             std::size_t longest = 0;
             for (const auto& t : f.text) longest = std::max(longest, t.size());
@@ -100,7 +96,7 @@ char* message_encoder::write_json_values(char* p, const tick_view& t, const grou
         }
         const bool as_string = static_cast<int>(i) == fx.retyped_field;
         if (as_string) *p++ = '"';
-        p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+        p = write_fixed(p, t.values[i], l.decimals[i]);
         if (as_string) *p++ = '"';
     }
     return p;
@@ -126,8 +122,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (l.numeric && fx.renamed_field < 0 && fx.retyped_field < 0) { // the common case
             for (std::size_t i = 0; i < t.values.size(); ++i) {
                 const std::string& key = l.json_keys[i];
-                p = write_value(copy_short(p, key.data(), key.size()), t.values[i], l.precision[i],
-                                l.integer[i]);
+                p = write_fixed(copy_short(p, key.data(), key.size()), t.values[i], l.decimals[i]);
             }
         } else {
             p = write_json_values(p, t, l, fx);
@@ -161,7 +156,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                 // A fixed header cannot rename a column: either drift shows as a quoted value.
                 const bool drifted = column == fx.renamed_field || column == fx.retyped_field;
                 if (drifted) *p++ = '"';
-                p = write_value(p, t.values[c], l.precision[c], l.integer[c]);
+                p = write_fixed(p, t.values[c], l.decimals[c]);
                 if (drifted) *p++ = '"';
             }
         }
@@ -198,11 +193,11 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             }
             if (static_cast<int>(i) == fx.retyped_field) { // a string field
                 *p++ = '"';
-                p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+                p = write_fixed(p, t.values[i], l.decimals[i]);
                 *p++ = '"';
                 continue;
             }
-            p = write_value(p, t.values[i], l.precision[i], l.integer[i]);
+            p = write_fixed(p, t.values[i], l.decimals[i]);
             if (l.integer[i]) *p++ = 'i';
         }
         std::memcpy(p, ",seq=", 5);

@@ -35,8 +35,8 @@ class message_encoder {
         std::vector<std::string> json_keys;   ///< ,"name":
         std::vector<std::string> influx_keys; ///< name= (first without comma)
         std::vector<int> csv_columns;         ///< field index per CSV column, -1 when absent
-        std::vector<int> precision;
-        std::vector<bool> integer;
+        std::vector<int> decimals;            ///< digits after the point (0 for integers)
+        std::vector<std::uint8_t> integer;    ///< influx marks integers with an i suffix
         std::vector<const field_spec*> fields;
         std::size_t value_room = 0; ///< bytes enough for every value of a message
         std::size_t json_room = 0;  ///< ... and their JSON keys
