@@ -26,6 +26,10 @@ enum slot : unsigned {
 /// so the result is exact (as with %) without a division on every tick.
 sim_duration phase_in_period(sim_time t, const periodic_component& c) noexcept {
     const sim_duration x = t - c.peak, period = c.period;
+    if (c.inverse_period == 0) [[unlikely]] { // a component not made by the profile loader
+        const sim_duration r = x % period;
+        return r < 0 ? r + period : r;
+    }
     const auto guess = static_cast<sim_duration>(static_cast<double>(x) * c.inverse_period);
     sim_duration r = x - guess * period; // off by at most a period either way
     if (r < 0) r += period;

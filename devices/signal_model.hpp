@@ -44,7 +44,12 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
 /// Applies quantisation, clamping and integer rounding: what a real sensor reports. Inline:
 /// it runs for every field of every tick.
 inline double finish_field_value(const field_spec& spec, double value) noexcept {
-    if (spec.resolution > 0) value = round_even(value * spec.inverse_resolution) * spec.resolution;
+    if (spec.resolution > 0) {
+        // The loader stores 1/resolution; a spec built elsewhere computes it here.
+        const double inverse =
+            spec.inverse_resolution > 0 ? spec.inverse_resolution : 1 / spec.resolution;
+        value = round_even(value * inverse) * spec.resolution;
+    }
     if (spec.min && value < *spec.min) value = *spec.min;
     if (spec.max && value > *spec.max) value = *spec.max;
     if (spec.integer) value = round_even(value);
