@@ -218,12 +218,13 @@ class worker {
     }
 
   private:
-    /// Puts an entry due at `due` in this window, or holds it (with its bytes) for the window
-    /// it is due in.
+    /// message_entry::order for an entry due at `due` (in this window).
     std::uint64_t order_in_window(sim_time due, std::uint64_t device) const noexcept {
         return (static_cast<std::uint64_t>(due - from_) << 32) | device;
     }
 
+    /// Puts an entry due at `due` in this window, or holds it (with its bytes) for the window
+    /// it is due in.
     void place(message_entry e, sim_time due, std::uint64_t device) {
         if (due < until_) {
             e.order = order_in_window(due, device);
