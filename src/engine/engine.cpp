@@ -334,9 +334,10 @@ class window_merge {
         if (heads_.size() == 2) { // two workers: one compare, no branch on which one wins
             const bool second = heads_[1]->order < heads_[0]->order;
             const message_entry* m = heads_[second];
+            if (m->order == end_of_batch) return nullptr; // both at their sentinels: stay there
             ++heads_[second];
             from = batches_[second];
-            return m->order == end_of_batch ? nullptr : m;
+            return m;
         }
         std::size_t best = 0;
         for (std::size_t b = 1; b < heads_.size(); ++b)
