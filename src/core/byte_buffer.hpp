@@ -58,40 +58,33 @@ class byte_buffer {
     std::size_t capacity_ = 0;
 };
 
+namespace detail {
+/// Copies n bytes, Width <= n <= 2 * Width, as two fixed-width moves that may overlap.
+template <std::size_t Width>
+inline void copy_ends(char* dst, const char* src, std::size_t n) noexcept {
+    char head[Width], tail[Width];
+    std::memcpy(head, src, Width);
+    std::memcpy(tail, src + n - Width, Width);
+    std::memcpy(dst, head, Width);
+    std::memcpy(dst + n - Width, tail, Width);
+}
+} // namespace detail
+
 /// Copies n bytes and returns the end of the copy: inline for the short keys and ids of a
 /// message (overlapping word moves, as libc does inside memcpy, without the call).
 inline char* copy_short(char* dst, const char* src, std::size_t n) noexcept {
-    if (n >= 16) {
-        if (n > 32) {
-            std::memcpy(dst, src, n);
-            return dst + n;
-        }
-        char head[16], tail[16];
-        std::memcpy(head, src, 16);
-        std::memcpy(tail, src + n - 16, 16);
-        std::memcpy(dst, head, 16);
-        std::memcpy(dst + n - 16, tail, 16);
-    } else if (n >= 8) {
-        std::uint64_t head, tail;
-        std::memcpy(&head, src, 8);
-        std::memcpy(&tail, src + n - 8, 8);
-        std::memcpy(dst, &head, 8);
-        std::memcpy(dst + n - 8, &tail, 8);
-    } else if (n >= 4) {
-        std::uint32_t head, tail;
-        std::memcpy(&head, src, 4);
-        std::memcpy(&tail, src + n - 4, 4);
-        std::memcpy(dst, &head, 4);
-        std::memcpy(dst + n - 4, &tail, 4);
-    } else if (n >= 2) {
-        std::uint16_t head, tail;
-        std::memcpy(&head, src, 2);
-        std::memcpy(&tail, src + n - 2, 2);
-        std::memcpy(dst, &head, 2);
-        std::memcpy(dst + n - 2, &tail, 2);
-    } else if (n == 1) {
+    if (n > 32)
+        std::memcpy(dst, src, n);
+    else if (n >= 16)
+        detail::copy_ends<16>(dst, src, n);
+    else if (n >= 8)
+        detail::copy_ends<8>(dst, src, n);
+    else if (n >= 4)
+        detail::copy_ends<4>(dst, src, n);
+    else if (n >= 2)
+        detail::copy_ends<2>(dst, src, n);
+    else if (n == 1)
         *dst = *src;
-    }
     return dst + n;
 }
 

@@ -7,8 +7,8 @@ constexpr double tail_start = 3.442619855899;      // r: where the tail begins
 constexpr double layer_area = 9.91256303526217e-3; // v: area of each layer
 constexpr double scale_31 = 2147483648.0;          // 2^31
 
-ziggurat_tables build() noexcept {
-    ziggurat_tables t{};
+ziggurat_tables<128> build() noexcept {
+    ziggurat_tables<128> t{};
     double dn = tail_start, tn = dn;
     const double q = layer_area / std::exp(-0.5 * dn * dn);
     t.k[0] = static_cast<std::uint32_t>((dn / q) * scale_31);
@@ -31,8 +31,8 @@ constexpr double exponential_tail_start = 7.697117470131487;    // r
 constexpr double exponential_layer_area = 3.949659822581572e-3; // v
 constexpr double scale_32 = 4294967296.0;                       // 2^32
 
-exponential_ziggurat_tables build_exponential() noexcept {
-    exponential_ziggurat_tables t{};
+ziggurat_tables<256> build_exponential() noexcept {
+    ziggurat_tables<256> t{};
     double de = exponential_tail_start, te = de;
     const double q = exponential_layer_area / std::exp(-de);
     t.k[0] = static_cast<std::uint32_t>((de / q) * scale_32);
@@ -53,8 +53,8 @@ exponential_ziggurat_tables build_exponential() noexcept {
 
 } // namespace
 
-const ziggurat_tables ziggurat = build();
-const exponential_ziggurat_tables exponential_ziggurat = build_exponential();
+const ziggurat_tables<128> ziggurat = build();
+const ziggurat_tables<256> exponential_ziggurat = build_exponential();
 
 double normal_slow_path(const rng_stream& s, std::uint64_t counter, std::int32_t hz,
                         unsigned layer) noexcept {

@@ -96,23 +96,21 @@ struct rng_stream {
 };
 
 namespace detail {
-/// Marsaglia & Tsang's 128-layer ziggurat tables for the standard normal.
+/// Marsaglia & Tsang's ziggurat tables: per layer, the acceptance bound k, the scale w from
+/// integer to value, and the density f at the layer's edge.
+template <std::size_t Layers>
 struct ziggurat_tables {
-    std::array<std::uint32_t, 128> k;
-    std::array<double, 128> w;
-    std::array<double, 128> f;
+    std::array<std::uint32_t, Layers> k;
+    std::array<double, Layers> w;
+    std::array<double, Layers> f;
 };
-extern const ziggurat_tables ziggurat;
+/// 128 layers for the standard normal.
+extern const ziggurat_tables<128> ziggurat;
 double normal_slow_path(const rng_stream& s, std::uint64_t counter, std::int32_t hz,
                         unsigned layer) noexcept;
 
-/// Marsaglia & Tsang's 256-layer ziggurat tables for the exponential with mean 1.
-struct exponential_ziggurat_tables {
-    std::array<std::uint32_t, 256> k;
-    std::array<double, 256> w;
-    std::array<double, 256> f;
-};
-extern const exponential_ziggurat_tables exponential_ziggurat;
+/// 256 layers for the exponential with mean 1.
+extern const ziggurat_tables<256> exponential_ziggurat;
 double exponential_slow_path(const rng_stream& s, std::uint64_t counter, std::uint32_t jz,
                              unsigned layer) noexcept;
 } // namespace detail
