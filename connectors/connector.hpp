@@ -89,6 +89,19 @@ class latency_histogram {
     std::atomic<std::uint64_t> sum_micros_{0};
 };
 
+/// Connection states of a connector that holds many broker connections (MQTT per-device
+/// fleets), for the progress line, the summary and /metrics. Written by the emitter thread,
+/// read from any thread.
+struct connection_counts {
+    std::atomic<std::int64_t> connected{0};    ///< CONNACK received, link up
+    std::atomic<std::int64_t> connecting{0};   ///< first attempt, or waiting for connect_rate
+    std::atomic<std::int64_t> reconnecting{0}; ///< lost or refused, retrying with backoff
+    std::atomic<std::int64_t> failed{0};       ///< given up after `give_up`
+    std::atomic<std::uint64_t> reconnects{0};  ///< links re-established after a loss
+    std::atomic<std::uint64_t> resent{0};      ///< QoS 1/2 messages resent after a reconnect
+    latency_histogram connect_latency;         ///< connect start to CONNACK, seconds
+};
+
 struct health {
     bool ok = true;
     std::string detail;
@@ -113,6 +126,8 @@ class connector {
     virtual void write_preamble(std::string_view) noexcept {}
     /// A short name for logs and metrics ("file", "kafka").
     virtual std::string_view name() const noexcept = 0;
+    /// Connection states, for connectors with broker connections of their own (else null).
+    virtual const connection_counts* fleet() const noexcept { return nullptr; }
 
     delivery_counts counts() const noexcept {
         return {delivered_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed),
@@ -141,18 +156,8 @@ class connector {
         auto& e = errors_[static_cast<std::size_t>(why)];
         e.store(e.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
-    // For connectors whose client library reports from its own threads (Paho MQTT): atomic
-    // read-modify-write. A connector uses one family or the other, never both.
-    void count_delivered_concurrently(std::uint64_t n, std::uint64_t bytes) noexcept {
-        delivered_.fetch_add(n, std::memory_order_relaxed);
-        bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    }
-    void count_failed_concurrently(std::uint64_t n, send_error why) noexcept {
-        failed_.fetch_add(n, std::memory_order_relaxed);
-        errors_[static_cast<std::size_t>(why)].fetch_add(n, std::memory_order_relaxed);
-    }
-    void count_dropped_concurrently(std::uint64_t n) noexcept {
-        dropped_.fetch_add(n, std::memory_order_relaxed);
+    void count_dropped(std::uint64_t n) noexcept {
+        dropped_.store(dropped_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 
   private:

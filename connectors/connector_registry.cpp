@@ -32,7 +32,7 @@ const std::vector<connector_kind>& connector_kinds() {
              return std::make_unique<kafka_connector>(u, ctx);
          }},
         {"mqtt", "mqtt://HOST:PORT/TOPIC[?qos=1&…]",
-         "MQTT 3.1.1/5 via Eclipse Paho; shared or per-device connections",
+         "MQTT 3.1.1/5 via libmosquitto on our own epoll loop; shared or per-device connections",
          [](const sink_uri& u, const connector_context& ctx) {
              return std::make_unique<mqtt_connector>(u, ctx);
          }},

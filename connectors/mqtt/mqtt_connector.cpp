@@ -1,8 +1,18 @@
 #include "connectors/mqtt/mqtt_connector.hpp"
 
-#include <functional>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
 #include <stdexcept>
-#include <thread>
+
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -12,120 +22,267 @@ namespace synthfeed {
 namespace {
 
 /// Session expiry for MQTT 5 sessions kept across reconnects (clean=false).
-constexpr int session_expiry_seconds = 3600;
+constexpr std::uint32_t session_expiry_seconds = 3600;
+/// Reconnect backoff: doubles from the first to the last value, with ±25 % jitter so that a
+/// fleet dropped at once by a broker restart does not come back in lock step.
+constexpr std::chrono::milliseconds first_backoff{500}, max_backoff{8000};
+/// Keepalive, connect deadlines and retries are served for every client about once a second,
+/// a slice of the fleet every tick.
+constexpr std::chrono::milliseconds timer_tick{50};
+constexpr int ticks_per_round = 20;
 
-std::string describe(const mqtt::exception& e) {
-    switch (e.get_return_code()) {
-    case 4:
+enum link_state : int { waiting, connecting, connected, backoff, given_up, closing };
+
+std::once_flag library_once;
+
+/// Each libmosquitto client holds three descriptors (its socket and a socket pair it uses to
+/// wake its own loop thread, unused here), so a fleet of 50,000 needs 150,000. Raise the soft
+/// limit to the hard one, and the hard one too when we may (root in a container).
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t want = 1 << 20;
+    if (limit.rlim_max < want) {
+        rlimit raised{want, want};
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+    }
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+std::int64_t micros_since(std::chrono::steady_clock::time_point origin) noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 origin)
+        .count();
+}
+
+/// Why a connection attempt or link failed, in words a user can act on.
+std::string explain(int rc, int saved_errno) {
+    if (rc == MOSQ_ERR_ERRNO) {
+        if (saved_errno == EMFILE || saved_errno == ENFILE)
+            return "out of file descriptors: each MQTT client uses three; raise `ulimit -n` "
+                   "(synthfeed raises the soft limit to the hard one by itself)";
+        if (saved_errno == EADDRNOTAVAIL)
+            return "no local port left: one source address reaches one broker address about "
+                   "28,000 times; add source addresses with bind_address=127.0.0.1,127.0.0.2,...";
+        return std::strerror(saved_errno);
+    }
+    if (rc == MOSQ_ERR_CONN_REFUSED) return "connection refused by the broker";
+    if (rc == MOSQ_ERR_TLS) return "TLS handshake failed (certificate or key?)";
+    return mosquitto_strerror(rc);
+}
+
+std::string explain_connack(int reason) {
+    switch (reason) {
+    case 4:    // MQTT 3.1.1: bad user name or password
+    case 0x86: // MQTT 5: bad user name or password
         return "bad user name or password";
     case 5:
+    case 0x87:
         return "not authorized";
     default:
-        return e.what();
+        return reason < 6 ? mosquitto_connack_string(reason) : mosquitto_reason_string(reason);
     }
 }
 
 } // namespace
 
+struct mqtt_connector::session {
+    mqtt_connector* owner = nullptr;
+    ::mosquitto* client = nullptr;
+    std::string client_id;
+    std::string topic; ///< per-device mode: the device's topic, expanded once
+    const char* bind_address = nullptr;
+    int fd = -1;
+    std::uint32_t events = 0; ///< registered with epoll (0: not registered)
+    int state = waiting;
+    bool queued_to_connect = false;
+    bool attempted = false; ///< mosquitto_connect_* called once; later attempts reconnect
+    bool ever_connected = false;
+    bool just_connected = false; ///< CONNACK seen inside a loop call: publish what is held
+    bool connack_refused = false;
+    int connack_reason = 0;
+    clock::time_point attempt_started{}, retry_at{};
+    clock::time_point down_since{}; ///< first failed attempt since the link was last up
+    std::chrono::milliseconds backoff = first_backoff;
+
+    /// The ledger: messages handed to libmosquitto and not yet counted, in mid order
+    /// (libmosquitto numbers every PUBLISH of a client 1, 2, …, 65535, 1, …).
+    struct entry {
+        std::uint16_t mid;
+        bool done;
+        std::uint32_t bytes;
+        std::int64_t accepted_us;
+    };
+    std::deque<entry> ledger;
+    std::size_t open = 0; ///< ledger entries not yet done
+
+    /// Held by us: accepted while the client was not connected, or behind its full window.
+    struct held_message {
+        std::string topic;
+        std::string payload;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::int64_t accepted_us;
+    };
+    std::deque<held_message> held;
+
+    ~session() {
+        if (client) mosquitto_destroy(client);
+    }
+};
+
 mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx)
     : options_(parse_mqtt_uri(uri, ctx)) {
-    const int planned = options_.per_device ? 1 : options_.connections;
-    // Never hand Paho more than its in-flight window: commands queued behind a full window
-    // fail with MQTTASYNC_OPERATION_INCOMPLETE (seen at max_inflight=20), so back off first.
-    outstanding_limit_ =
-        static_cast<std::int64_t>(options_.max_inflight) * (options_.per_device ? 1 : planned);
+    std::call_once(library_once, [] { mosquitto_lib_init(); });
+    raise_descriptor_limit();
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0)
+        throw std::runtime_error(std::string("mqtt: epoll: ") + std::strerror(errno));
     bucket_tokens_ = std::max(1.0, options_.connect_rate / 10);
-    // The first connection is made synchronously: credentials, TLS and reachability are
-    // checked before generation starts.
-    // All connections are opened at once and then awaited: one at a time costs about two
-    // seconds each with Paho's asynchronous client. Per-device mode opens one probe
-    // connection (its own id, so it never takes over a device's session) and closes it.
-    std::vector<std::unique_ptr<mqtt::async_client>> opening;
-    std::vector<mqtt::token_ptr> tokens;
-    try {
-        for (int n = 0; n < planned; ++n) {
-            const std::string id = options_.per_device
-                                       ? expand_client_id("synthfeed-{pid}-probe", n, "")
-                                       : expand_client_id(options_.client_id, n, "");
-            opening.push_back(make_client(id));
-            tokens.push_back(opening.back()->connect(connect_options()));
+
+    // The first connections are made before generation starts, so that credentials, TLS and
+    // reachability fail at once. Per-device mode opens one probe connection (its own id, so it
+    // never takes over a device's session) and closes it.
+    const int planned = options_.per_device ? 1 : options_.connections;
+    for (int n = 0; n < planned; ++n) {
+        session& s =
+            add_session(options_.per_device ? expand_client_id("synthfeed-{pid}-probe", n, "")
+                                            : expand_client_id(options_.client_id, n, ""));
+        start_connect(s);
+    }
+    const auto until = clock::now() + options_.connect_timeout + std::chrono::seconds(1);
+    std::string failure;
+    while (failure.empty()) {
+        std::size_t up = 0;
+        for (const auto& s : sessions_) {
+            if (s->state == connected) ++up;
+            if (s->connack_refused)
+                failure = "refused: " + explain_connack(s->connack_reason);
+            else if (s->state == backoff || s->state == given_up)
+                failure = "failed: " + last_error_;
         }
-        const auto until =
-            std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(1);
-        for (std::size_t n = 0; n < tokens.size(); ++n) {
-            tokens[n]->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::max(until - std::chrono::steady_clock::now(),
-                         std::chrono::steady_clock::duration::zero())));
-            if (!opening[n]->is_connected())
-                throw std::runtime_error("no CONNACK within " +
-                                         std::to_string(options_.connect_timeout.count()) + " ms");
-        }
-    } catch (const mqtt::exception& e) {
-        throw std::runtime_error("MQTT connection to " + options_.host_port +
-                                 " refused: " + describe(e));
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error("MQTT connection to " + options_.host_port +
-                                 " failed: " + e.what());
+        if (up == sessions_.size()) break;
+        if (failure.empty() && clock::now() >= until)
+            failure = "failed: no CONNACK within " +
+                      std::to_string(options_.connect_timeout.count()) + " ms";
+        if (failure.empty()) wait_events(std::chrono::milliseconds(10));
+    }
+    if (!failure.empty()) {
+        close_all(clock::now());
+        ::close(epoll_fd_);
+        throw std::runtime_error("MQTT connection to " + options_.host_port + " " + failure);
     }
     if (options_.per_device) {
-        opening.front()->disconnect()->wait_for(std::chrono::seconds(5)); // probe only
-    } else {
-        clients_ = std::move(opening);
+        close_all(clock::now() + std::chrono::seconds(1));
+        sessions_.clear();
+        closed_ = false;
     }
-    spdlog::debug("mqtt: connected to {} ({} connection(s){})", options_.host_port, clients_.size(),
-                  options_.per_device ? ", per-device mode" : "");
+    spdlog::debug("mqtt: connected to {} ({} connection(s){})", options_.host_port,
+                  sessions_.size(), options_.per_device ? ", per-device mode" : "");
 }
 
 mqtt_connector::~mqtt_connector() {
-    if (!closed_) disconnect_all(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    if (!closed_) close_all(clock::now());
+    sessions_.clear();
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-std::unique_ptr<mqtt::async_client>
-mqtt_connector::make_client(const std::string& client_id) const {
-    mqtt::create_options create(options_.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
-    create.set_send_while_disconnected(true,
-                                       true); // buffer through reconnects, and before the first
-    create.set_max_buffered_messages(std::max(options_.buffer, options_.max_inflight));
-    create.set_delete_oldest_messages(false);
-    return std::make_unique<mqtt::async_client>(options_.server_uri, client_id, create);
-}
-
-mqtt::connect_options mqtt_connector::connect_options() const {
-    mqtt::connect_options c;
-    c.set_mqtt_version(options_.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
-    if (options_.version == 5) {
-        c.set_clean_start(options_.clean);
-        if (!options_.clean)
-            c.set_properties(
-                {mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_seconds)});
-    } else {
-        c.set_clean_session(options_.clean);
+mqtt_connector::session& mqtt_connector::add_session(std::string client_id) {
+    auto s = std::make_unique<session>();
+    s->owner = this;
+    s->client_id = std::move(client_id);
+    if (!options_.bind_addresses.empty())
+        s->bind_address =
+            options_.bind_addresses[sessions_.size() % options_.bind_addresses.size()].c_str();
+    s->client = mosquitto_new(s->client_id.c_str(), options_.clean, s.get());
+    if (!s->client) {
+        last_error_ = explain(MOSQ_ERR_ERRNO, errno);
+        throw std::runtime_error("mqtt: cannot create a client: " + last_error_);
     }
-    c.set_keep_alive_interval(options_.keepalive);
-    c.set_connect_timeout(
-        std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout) +
-        std::chrono::seconds(1));
-    c.set_automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30));
-    c.set_max_inflight(options_.max_inflight);
-    if (!options_.username.empty()) c.set_user_name(options_.username);
-    if (!options_.password.empty()) c.set_password(options_.password);
+    ::mosquitto* m = s->client;
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                         options_.version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    // Our window, not libmosquitto's default of 20, bounds what is in flight.
+    mosquitto_max_inflight_messages_set(m, static_cast<unsigned>(options_.max_inflight));
+    if (!options_.username.empty() || !options_.password.empty())
+        mosquitto_username_pw_set(m, options_.username.c_str(),
+                                  options_.password.empty() ? nullptr : options_.password.c_str());
     if (!options_.will_topic.empty())
-        c.set_will(
-            mqtt::will_options(options_.will_topic, options_.will_payload, options_.qos, false));
+        mosquitto_will_set_v5(m, options_.will_topic.c_str(),
+                              static_cast<int>(options_.will_payload.size()),
+                              options_.will_payload.data(), options_.qos, false, nullptr);
     if (options_.tls) {
-        mqtt::ssl_options ssl;
-        if (!options_.ca.empty()) ssl.set_trust_store(options_.ca);
-        if (!options_.cert.empty()) ssl.set_key_store(options_.cert);
-        if (!options_.key.empty()) ssl.set_private_key(options_.key);
-        ssl.set_enable_server_cert_auth(!options_.insecure);
-        ssl.set_verify(!options_.insecure);
-        c.set_ssl(std::move(ssl));
+        // Without ca= the system's store verifies the broker (libmosquitto needs a file or a
+        // directory).
+        const char* ca_file = options_.ca.empty() ? nullptr : options_.ca.c_str();
+        const char* ca_dir = ca_file ? nullptr : "/etc/ssl/certs";
+        int rc = mosquitto_tls_set(m, ca_file, ca_dir,
+                                   options_.cert.empty() ? nullptr : options_.cert.c_str(),
+                                   options_.key.empty() ? nullptr : options_.key.c_str(), nullptr);
+        if (rc == MOSQ_ERR_SUCCESS && options_.insecure) {
+            rc = mosquitto_tls_opts_set(m, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr);
+            mosquitto_tls_insecure_set(m, true);
+        }
+        if (rc != MOSQ_ERR_SUCCESS)
+            throw std::runtime_error("mqtt: TLS settings refused: " +
+                                     std::string(mosquitto_strerror(rc)));
     }
-    return c;
+    mosquitto_connect_v5_callback_set(
+        m, [](::mosquitto*, void* obj, int reason, int, const mosquitto_property*) {
+            auto& s = *static_cast<session*>(obj);
+            s.owner->on_connected(s, reason);
+        });
+    mosquitto_disconnect_v5_callback_set(
+        m, [](::mosquitto*, void* obj, int rc, const mosquitto_property*) {
+            auto& s = *static_cast<session*>(obj);
+            s.owner->on_disconnected(s, rc);
+        });
+    mosquitto_publish_v5_callback_set(
+        m, [](::mosquitto*, void* obj, int mid, int reason, const mosquitto_property*) {
+            auto& s = *static_cast<session*>(obj);
+            s.owner->on_acknowledged(s, mid, reason);
+        });
+    mosquitto_log_callback_set(m, [](::mosquitto*, void* obj, int level, const char* text) {
+        if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) {
+            auto& s = *static_cast<session*>(obj);
+            s.owner->last_error_ = text;
+            spdlog::debug("mqtt {}: {}", s.client_id, text);
+        }
+    });
+    sessions_.push_back(std::move(s));
+    fleet_.connecting.fetch_add(1, std::memory_order_relaxed);
+    return *sessions_.back();
 }
 
-bool mqtt_connector::may_connect_now() noexcept {
-    const auto now = std::chrono::steady_clock::now();
+void mqtt_connector::set_state(session& s, int state) noexcept {
+    auto bucket = [&](int st) -> std::atomic<std::int64_t>* {
+        switch (st) {
+        case waiting:
+        case connecting:
+            return s.ever_connected ? &fleet_.reconnecting : &fleet_.connecting;
+        case connected:
+            return &fleet_.connected;
+        case backoff:
+            return &fleet_.reconnecting;
+        case given_up:
+            return &fleet_.failed;
+        default:
+            return nullptr;
+        }
+    };
+    if (auto* from = bucket(s.state)) from->fetch_sub(1, std::memory_order_relaxed);
+    if (state == connected && !s.ever_connected) {
+        s.ever_connected = true;
+    } else if (state == connected) {
+        fleet_.reconnects.fetch_add(1, std::memory_order_relaxed);
+    }
+    s.state = state;
+    if (auto* to = bucket(state)) to->fetch_add(1, std::memory_order_relaxed);
+}
+
+bool mqtt_connector::take_connect_token(clock::time_point now) noexcept {
     const double burst = std::max(1.0, options_.connect_rate / 10);
     bucket_tokens_ =
         std::min(burst, bucket_tokens_ + std::chrono::duration<double>(now - bucket_time_).count() *
@@ -136,24 +293,180 @@ bool mqtt_connector::may_connect_now() noexcept {
     return true;
 }
 
-mqtt::async_client* mqtt_connector::client_for(const record& r) noexcept {
-    if (!options_.per_device) {
-        if (clients_.size() == 1) return clients_.front().get();
-        return clients_[std::hash<std::string_view>{}(r.device_id) % clients_.size()]
-            .get(); // per-device order
+void mqtt_connector::start_connect(session& s) noexcept {
+    s.attempt_started = clock::now();
+    if (s.down_since == clock::time_point{}) s.down_since = s.attempt_started;
+    s.connack_refused = false;
+    set_state(s, connecting);
+    int rc;
+    errno = 0;
+    if (!s.attempted) {
+        s.attempted = true;
+        if (options_.version == 5 && !options_.clean) {
+            // MQTT 5 keeps a session only with an expiry interval, a CONNECT property that
+            // libmosquitto takes on its (blocking) connect call and keeps for reconnects.
+            mosquitto_property* props = nullptr;
+            mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                         session_expiry_seconds);
+            rc = mosquitto_connect_bind_v5(s.client, options_.host.c_str(), options_.port,
+                                           static_cast<int>(options_.keepalive.count()),
+                                           s.bind_address, props);
+            mosquitto_property_free_all(&props);
+        } else {
+            rc = mosquitto_connect_bind_async(s.client, options_.host.c_str(), options_.port,
+                                              static_cast<int>(options_.keepalive.count()),
+                                              s.bind_address);
+        }
+    } else {
+        rc = mosquitto_reconnect_async(s.client);
     }
-    auto it = by_device_.find(std::string(r.device_id));
-    if (it != by_device_.end()) return it->second;
-    if (!may_connect_now()) return nullptr; // connect_rate: backpressure until a token frees
+    const int saved_errno = errno;
+    s.events = 0; // a new socket, or none: register afresh
+    s.fd = -1;
+    if (rc != MOSQ_ERR_SUCCESS) {
+        last_error_ = explain(rc, saved_errno);
+        on_disconnected(s, rc);
+        return;
+    }
+    sync_socket(s);
+}
+
+void mqtt_connector::sync_socket(session& s) noexcept {
+    const int fd = mosquitto_socket(s.client);
+    if (fd != s.fd) {
+        // libmosquitto closed the old socket (closing removed it from epoll) or opened one.
+        s.fd = fd;
+        s.events = 0;
+        if (fd < 0 && (s.state == connecting || s.state == connected))
+            on_disconnected(s, MOSQ_ERR_CONN_LOST); // closed without a callback (TLS failure)
+    }
+    if (s.fd < 0) return;
+    // During the TLS handshake libmosquitto wants to be read from whichever way the socket
+    // becomes ready; mosquitto_want_write tells when it needs writability.
+    const std::uint32_t want = EPOLLIN | (mosquitto_want_write(s.client) ? EPOLLOUT : 0u);
+    if (want == s.events) return;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.ptr = &s;
+    if (s.events == 0) {
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev) != 0 && errno == EEXIST)
+            ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
+    } else if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev) != 0 && errno == ENOENT) {
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev);
+    }
+    s.events = want;
+}
+
+void mqtt_connector::on_connected(session& s, int reason) noexcept {
+    if (reason != 0) {
+        // libmosquitto closes the link after this callback and reports it as a disconnect.
+        s.connack_refused = true;
+        s.connack_reason = reason;
+        last_error_ = "CONNACK: " + explain_connack(reason);
+        return;
+    }
+    fleet_.connect_latency.observe(
+        std::chrono::duration<double>(clock::now() - s.attempt_started).count());
+    // libmosquitto resends its in-flight QoS 1/2 messages with DUP set on this CONNACK.
+    if (s.ever_connected && options_.qos > 0)
+        fleet_.resent.fetch_add(s.open, std::memory_order_relaxed);
+    s.backoff = first_backoff;
+    s.down_since = {};
+    set_state(s, connected);
+    s.just_connected = true;
+}
+
+void mqtt_connector::on_disconnected(session& s, int rc) noexcept {
+    s.events = 0;
+    s.fd = -1;
+    if (s.state == closing || s.state == given_up) return;
+    if (s.state == connected)
+        spdlog::debug("mqtt {}: link lost ({})", s.client_id,
+                      rc == MOSQ_ERR_SUCCESS ? "closed" : mosquitto_strerror(rc));
+    if (s.down_since == clock::time_point{}) s.down_since = clock::now();
+    // QoS 0 messages not yet written are gone with the link; QoS 1/2 ones stay in
+    // libmosquitto's queue and are resent after the next CONNACK.
+    if (options_.qos == 0 && s.open > 0) {
+        count_failed(s.open, send_error::client);
+        s.ledger.clear();
+        s.open = 0;
+    }
+    const auto jitter = static_cast<double>(std::hash<std::string>{}(s.client_id) % 512) / 1024;
+    s.retry_at = clock::now() +
+                 std::chrono::duration_cast<clock::duration>(s.backoff * (0.75 + jitter)); // ±25 %
+    s.backoff = std::min(max_backoff, s.backoff * 2);
+    set_state(s, backoff);
+}
+
+void mqtt_connector::on_acknowledged(session& s, int mid, int reason) noexcept {
+    // Acknowledgements come in mid order but for QoS 1/2 races with a reconnect: look at the
+    // expected place first, search only on a miss.
+    auto& ledger = s.ledger;
+    std::size_t at = ledger.size();
+    if (!ledger.empty()) {
+        const int first = ledger.front().mid;
+        const std::size_t guess =
+            static_cast<std::size_t>(mid >= first ? mid - first : mid + 65535 - first);
+        if (guess < ledger.size() && ledger[guess].mid == mid && !ledger[guess].done) {
+            at = guess;
+        } else {
+            for (std::size_t i = 0; i < ledger.size(); ++i)
+                if (ledger[i].mid == mid && !ledger[i].done) {
+                    at = i;
+                    break;
+                }
+        }
+    }
+    if (at == ledger.size()) {
+        // Not in the ledger: the message being published right now, written at once.
+        if (in_publish_) current_acked_ = true;
+        return;
+    }
+    auto& e = ledger[at];
+    e.done = true;
+    --s.open;
+    if (reason >= 0x80) {
+        count_failed(1, send_error::broker);
+        spdlog::debug("mqtt {}: publish refused: {}", s.client_id, mosquitto_reason_string(reason));
+    } else {
+        latency_.observe(static_cast<double>(micros_since(created_) - e.accepted_us) / 1e6);
+        count_delivered(1, e.bytes);
+    }
+    while (!ledger.empty() && ledger.front().done) ledger.pop_front();
+}
+
+void mqtt_connector::give_up(session& s, const char* why) noexcept {
+    const std::uint64_t lost = s.open + s.held.size();
+    spdlog::warn("mqtt {}: given up after {} ms without a connection ({}); {} messages counted "
+                 "failed",
+                 s.client_id, options_.give_up.count(), why, lost);
+    count_failed(lost, send_error::timed_out);
+    held_total_ -= s.held.size();
+    s.held.clear();
+    s.ledger.clear();
+    s.open = 0;
+    set_state(s, given_up);
+    mosquitto_disconnect(s.client);
+    s.fd = -1;
+    s.events = 0;
+}
+
+mqtt_connector::session* mqtt_connector::session_for(const record& r) noexcept {
+    if (!options_.per_device) {
+        if (sessions_.size() == 1) return sessions_.front().get();
+        // A device always uses the same connection, so its messages stay in order.
+        return sessions_[std::hash<std::string_view>{}(r.device_id) % sessions_.size()].get();
+    }
+    if (auto it = by_device_.find(r.device_id); it != by_device_.end()) return it->second;
     try {
-        auto client = make_client(
-            expand_client_id(options_.client_id, static_cast<int>(clients_.size()), r.device_id));
-        client->connect(connect_options()); // asynchronous; publishes buffer until it is up
-        mqtt::async_client* raw = client.get();
-        clients_.push_back(std::move(client));
-        by_device_.emplace(std::string(r.device_id), raw);
-        return raw;
-    } catch (const mqtt::exception& e) {
+        session& s = add_session(
+            expand_client_id(options_.client_id, static_cast<int>(sessions_.size()), r.device_id));
+        s.topic = expand_topic(options_.topic_template, r.group, r.device_id);
+        by_device_.emplace(std::string(r.device_id), &s);
+        s.queued_to_connect = true;
+        connect_queue_.push_back(&s); // connects when connect_rate allows
+        return &s;
+    } catch (const std::exception& e) {
         last_error_ = e.what();
         return nullptr;
     }
@@ -161,119 +474,282 @@ mqtt::async_client* mqtt_connector::client_for(const record& r) noexcept {
 
 send_result mqtt_connector::send(const record& r) noexcept {
     if (closed_) {
-        count_failed_concurrently(1, send_error::rejected);
+        count_failed(1, send_error::rejected);
         return send_result::rejected;
     }
-    if (outstanding_.load(std::memory_order_relaxed) >= outstanding_limit_) {
+    session* s = session_for(r);
+    if (!s) {
+        count_failed(1, send_error::client);
+        return send_result::rejected;
+    }
+    if (s->state == given_up) {
+        count_failed(1, send_error::rejected);
+        return send_result::rejected;
+    }
+    const bool window_open = s->open < static_cast<std::size_t>(options_.max_inflight);
+    if (s->state == connected && s->held.empty() && window_open) return publish(*s, r);
+    // Not connected yet, or behind messages already held: hold it (in order). A full window
+    // on a shared connection is plain backpressure; per device, holding lets other devices
+    // go on.
+    if (s->state == connected && s->held.empty() && !options_.per_device) {
         if (!options_.drop_when_full) return send_result::queue_full;
-        count_dropped_concurrently(1);
+        count_dropped(1);
         return send_result::dropped;
     }
-    mqtt::async_client* client = client_for(r);
-    if (!client) return send_result::queue_full;
-    try {
-        std::string topic = is_fixed_topic(options_.topic_template)
-                                ? options_.topic_template
-                                : expand_topic(options_.topic_template, r.group, r.device_id);
-        auto message = mqtt::message::create(std::move(topic), r.payload.data(), r.payload.size(),
-                                             options_.qos, options_.retain);
-        if (options_.version == 5 && !r.headers.empty()) {
-            mqtt::properties props;
-            for (const auto& h : r.headers)
-                props.add(mqtt::property(mqtt::property::USER_PROPERTY, std::string(h.name),
-                                         std::string(h.value)));
-            message->set_properties(props);
+    if (held_total_ >= static_cast<std::uint64_t>(options_.buffer)) {
+        if (!options_.drop_when_full) return send_result::queue_full;
+        count_dropped(1);
+        return send_result::dropped;
+    }
+    session::held_message h;
+    h.topic = options_.per_device
+                  ? s->topic
+                  : (is_fixed_topic(options_.topic_template)
+                         ? options_.topic_template
+                         : expand_topic(options_.topic_template, r.group, r.device_id));
+    h.payload.assign(r.payload);
+    for (const auto& header : r.headers) h.headers.emplace_back(header.name, header.value);
+    h.accepted_us = micros_since(created_);
+    s->held.push_back(std::move(h));
+    ++held_total_;
+    return send_result::accepted;
+}
+
+send_result mqtt_connector::publish(session& s, const record& r) noexcept {
+    thread_local std::string topic_buffer;
+    const char* topic;
+    if (options_.per_device) {
+        topic = s.topic.c_str();
+    } else if (is_fixed_topic(options_.topic_template)) {
+        topic = options_.topic_template.c_str();
+    } else {
+        topic_buffer = expand_topic(options_.topic_template, r.group, r.device_id);
+        topic = topic_buffer.c_str();
+    }
+    mosquitto_property* props = nullptr;
+    if (options_.version == 5)
+        for (const auto& h : r.headers)
+            mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,
+                                               std::string(h.name).c_str(),
+                                               std::string(h.value).c_str());
+    const std::int64_t accepted_us = micros_since(created_);
+    int mid = 0;
+    in_publish_ = true;
+    current_acked_ = false;
+    const int rc = mosquitto_publish_v5(s.client, &mid, topic, static_cast<int>(r.payload.size()),
+                                        r.payload.data(), options_.qos, options_.retain, props);
+    in_publish_ = false;
+    if (props) mosquitto_property_free_all(&props);
+    const bool queued =
+        rc == MOSQ_ERR_SUCCESS ||
+        (options_.qos > 0 && (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO ||
+                              rc == MOSQ_ERR_NO_CONN)); // in libmosquitto's queue: resent later
+    if (queued) {
+        if (current_acked_) {
+            latency_.observe(static_cast<double>(micros_since(created_) - accepted_us) / 1e6);
+            count_delivered(1, r.payload.size());
+        } else {
+            s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
+                                static_cast<std::uint32_t>(r.payload.size()), accepted_us});
+            ++s.open;
         }
-        outstanding_.fetch_add(1, std::memory_order_relaxed);
-        client->publish(message, pack_context(r.payload.size()), *this);
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
+        if (!(s.events & EPOLLOUT) && mosquitto_want_write(s.client)) sync_socket(s);
         return send_result::accepted;
-    } catch (const mqtt::exception& e) {
-        outstanding_.fetch_sub(1, std::memory_order_relaxed);
-        if (e.get_return_code() == MQTTASYNC_MAX_BUFFERED_MESSAGES ||
-            e.get_return_code() == MQTTASYNC_MAX_BUFFERED ||
-            e.get_return_code() == MQTTASYNC_MAX_MESSAGES_INFLIGHT) {
-            if (!options_.drop_when_full) return send_result::queue_full;
-            count_dropped_concurrently(1);
-            return send_result::dropped;
-        }
-        last_error_ = e.what();
-        count_failed_concurrently(1, send_error::rejected);
+    }
+    if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN) {
+        // The write found the link broken: a read now reports it and starts the reconnect.
+        mosquitto_loop_read(s.client, 1);
+        sync_socket(s);
+        if (queued) return send_result::accepted;
+        count_failed(1, send_error::client);
         return send_result::rejected;
+    }
+    last_error_ = mosquitto_strerror(rc);
+    count_failed(1, send_error::rejected);
+    return send_result::rejected;
+}
+
+void mqtt_connector::publish_held(session& s) noexcept {
+    while (!s.held.empty() && s.state == connected &&
+           s.open < static_cast<std::size_t>(options_.max_inflight)) {
+        session::held_message& h = s.held.front();
+        mosquitto_property* props = nullptr;
+        if (options_.version == 5)
+            for (const auto& [name, value] : h.headers)
+                mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
+                                                   value.c_str());
+        int mid = 0;
+        in_publish_ = true;
+        current_acked_ = false;
+        const int rc = mosquitto_publish_v5(s.client, &mid, h.topic.c_str(),
+                                            static_cast<int>(h.payload.size()), h.payload.data(),
+                                            options_.qos, options_.retain, props);
+        in_publish_ = false;
+        if (props) mosquitto_property_free_all(&props);
+        if (rc != MOSQ_ERR_SUCCESS && options_.qos == 0 &&
+            (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN)) {
+            // Keep it held: the link broke under us and the next connection sends it.
+            mosquitto_loop_read(s.client, 1);
+            sync_socket(s);
+            return;
+        }
+        const bool queued = rc == MOSQ_ERR_SUCCESS || options_.qos > 0;
+        if (!queued || (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_LOST &&
+                        rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_NO_CONN)) {
+            count_failed(1, send_error::rejected);
+        } else if (current_acked_) {
+            latency_.observe(static_cast<double>(micros_since(created_) - h.accepted_us) / 1e6);
+            count_delivered(1, h.payload.size());
+        } else {
+            s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
+                                static_cast<std::uint32_t>(h.payload.size()), h.accepted_us});
+            ++s.open;
+        }
+        s.held.pop_front();
+        --held_total_;
+    }
+    sync_socket(s);
+}
+
+void mqtt_connector::serve(session& s, std::uint32_t events) noexcept {
+    if (s.fd < 0) return;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) mosquitto_loop_read(s.client, 1);
+    if ((events & EPOLLOUT) && mosquitto_socket(s.client) >= 0) {
+        // A TLS handshake advances on reads whichever way the socket became ready.
+        if (options_.tls && s.state == connecting) mosquitto_loop_read(s.client, 1);
+        if (mosquitto_socket(s.client) >= 0) mosquitto_loop_write(s.client, 1);
+    }
+    sync_socket(s);
+    if (s.just_connected) {
+        s.just_connected = false;
+        publish_held(s);
+    } else if (!s.held.empty() && s.state == connected) {
+        publish_held(s); // acknowledgements opened the window
     }
 }
 
-void* mqtt_connector::pack_context(std::size_t payload_bytes) const noexcept {
-    const auto sent = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - created_).count());
-    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(
-        (sent << context_size_bits) | std::min<std::uint64_t>(payload_bytes, context_size_mask)));
+void mqtt_connector::wait_events(std::chrono::milliseconds wait) noexcept {
+    std::array<epoll_event, 256> ready;
+    const int n = ::epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()),
+                               static_cast<int>(std::max<std::int64_t>(0, wait.count())));
+    for (int i = 0; i < n; ++i) serve(*static_cast<session*>(ready[i].data.ptr), ready[i].events);
+    const auto now = clock::now();
+    if (now - last_timers_ >= timer_tick) run_timers(now);
 }
 
-void mqtt_connector::on_success(const mqtt::token& tok) {
-    const auto context = reinterpret_cast<std::uintptr_t>(tok.get_user_context());
-    const auto now = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - created_).count());
-    // Differences modulo 2^40 µs (12.7 days) stay right across the wrap.
-    const std::uint64_t elapsed =
-        (now - (context >> context_size_bits)) & ((std::uint64_t{1} << context_time_bits) - 1);
-    latency_.observe(static_cast<double>(elapsed) / 1e6);
-    count_delivered_concurrently(1, context & context_size_mask);
-    outstanding_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void mqtt_connector::on_failure(const mqtt::token& tok) {
-    count_failed_concurrently(1, send_error::broker);
-    outstanding_.fetch_sub(1, std::memory_order_relaxed);
-    spdlog::debug("mqtt: publish failed (return code {})", tok.get_return_code());
+void mqtt_connector::run_timers(clock::time_point now) noexcept {
+    last_timers_ = now;
+    // New per-device clients, in first-message order, as connect_rate allows.
+    while (!connect_queue_.empty() && take_connect_token(now)) {
+        session* s = connect_queue_.front();
+        connect_queue_.pop_front();
+        s->queued_to_connect = false;
+        if (s->state == waiting || s->state == backoff) start_connect(*s);
+    }
+    // A slice of the fleet: keepalive, connect deadlines, retries and giving up.
+    const std::size_t total = sessions_.size();
+    const std::size_t slice =
+        std::max<std::size_t>(1, (total + ticks_per_round - 1) / ticks_per_round);
+    for (std::size_t k = 0; k < slice && total > 0; ++k) {
+        if (misc_cursor_ >= total) misc_cursor_ = 0;
+        session& s = *sessions_[misc_cursor_++];
+        switch (s.state) {
+        case connected:
+            mosquitto_loop_misc(s.client); // PINGREQ, and closes a link whose broker went silent
+            sync_socket(s);
+            break;
+        case connecting:
+            if (now - s.attempt_started > options_.connect_timeout && s.fd >= 0) {
+                last_error_ =
+                    "no CONNACK within " + std::to_string(options_.connect_timeout.count()) + " ms";
+                ::shutdown(s.fd, SHUT_RDWR); // the next read reports the link closed
+                mosquitto_loop_read(s.client, 1);
+                sync_socket(s);
+            }
+            break;
+        case backoff:
+            if (now - s.down_since >= options_.give_up) {
+                give_up(s, last_error_.c_str());
+            } else if (now >= s.retry_at && !s.queued_to_connect) {
+                s.queued_to_connect = true;
+                connect_queue_.push_back(&s);
+            }
+            break;
+        default:
+            break;
+        }
+    }
 }
 
 void mqtt_connector::poll(std::chrono::milliseconds wait) noexcept {
-    // Paho delivers acknowledgements on its own threads; nothing to serve here but time.
-    if (wait.count() > 0) std::this_thread::sleep_for(wait);
+    if (closed_) return;
+    wait_events(wait);
 }
 
 std::uint64_t mqtt_connector::drain(deadline until) noexcept {
-    while (outstanding_.load() > 0 && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    disconnect_all(std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
-    // Destroying the clients ends Paho's callbacks, so what is still outstanding is final.
-    clients_.clear();
-    by_device_.clear();
-    closed_ = true;
-    const auto left = outstanding_.exchange(0);
+    auto pending = [&] {
+        std::uint64_t n = held_total_;
+        for (const auto& s : sessions_) n += s->open;
+        return n;
+    };
+    while (pending() > 0 && clock::now() < until) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+        wait_events(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(10)));
+    }
+    const std::uint64_t left = pending();
     if (left > 0) {
         spdlog::warn("mqtt: {} messages unacknowledged at the drain deadline (counted failed)",
                      left);
-        count_failed_concurrently(static_cast<std::uint64_t>(left), send_error::drain_deadline);
+        count_failed(left, send_error::drain_deadline);
+        for (auto& s : sessions_) {
+            s->held.clear();
+            s->ledger.clear();
+            s->open = 0;
+        }
+        held_total_ = 0;
     }
-    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, left));
+    close_all(until);
+    closed_ = true;
+    return left;
 }
 
-void mqtt_connector::disconnect_all(deadline until) noexcept {
-    // All disconnects first, then one bounded wait: thousands of per-device clients must not
-    // be closed one round trip at a time.
-    std::vector<mqtt::token_ptr> pending;
-    for (auto& c : clients_) {
-        try {
-            if (c->is_connected()) pending.push_back(c->disconnect(std::chrono::milliseconds(0)));
-        } catch (const mqtt::exception&) {
+void mqtt_connector::close_all(deadline until) noexcept {
+    // DISCONNECT goes out at once where the socket takes it; a blocked socket is not waited
+    // for (a frozen broker must not hold the exit).
+    for (auto& s : sessions_) {
+        if (s->state == connected) {
+            set_state(*s, closing);
+            mosquitto_disconnect(s->client);
+        } else if (s->state != given_up) {
+            set_state(*s, closing);
         }
     }
-    for (auto& t : pending) {
-        const auto left = until - std::chrono::steady_clock::now();
-        if (left <= std::chrono::steady_clock::duration::zero()) break;
-        try {
-            t->wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(left));
-        } catch (const mqtt::exception&) {
-        }
+    while (clock::now() < until) {
+        bool writing = false;
+        for (auto& s : sessions_)
+            if (mosquitto_socket(s->client) >= 0 && mosquitto_want_write(s->client)) {
+                mosquitto_loop_write(s->client, 1);
+                writing = writing || mosquitto_want_write(s->client);
+            }
+        if (!writing) break;
+        ::usleep(1000);
     }
+    for (auto& s : sessions_) {
+        s->fd = -1;
+        s->events = 0;
+    }
+    closed_ = true;
 }
 
 health mqtt_connector::check() const {
     if (closed_) return {false, "mqtt: closed"};
-    for (const auto& c : clients_)
-        if (!c->is_connected())
-            return {false, "mqtt: a connection to " + options_.host_port + " is down"};
+    const auto down = fleet_.reconnecting.load() + fleet_.failed.load();
+    if (!options_.per_device && down > 0)
+        return {false, "mqtt: " + std::to_string(down) + " connection(s) to " + options_.host_port +
+                           " down"};
     return {true, "mqtt " + options_.host_port};
 }
 

@@ -1,32 +1,41 @@
 #pragma once
-/// `mqtt://HOST:PORT/TOPIC` and `mqtts://…` on Eclipse Paho MQTT C++ (Debian's 1.2.0 over
-/// Paho C 1.3.11, whose poll()-based loop handles more than 1,024 sockets).
+/// `mqtt://HOST:PORT/TOPIC` and `mqtts://…` on libmosquitto (Debian 12: 2.0.11), its sockets
+/// driven by our own epoll loop on the emitter thread: many clients per loop, no client thread,
+/// no hand-off per message. Why not Paho, with figures: connectors/mqtt/README.md.
 ///
-/// Delivery accounting: QoS 0 counts as delivered when Paho has written the message, QoS 1/2
-/// on PUBACK/PUBCOMP (Paho's success callback). Outstanding messages are bounded; past the
-/// bound, send() returns queue_full (backpressure) or, with on_full=drop, drops and counts.
+/// Delivery accounting: QoS 0 counts as delivered once libmosquitto has written the PUBLISH to
+/// the socket, QoS 1/2 on PUBACK/PUBCOMP (a v5 reason code >= 0x80 counts as failed, `broker`).
+/// Every accepted message is in exactly one place until it is counted: held by us (its client
+/// is not connected yet, or its window is full) or outstanding in libmosquitto (the ledger).
+/// After a reconnect libmosquitto resends the outstanding QoS 1/2 messages with DUP set
+/// (counted in `resent`); QoS 0 messages not yet written when a connection breaks count as
+/// failed (`client`). A client that stays disconnected for `give_up` is given up: its messages
+/// count as failed (`timed_out`), and later ones for it are rejected.
 ///
-/// Concurrency: send/poll/drain run on the emitter thread; Paho's callbacks run on its own
-/// threads and only touch atomics.
+/// Concurrency: send/poll/drain run on the emitter thread and so do libmosquitto's callbacks
+/// (we call its loop functions there). counts(), check() and fleet() read atomics only.
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include <mqtt/async_client.h>
-
 #include "connectors/connector.hpp"
 #include "connectors/connector_registry.hpp"
 #include "connectors/mqtt/mqtt_options.hpp"
 
+struct mosquitto;
+
 namespace synthfeed {
 
-class mqtt_connector final : public connector, private mqtt::iaction_listener {
+class mqtt_connector final : public connector {
   public:
-    /// Validates options (config_error, exit 2) and makes the first connection, so a bad
-    /// password or an absent broker fails at once (std::runtime_error, exit 1).
+    /// Validates options (config_error, exit 2) and makes the shared connections (per-device
+    /// mode: one probe connection), so a bad password or an absent broker fails before
+    /// generation starts (std::runtime_error, exit 1).
     mqtt_connector(const sink_uri& uri, const connector_context& ctx);
     ~mqtt_connector() override;
 
@@ -35,36 +44,52 @@ class mqtt_connector final : public connector, private mqtt::iaction_listener {
     std::uint64_t drain(deadline until) noexcept override;
     health check() const override;
     std::string_view name() const noexcept override { return "mqtt"; }
+    const connection_counts* fleet() const noexcept override { return &fleet_; }
 
-    std::size_t connections() const noexcept { return clients_.size(); }
+    struct session; ///< one libmosquitto client with its ledger (defined in the .cpp)
 
   private:
-    void on_success(const mqtt::token& tok) override;
-    void on_failure(const mqtt::token& tok) override;
-
-    std::unique_ptr<mqtt::async_client> make_client(const std::string& client_id) const;
-    mqtt::connect_options connect_options() const;
-    mqtt::async_client* client_for(const record& r) noexcept;
-    bool may_connect_now() noexcept;
-    void disconnect_all(deadline until) noexcept;
-    /// Paho hands a void* back with each acknowledgement: it carries the send time (µs since
-    /// the connector was made, 40 bits) and the payload size (24 bits; encoder payloads are
-    /// far smaller), so the callback needs no allocation or lookup.
-    void* pack_context(std::size_t payload_bytes) const noexcept;
     using clock = std::chrono::steady_clock;
-    static constexpr unsigned context_size_bits = 24, context_time_bits = 40;
-    static constexpr std::uint64_t context_size_mask = (std::uint64_t{1} << context_size_bits) - 1;
+
+    session* session_for(const record& r) noexcept;
+    session& add_session(std::string client_id);
+    void start_connect(session& s) noexcept;
+    void serve(session& s, std::uint32_t events) noexcept;
+    void sync_socket(session& s) noexcept;
+    void publish_held(session& s) noexcept;
+    send_result publish(session& s, const record& r) noexcept;
+    void on_connected(session& s, int reason) noexcept;
+    void on_disconnected(session& s, int rc) noexcept;
+    void on_acknowledged(session& s, int mid, int reason) noexcept;
+    void give_up(session& s, const char* why) noexcept;
+    void run_timers(clock::time_point now) noexcept;
+    void set_state(session& s, int state) noexcept;
+    bool take_connect_token(clock::time_point now) noexcept;
+    void wait_events(std::chrono::milliseconds wait) noexcept;
+    void close_all(deadline until) noexcept;
 
     mqtt_options options_;
-    std::vector<std::unique_ptr<mqtt::async_client>> clients_;
-    std::unordered_map<std::string, mqtt::async_client*> by_device_; ///< per-device mode
-    std::int64_t outstanding_limit_;
-    std::atomic<std::int64_t> outstanding_{0}; ///< accepted, not yet acknowledged
-    std::chrono::steady_clock::time_point bucket_time_ = std::chrono::steady_clock::now();
+    int epoll_fd_ = -1;
+    std::vector<std::unique_ptr<session>> sessions_;
+    struct device_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, session*, device_hash, std::equal_to<>> by_device_;
+    std::deque<session*> connect_queue_; ///< waiting for a connect_rate token
+    std::size_t misc_cursor_ = 0;        ///< round-robin position of keepalive service
+    clock::time_point last_timers_ = clock::now();
+    clock::time_point bucket_time_ = clock::now();
     double bucket_tokens_ = 1;
-    bool closed_ = false;
+    std::uint64_t held_total_ = 0; ///< messages held by us across all sessions
+    std::atomic<bool> closed_{false};
+    bool in_publish_ = false; ///< a synchronous QoS 0 write acknowledges the current message
+    bool current_acked_ = false;
     std::string last_error_;
     clock::time_point created_ = clock::now();
+    connection_counts fleet_;
 };
 
 } // namespace synthfeed

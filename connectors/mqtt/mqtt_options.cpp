@@ -1,8 +1,10 @@
 #include "connectors/mqtt/mqtt_options.hpp"
 
+#include <arpa/inet.h>
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "src/core/errors.hpp"
@@ -72,12 +74,18 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
     if (slash == std::string::npos || slash + 1 >= rest.size())
         fail(ctx.origin, "missing topic (mqtt://HOST:PORT/TOPIC)");
     o.host_port = rest.substr(0, slash);
+    if (!o.host_port.empty() && o.host_port.front() == '[') { // [v6]:port
+        const auto close = o.host_port.find(']');
+        if (close != std::string::npos) o.host = o.host_port.substr(1, close - 1);
+    }
     o.topic_template = rest.substr(slash + 1);
     const auto colon = o.host_port.rfind(':');
     int port = 0;
     if (colon == std::string::npos || colon == 0 ||
         !parse_number(o.host_port.substr(colon + 1), port) || port < 1 || port > 65535)
         fail(ctx.origin, "broker \"" + o.host_port + "\" is not HOST:PORT");
+    o.port = port;
+    if (o.host.empty()) o.host = o.host_port.substr(0, colon);
     for (std::size_t i = 0; i < o.topic_template.size(); ++i) {
         const char c = o.topic_template[i];
         if (c == '+' || c == '#')
@@ -132,7 +140,8 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
             o.client_id = v;
         } else if (s.name == "keepalive") {
             const auto d = parse_duration(v);
-            if (!d || *d < 1000) bad("must be a duration of at least 1s");
+            // MQTT allows 0 (off) and libmosquitto refuses 1..4 s.
+            if (!d || *d < 5000 || *d > 65535000) bad("must be a duration from 5s to 65535s");
             o.keepalive = std::chrono::seconds(*d / 1000);
         } else if (s.name == "clean") {
             if (!parse_bool(v, o.clean)) bad("must be true or false");
@@ -170,13 +179,33 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
             const auto d = parse_duration(v);
             if (!d || *d <= 0) bad("must be a duration such as 10s");
             o.connect_timeout = std::chrono::milliseconds(*d);
+        } else if (s.name == "give_up") {
+            const auto d = parse_duration(v);
+            if (!d || *d <= 0) bad("must be a duration such as 60s");
+            o.give_up = std::chrono::milliseconds(*d);
+        } else if (s.name == "bind_address") {
+            o.bind_addresses.clear();
+            std::size_t from = 0;
+            while (from <= v.size()) {
+                const auto comma = std::min(v.find(',', from), v.size());
+                const std::string address = v.substr(from, comma - from);
+                in6_addr scratch{};
+                if (::inet_pton(AF_INET, address.c_str(), &scratch) != 1 &&
+                    ::inet_pton(AF_INET6, address.c_str(), &scratch) != 1)
+                    bad("\"" + address +
+                        "\" is not an IP address (a comma-separated list of "
+                        "local addresses, e.g. 127.0.0.1,127.0.0.2)");
+                o.bind_addresses.push_back(address);
+                from = comma + 1;
+            }
         } else {
             fail(s.origin, "unknown option \"" + s.name +
                                "\" (known: qos, retain, version, connections, connect_rate, "
                                "client_id, keepalive, "
                                "clean, username, password, max_inflight, buffer, on_full, "
                                "will_topic, will_payload, "
-                               "ca, cert, key, insecure, connect_timeout)");
+                               "ca, cert, key, insecure, connect_timeout, give_up, "
+                               "bind_address)");
         }
     }
     if (connections == "per-device") {
@@ -206,7 +235,6 @@ mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx) {
          {std::pair{"ca", o.ca}, std::pair{"cert", o.cert}, std::pair{"key", o.key}})
         if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
             fail(ctx.origin, std::string(name) + ": cannot read \"" + path + "\"");
-    o.server_uri = (o.tls ? "ssl://" : "tcp://") + o.host_port;
     return o;
 }
 

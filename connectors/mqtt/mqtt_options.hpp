@@ -6,13 +6,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/connector_registry.hpp"
 
 namespace synthfeed {
 
 struct mqtt_options {
-    std::string server_uri; ///< "tcp://host:port" or "ssl://host:port" for Paho
+    std::string host; ///< as given (a name or an address)
+    int port = 1883;
     std::string host_port;
     bool tls = false;
     std::string topic_template; ///< may hold {group} and {device_id}
@@ -28,12 +30,14 @@ struct mqtt_options {
     std::string username;
     std::string password;
     int max_inflight = 1000;     ///< outstanding (unacknowledged) messages per connection
-    int buffer = 100000;         ///< messages Paho may hold while disconnected, per connection
+    int buffer = 100000;         ///< messages held while clients are not connected (all clients)
     bool drop_when_full = false; ///< on_full=drop: count and drop instead of backpressure
     std::string will_topic, will_payload;
     std::string ca, cert, key;
     bool insecure = false;
-    std::chrono::milliseconds connect_timeout{10000};
+    std::chrono::milliseconds connect_timeout{10000}; ///< TCP + TLS + CONNACK, per attempt
+    std::chrono::milliseconds give_up{60000};         ///< a client down this long is given up
+    std::vector<std::string> bind_addresses;          ///< local source addresses, round-robin
 };
 
 /// Parses and validates; throws config_error naming the URI or the option's origin.
