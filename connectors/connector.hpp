@@ -83,6 +83,31 @@ class latency_histogram {
     double sum_seconds() const noexcept {
         return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
     }
+    std::uint64_t count() const noexcept {
+        std::uint64_t n = 0;
+        for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+        return n;
+    }
+    /// The q-quantile (0 < q < 1) in seconds, interpolated linearly within its bucket as
+    /// Prometheus' histogram_quantile() does; 0 without observations. Past the last bound it
+    /// answers that bound (the histogram knows nothing finer).
+    double quantile(double q) const noexcept {
+        const auto counts = buckets();
+        const std::uint64_t total = count();
+        if (total == 0) return 0;
+        const double rank = q * static_cast<double>(total);
+        double below = 0;
+        for (std::size_t b = 0; b < counts.size(); ++b) {
+            const auto in = static_cast<double>(counts[b]);
+            if (below + in >= rank && in > 0) {
+                if (b == bounds.size()) return bounds.back();
+                const double lower = b == 0 ? 0 : bounds[b - 1];
+                return lower + (bounds[b] - lower) * (rank - below) / in;
+            }
+            below += in;
+        }
+        return bounds.back();
+    }
 
   private:
     std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
@@ -93,13 +118,15 @@ class latency_histogram {
 /// fleets), for the progress line, the summary and /metrics. Written by the emitter thread,
 /// read from any thread.
 struct connection_counts {
-    std::atomic<std::int64_t> connected{0};    ///< CONNACK received, link up
-    std::atomic<std::int64_t> connecting{0};   ///< first attempt, or waiting for connect_rate
-    std::atomic<std::int64_t> reconnecting{0}; ///< lost or refused, retrying with backoff
-    std::atomic<std::int64_t> failed{0};       ///< given up after `give_up`
-    std::atomic<std::uint64_t> reconnects{0};  ///< links re-established after a loss
-    std::atomic<std::uint64_t> resent{0};      ///< QoS 1/2 messages resent after a reconnect
-    latency_histogram connect_latency;         ///< connect start to CONNACK, seconds
+    std::atomic<std::int64_t> clients{0};        ///< clients created (one per device, or N)
+    std::atomic<std::int64_t> connected_peak{0}; ///< most clients connected at once
+    std::atomic<std::int64_t> connected{0};      ///< CONNACK received, link up
+    std::atomic<std::int64_t> connecting{0};     ///< first attempt, or waiting for connect_rate
+    std::atomic<std::int64_t> reconnecting{0};   ///< lost or refused, retrying with backoff
+    std::atomic<std::int64_t> failed{0};         ///< given up after `give_up`
+    std::atomic<std::uint64_t> reconnects{0};    ///< links re-established after a loss
+    std::atomic<std::uint64_t> resent{0};        ///< QoS 1/2 messages resent after a reconnect
+    latency_histogram connect_latency;           ///< connect start to CONNACK, seconds
 };
 
 struct health {

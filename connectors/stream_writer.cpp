@@ -1,5 +1,7 @@
 #include "connectors/stream_writer.hpp"
 
+#include <thread>
+
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
@@ -61,10 +63,11 @@ void stream_writer::write_preamble(std::string_view text) noexcept {
     buffer_.push_back('\n');
 }
 
-void stream_writer::poll(std::chrono::milliseconds) noexcept {
+void stream_writer::poll(std::chrono::milliseconds wait) noexcept {
     if (!buffer_.empty() &&
         std::chrono::steady_clock::now() - last_flush_ >= std::chrono::milliseconds(200))
         flush();
+    if (wait.count() > 0) std::this_thread::sleep_for(wait); // nothing else to serve
 }
 
 std::uint64_t stream_writer::drain(deadline) noexcept {

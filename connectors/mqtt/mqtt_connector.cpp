@@ -178,6 +178,8 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
         close_all(clock::now() + std::chrono::seconds(1));
         sessions_.clear();
         closed_ = false;
+        fleet_.clients.store(0);
+        fleet_.connected_peak.store(0);
     }
     spdlog::debug("mqtt: connected to {} ({} connection(s){})", options_.host_port,
                   sessions_.size(), options_.per_device ? ", per-device mode" : "");
@@ -253,6 +255,7 @@ mqtt_connector::session& mqtt_connector::add_session(std::string client_id) {
     });
     sessions_.push_back(std::move(s));
     fleet_.connecting.fetch_add(1, std::memory_order_relaxed);
+    fleet_.clients.fetch_add(1, std::memory_order_relaxed);
     return *sessions_.back();
 }
 
@@ -280,6 +283,10 @@ void mqtt_connector::set_state(session& s, int state) noexcept {
     }
     s.state = state;
     if (auto* to = bucket(state)) to->fetch_add(1, std::memory_order_relaxed);
+    if (state == connected)
+        fleet_.connected_peak.store(std::max(fleet_.connected_peak.load(std::memory_order_relaxed),
+                                             fleet_.connected.load(std::memory_order_relaxed)),
+                                    std::memory_order_relaxed);
 }
 
 bool mqtt_connector::take_connect_token(clock::time_point now) noexcept {
@@ -389,6 +396,7 @@ void mqtt_connector::on_disconnected(session& s, int rc) noexcept {
     if (options_.qos == 0 && s.open > 0) {
         count_failed(s.open, send_error::client);
         s.ledger.clear();
+        open_total_ -= s.open;
         s.open = 0;
     }
     const auto jitter = static_cast<double>(std::hash<std::string>{}(s.client_id) % 512) / 1024;
@@ -424,7 +432,9 @@ void mqtt_connector::on_acknowledged(session& s, int mid, int reason) noexcept {
     }
     auto& e = ledger[at];
     e.done = true;
+    last_progress_us_.store(micros_since(created_), std::memory_order_relaxed);
     --s.open;
+    --open_total_;
     if (reason >= 0x80) {
         count_failed(1, send_error::broker);
         spdlog::debug("mqtt {}: publish refused: {}", s.client_id, mosquitto_reason_string(reason));
@@ -444,6 +454,7 @@ void mqtt_connector::give_up(session& s, const char* why) noexcept {
     held_total_ -= s.held.size();
     s.held.clear();
     s.ledger.clear();
+    open_total_ -= s.open;
     s.open = 0;
     set_state(s, given_up);
     mosquitto_disconnect(s.client);
@@ -552,6 +563,7 @@ send_result mqtt_connector::publish(session& s, const record& r) noexcept {
             s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
                                 static_cast<std::uint32_t>(r.payload.size()), accepted_us});
             ++s.open;
+            ++open_total_;
         }
     }
     if (rc == MOSQ_ERR_SUCCESS) {
@@ -606,6 +618,7 @@ void mqtt_connector::publish_held(session& s) noexcept {
             s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
                                 static_cast<std::uint32_t>(h.payload.size()), h.accepted_us});
             ++s.open;
+            ++open_total_;
         }
         s.held.pop_front();
         --held_total_;
@@ -635,6 +648,11 @@ void mqtt_connector::wait_events(std::chrono::milliseconds wait) noexcept {
     const int n = ::epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()),
                                static_cast<int>(std::max<std::int64_t>(0, wait.count())));
     for (int i = 0; i < n; ++i) serve(*static_cast<session*>(ready[i].data.ptr), ready[i].events);
+    // For check() on other threads: a stall is time without acknowledgements while some are due.
+    const bool waiting = options_.qos > 0 && open_total_ > 0;
+    if (waiting && !waiting_for_ack_.load(std::memory_order_relaxed))
+        last_progress_us_.store(micros_since(created_), std::memory_order_relaxed);
+    waiting_for_ack_.store(waiting, std::memory_order_relaxed);
     const auto now = clock::now();
     if (now - last_timers_ >= timer_tick) run_timers(now);
 }
@@ -689,11 +707,7 @@ void mqtt_connector::poll(std::chrono::milliseconds wait) noexcept {
 }
 
 std::uint64_t mqtt_connector::drain(deadline until) noexcept {
-    auto pending = [&] {
-        std::uint64_t n = held_total_;
-        for (const auto& s : sessions_) n += s->open;
-        return n;
-    };
+    auto pending = [&] { return held_total_ + open_total_; };
     while (pending() > 0 && clock::now() < until) {
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
@@ -710,6 +724,7 @@ std::uint64_t mqtt_connector::drain(deadline until) noexcept {
             s->open = 0;
         }
         held_total_ = 0;
+        open_total_ = 0;
     }
     close_all(until);
     closed_ = true;
@@ -746,6 +761,13 @@ void mqtt_connector::close_all(deadline until) noexcept {
 
 health mqtt_connector::check() const {
     if (closed_) return {false, "mqtt: closed"};
+    // A frozen broker keeps its TCP links up; what shows is that nothing gets acknowledged.
+    constexpr std::int64_t stalled_after_us = 5'000'000;
+    const bool waiting_for_ack = waiting_for_ack_.load(std::memory_order_relaxed);
+    const std::int64_t silent = micros_since(created_) - last_progress_us_.load();
+    if (waiting_for_ack && silent > stalled_after_us)
+        return {false, "mqtt: nothing acknowledged by " + options_.host_port + " for " +
+                           std::to_string(silent / 1'000'000) + " s"};
     const auto down = fleet_.reconnecting.load() + fleet_.failed.load();
     if (!options_.per_device && down > 0)
         return {false, "mqtt: " + std::to_string(down) + " connection(s) to " + options_.host_port +

@@ -84,11 +84,14 @@ class mqtt_connector final : public connector {
     clock::time_point bucket_time_ = clock::now();
     double bucket_tokens_ = 1;
     std::uint64_t held_total_ = 0; ///< messages held by us across all sessions
+    std::uint64_t open_total_ = 0; ///< messages in libmosquitto's hands across all sessions
+    std::atomic<bool> waiting_for_ack_{false};
     std::atomic<bool> closed_{false};
     bool in_publish_ = false; ///< a synchronous QoS 0 write acknowledges the current message
     bool current_acked_ = false;
     std::string last_error_;
     clock::time_point created_ = clock::now();
+    std::atomic<std::int64_t> last_progress_us_{0}; ///< last acknowledgement or idle moment
     connection_counts fleet_;
 };
 

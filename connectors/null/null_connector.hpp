@@ -1,6 +1,8 @@
 #pragma once
 /// `null:` discards every message and counts it delivered: measures generation alone.
 
+#include <thread>
+
 #include "connectors/connector.hpp"
 
 namespace synthfeed {
@@ -11,7 +13,10 @@ class null_connector final : public connector {
         count_delivered(1, r.payload.size());
         return send_result::accepted;
     }
-    void poll(std::chrono::milliseconds) noexcept override {}
+    /// Nothing to serve: waits, so an idle engine does not spin.
+    void poll(std::chrono::milliseconds wait) noexcept override {
+        if (wait.count() > 0) std::this_thread::sleep_for(wait);
+    }
     std::uint64_t drain(deadline) noexcept override { return 0; }
     health check() const override { return {true, "null"}; }
     std::string_view name() const noexcept override { return "null"; }

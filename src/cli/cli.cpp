@@ -5,7 +5,6 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 
@@ -35,19 +34,14 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> signals_seen{0};
+/// The run's "draining" flag, so /readyz turns 503 the moment a signal arrives (a lock-free
+/// atomic store is async-signal-safe).
+std::atomic<std::atomic<bool>*> draining_flag{nullptr};
 
 extern "C" void on_signal(int) {
     if (signals_seen.fetch_add(1) > 0) _exit(exit_runtime_failure); // second signal: at once
     stop_requested.store(true);
-}
-
-/// Many MQTT connections (one per device) need many descriptors: lift the soft limit.
-void raise_open_file_limit() {
-    struct rlimit limit {};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-    }
+    if (std::atomic<bool>* draining = draining_flag.load()) draining->store(true);
 }
 
 void install_signal_handlers() {
@@ -224,7 +218,6 @@ run_options build_options(const run_flags& f, const profile& p) {
 }
 
 int command_run(const run_flags& f) {
-    raise_open_file_limit();
     profile p = load_profile(f.profile);
     if (f.seed) p.seed = *f.seed;
     const run_options o = build_options(f, p);
@@ -249,6 +242,7 @@ int command_run(const run_flags& f) {
     install_signal_handlers();
     run_stats stats;
     run_control control;
+    draining_flag.store(&control.draining);
     run_metrics metrics(
         p, stats, control,
         {{"data", data.get()}, {"labels", labels.get()}, {"episodes", episodes.get()}});
@@ -269,6 +263,7 @@ int command_run(const run_flags& f) {
     }
     const run_summary s = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats,
                                      stop_requested, &control);
+    draining_flag.store(nullptr);
     std::fputs(summary_text(s).c_str(), stderr);
     if (!f.summary_json.empty()) {
         std::ofstream out(f.summary_json, std::ios::trunc);

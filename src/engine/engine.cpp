@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -356,20 +357,60 @@ class window_merge {
 
 enum class delivery { handed_over, abandoned };
 
-/// Sends with backpressure: a full queue is polled and retried, never dropped. Only after a
-/// stop request, a sink still full past `grace` is given up on: the caller counts the message
-/// as failed, so nothing is lost silently.
-delivery deliver(connector& c, const record& r, const std::atomic<bool>& stop,
-                 std::chrono::milliseconds grace) noexcept {
-    std::optional<clock::time_point> give_up;
+/// When the run stops taking new work: a stop request (signal), the end of --run-for, or the
+/// end of the run itself. From that moment the sinks have `grace` to deliver, /readyz answers
+/// 503 and the log says so; nothing waits past it, so the process ends within `grace` of the
+/// stop whatever the sinks do.
+class drain_clock {
+  public:
+    drain_clock(const std::atomic<bool>& stop, clock::time_point hard_end,
+                std::chrono::milliseconds grace, run_control* control)
+        : stop_(stop), hard_end_(hard_end), grace_(grace), control_(control) {}
+
+    /// True once the run is stopping; starts the drain the first time.
+    bool stopping() noexcept {
+        if (started_) return true;
+        if (stop_.load(std::memory_order_relaxed)) {
+            begin("stop requested");
+        } else if (hard_end_ != clock::time_point::max() && clock::now() >= hard_end_) {
+            begin("--run-for reached");
+        }
+        return started_;
+    }
+    void begin(const char* why) noexcept {
+        if (started_) return;
+        started_ = true;
+        until_ = clock::now() + grace_;
+        if (control_) {
+            control_->running.store(false);
+            control_->draining.store(true);
+        }
+        spdlog::info("draining ({}): sinks have {:.3g}s to deliver", why,
+                     std::chrono::duration<double>(grace_).count());
+    }
+    /// The drain deadline (valid once stopping).
+    deadline until() const noexcept { return until_; }
+
+  private:
+    const std::atomic<bool>& stop_;
+    clock::time_point hard_end_;
+    std::chrono::milliseconds grace_;
+    run_control* control_;
+    bool started_ = false;
+    deadline until_{};
+};
+
+/// Sends with backpressure: a full queue is polled and retried, never dropped. Once the run
+/// is stopping, a sink still full at the drain deadline is given up on: the caller counts the
+/// message as failed, so nothing is lost silently.
+/// `waiting` runs between retries (the progress line goes on while a sink is blocked).
+delivery deliver(connector& c, const record& r, drain_clock& drain,
+                 const std::function<void()>& waiting) noexcept {
     for (;;) {
         if (c.send(r) != send_result::queue_full) return delivery::handed_over;
+        if (drain.stopping() && clock::now() >= drain.until()) return delivery::abandoned;
         c.poll(std::chrono::milliseconds(5));
-        if (stop.load(std::memory_order_relaxed)) {
-            const auto now = clock::now();
-            if (!give_up) give_up = now + grace;
-            if (now >= *give_up) return delivery::abandoned;
-        }
+        waiting();
     }
 }
 
@@ -456,6 +497,9 @@ class pipeline {
 };
 
 /// Paces emission to the wall clock at `speed` and measures how late it runs.
+/// Waits for up to the given time while serving the sinks; false once the run is stopping.
+using idle_fn = std::function<bool(clock::duration)>;
+
 class pacer {
   public:
     pacer(sim_time sim_start, double speed, const load_spec& load)
@@ -465,14 +509,13 @@ class pacer {
     /// Sleeps until message number `index` (event time `ts`) is due; false if `stop` was
     /// raised meanwhile. With a load shape, message k is due once floor(∫ rate) > k (integer
     /// accounting); with --speed, when the wall clock reaches its event time.
-    bool wait_for(sim_time ts, std::uint64_t index, const std::atomic<bool>& stop,
-                  run_stats& stats) {
-        if (by_count_) return wait_for_count(index, stop, stats);
+    bool wait_for(sim_time ts, std::uint64_t index, const idle_fn& idle, run_stats& stats) {
+        if (by_count_) return wait_for_count(index, idle, stats);
         if (speed_ <= 0 || ts <= due_until_) return true;
         const auto due = wall_start_ + std::chrono::duration_cast<clock::duration>(
                                            std::chrono::duration<double, std::milli>(
                                                static_cast<double>(ts - sim_start_) / speed_));
-        if (!sleep_until(due, stop, stats)) return false;
+        if (!sleep_until(due, idle, stats)) return false;
         // Everything up to the simulated "now" is due without looking at the clock again.
         due_until_ =
             sim_start_ +
@@ -487,6 +530,17 @@ class pacer {
     }
     /// The largest lag behind the schedule seen so far (seconds).
     double max_lag() const noexcept { return max_lag_; }
+
+    /// Records how late message `index` (event time `ts`) is being sent now. wait_for sees lag
+    /// only when it has to sleep, which a run that has fallen behind never does.
+    void observe_lag(sim_time ts, std::uint64_t index, run_stats& stats) {
+        if (by_count_) {
+            record_lag(elapsed_seconds() - due(index), stats);
+        } else if (speed_ > 0) {
+            record_lag(elapsed_seconds() - static_cast<double>(ts - sim_start_) / speed_ / 1000,
+                       stats);
+        }
+    }
 
   private:
   public:
@@ -513,7 +567,7 @@ class pacer {
         return base_time_ + schedule_.due_time(index - base_index_);
     }
 
-    bool wait_for_count(std::uint64_t index, const std::atomic<bool>& stop, run_stats& stats) {
+    bool wait_for_count(std::uint64_t index, const idle_fn& idle, run_stats& stats) {
         if (index < allowed_) return true;
         allowed_ = allowed_at(elapsed_seconds());
         if (index < allowed_) {
@@ -522,18 +576,19 @@ class pacer {
         }
         const auto due_at = wall_start_ + std::chrono::duration_cast<clock::duration>(
                                               std::chrono::duration<double>(due(index)));
-        if (!sleep_until(due_at, stop, stats)) return false;
+        if (!sleep_until(due_at, idle, stats)) return false;
         allowed_ = std::max(index + 1, allowed_at(elapsed_seconds()));
         return true;
     }
 
-    bool sleep_until(clock::time_point due, const std::atomic<bool>& stop, run_stats& stats) {
+    bool sleep_until(clock::time_point due, const idle_fn& idle, run_stats& stats) {
         auto now = clock::now();
         record_lag(std::chrono::duration<double>(now - due).count(), stats);
         while (now < due) {
-            if (stop.load(std::memory_order_relaxed)) return false;
-            std::this_thread::sleep_for(
-                std::min<clock::duration>(due - now, std::chrono::milliseconds(50)));
+            // Short naps that serve the sinks: keepalives, acknowledgements, reconnects and
+            // connect_rate go on while a slow schedule waits.
+            if (!idle(std::min<clock::duration>(due - now, std::chrono::milliseconds(10))))
+                return false;
             now = clock::now();
         }
         return true;
@@ -645,6 +700,21 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             load_schedule(o.load).allowed(std::chrono::duration<double>(*o.wall_limit).count());
     std::uint64_t limit = std::min(count_limit, schedule_limit);
     const auto wall_end = o.wall_limit ? clock::now() + *o.wall_limit : clock::time_point::max();
+    // --run-for is a hard limit; a load shape's exact message count gets a second's slack for
+    // its last message.
+    drain_clock drain(stop,
+                      schedule_limit == UINT64_MAX || wall_end == clock::time_point::max()
+                          ? wall_end
+                          : wall_end + std::chrono::seconds(1),
+                      o.grace, control);
+    const idle_fn idle = [&](clock::duration d) {
+        for (connector* c : {sinks.labels, sinks.episodes})
+            if (c) c->poll(std::chrono::milliseconds(0));
+        const auto until = clock::now() + d;
+        for (auto now = clock::now(); now < until && !drain.stopping(); now = clock::now())
+            sinks.data->poll(std::chrono::ceil<std::chrono::milliseconds>(until - now));
+        return !drain.stopping();
+    };
 
     run_summary summary;
     summary.profile = p.name;
@@ -678,8 +748,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         if (!control->paused.load()) return;
         const auto paused_at = clock::now();
         spdlog::info("control: paused");
-        while (control->paused.load() && !stop.load())
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        while (control->paused.load() && idle(std::chrono::milliseconds(20))) {
+        }
         pace.shift(clock::now() - paused_at);
         spdlog::info("control: resumed");
     };
@@ -687,16 +757,17 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         const auto now = clock::now();
         if (o.progress_every.count() <= 0 || now - last_progress < o.progress_every) return;
         const double span = std::chrono::duration<double>(now - last_progress).count();
-        spdlog::info(progress_line(stats, sinks.data->counts(),
-                                   std::chrono::duration<double>(now - wall_start).count(),
-                                   static_cast<double>(generated - last_progress_count) / span));
+        spdlog::info(progress_line(
+            stats, sinks.data->counts(), std::chrono::duration<double>(now - wall_start).count(),
+            static_cast<double>(generated - last_progress_count) / span, sinks.data->fleet()));
         last_progress = now;
         last_progress_count = generated;
     };
+    const std::function<void()> progress_hook = [&] { report_progress(); };
     pipe.request(static_cast<std::int64_t>(pipeline_depth) - 1);
 
     for (std::int64_t w = 0; !finished && !pipe.past_end(w); ++w) {
-        if (stop.load()) break;
+        if (drain.stopping()) break;
         std::vector<window_batch*> batches = pipe.wait(w);
         window_merge merge(batches);
         const sim_time window_start = pipe.window_start(w);
@@ -716,8 +787,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             }
             if ((n & 1023) == 0) {
                 apply_control();
-                if (stop.load(std::memory_order_relaxed) ||
-                    (schedule_limit == UINT64_MAX && clock::now() >= wall_end)) {
+                if (drain.stopping()) {
                     finished = true;
                     cut_ts = ts, cut_device = device;
                     break;
@@ -725,9 +795,10 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 // Serve delivery reports as they come, so a broker sink's queue stays short.
                 sinks.data->poll(std::chrono::milliseconds(0));
                 stats.generated.store(generated, std::memory_order_relaxed);
+                pace.observe_lag(ts, generated, stats);
                 report_progress(); // paced windows can last longer than the progress interval
             }
-            if (m.emitted && !pace.wait_for(ts, generated, stop, stats)) {
+            if (m.emitted && !pace.wait_for(ts, generated, idle, stats)) {
                 finished = true;
                 cut_ts = ts, cut_device = device;
                 break;
@@ -755,7 +826,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                 if (deliver(*sinks.data,
                             record{id, best->payloads.view(m.payload_offset, m.payload_length), id,
                                    group, header_span},
-                            stop, o.grace) == delivery::abandoned)
+                            drain, progress_hook) == delivery::abandoned)
                     ++abandoned;
                 ++generated; // published to stats every 1024 messages and at window ends
             } else {
@@ -768,7 +839,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                                    id,
                                    group,
                                    {}},
-                            stop, o.grace) == delivery::abandoned)
+                            drain, progress_hook) == delivery::abandoned)
                     ++truth_abandoned;
                 ++labels;
             }
@@ -794,7 +865,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                                    ids.id(e->device),
                                    p.groups[e->group].name,
                                    {}},
-                            stop, o.grace) == delivery::abandoned)
+                            drain, progress_hook) == delivery::abandoned)
                     ++truth_abandoned;
         }
         stats.episodes.store(summary.episodes, std::memory_order_relaxed);
@@ -817,12 +888,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     if (control)
         for (auto& [request, answer] : control->injections.take())
             answer.set_value({false, 0, 0, 0, "the run is ending"});
-    if (control) {
-        control->running.store(false);
-        control->draining.store(true);
-    }
-
-    const deadline drain_until = clock::now() + o.grace;
+    drain.begin("end of run");
+    const deadline drain_until = drain.until();
     for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
         if (c) summary.undelivered += c->drain(drain_until);
 
@@ -839,6 +906,8 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     summary.labels = labels;
     summary.elapsed_seconds = std::chrono::duration<double>(clock::now() - wall_start).count();
     summary.max_lag_seconds = pace.max_lag();
+    if (const connection_counts* fleet = sinks.data->fleet())
+        summary.connections = summarize(*fleet);
     return summary;
 }
 

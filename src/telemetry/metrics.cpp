@@ -102,6 +102,39 @@ std::vector<MetricFamily> run_metrics::Collect() const {
     out.push_back(std::move(errors));
     out.push_back(std::move(latency));
 
+    auto clients = family("synthfeed_connections",
+                          "Broker connections by state (connected, connecting, reconnecting, "
+                          "failed = given up).",
+                          MetricType::Gauge);
+    auto connect_latency =
+        family("synthfeed_connect_latency_seconds",
+               "Time from starting a connection to its CONNACK.", MetricType::Histogram);
+    auto reconnects = family("synthfeed_reconnects_total",
+                             "Connections re-established after a loss.", MetricType::Counter);
+    auto resent = family("synthfeed_messages_resent_total",
+                         "QoS 1/2 messages resent after a reconnect (at most this many "
+                         "duplicates).",
+                         MetricType::Counter);
+    for (const auto& [role, c] : sinks_) {
+        const connection_counts* fleet = c ? c->fleet() : nullptr;
+        if (!fleet) continue;
+        const std::string name(c->name());
+        for (const auto& [state, value] :
+             {std::pair{"connected", &fleet->connected},
+              std::pair{"connecting", &fleet->connecting},
+              std::pair{"reconnecting", &fleet->reconnecting}, std::pair{"failed", &fleet->failed}})
+            add(clients, static_cast<double>(value->load()),
+                {{"connector", name}, {"stream", role}, {"state", state}});
+        connect_latency.metric.push_back(
+            histogram_metric(fleet->connect_latency, {{"connector", name}, {"stream", role}}));
+        add(reconnects, static_cast<double>(fleet->reconnects.load()),
+            {{"connector", name}, {"stream", role}});
+        add(resent, static_cast<double>(fleet->resent.load()),
+            {{"connector", name}, {"stream", role}});
+    }
+    for (auto* f : {&clients, &connect_latency, &reconnects, &resent})
+        if (!f->metric.empty()) out.push_back(std::move(*f));
+
     auto suppressed =
         family("synthfeed_messages_suppressed_total",
                "Ticks silenced by dropout episodes (labelled, never sent).", MetricType::Counter);

@@ -16,7 +16,7 @@ std::string si(double v) {
 } // namespace
 
 std::string progress_line(const run_stats& s, const delivery_counts& data, double elapsed_seconds,
-                          double window_rate) {
+                          double window_rate, const connection_counts* fleet) {
     const auto generated = s.generated.load();
     std::string line = fmt::format(
         "progress: {:.1f}s generated {} ({}/s) delivered {} failed {} episodes {} sim {}",
@@ -25,7 +25,25 @@ std::string progress_line(const run_stats& s, const delivery_counts& data, doubl
         format_timestamp(s.sim_clock.load()));
     const double lag = s.lag_seconds.load();
     if (lag > 0.001) line += fmt::format(" lag {:.3f}s", lag);
+    if (fleet)
+        line +=
+            fmt::format(" clients {} up {} connecting {} reconnecting {} failed {}",
+                        fleet->clients.load(), fleet->connected.load(), fleet->connecting.load(),
+                        fleet->reconnecting.load(), fleet->failed.load());
     return line;
+}
+
+connection_summary summarize(const connection_counts& fleet) {
+    connection_summary c;
+    c.clients = fleet.clients.load();
+    c.connected_peak = fleet.connected_peak.load();
+    c.failed = fleet.failed.load();
+    c.reconnects = fleet.reconnects.load();
+    c.resent = fleet.resent.load();
+    c.connect_p50 = fleet.connect_latency.quantile(0.50);
+    c.connect_p95 = fleet.connect_latency.quantile(0.95);
+    c.connect_p99 = fleet.connect_latency.quantile(0.99);
+    return c;
 }
 
 std::string summary_text(const run_summary& s) {
@@ -39,6 +57,11 @@ std::string summary_text(const run_summary& s) {
         si(s.messages_per_second()), s.bytes, s.delivered, s.failed, s.dropped, s.undelivered,
         s.episodes, s.labels, s.suppressed, format_timestamp(s.sim_start),
         format_timestamp(s.sim_end), s.max_lag_seconds);
+    if (const auto& c = s.connections)
+        out += fmt::format("  clients    {} (peak {} connected), {} given up, {} reconnects, {} "
+                           "messages resent; connect p50 {:.3f}s p95 {:.3f}s p99 {:.3f}s\n",
+                           c->clients, c->connected_peak, c->failed, c->reconnects, c->resent,
+                           c->connect_p50, c->connect_p95, c->connect_p99);
     return out;
 }
 
@@ -65,6 +88,15 @@ std::string summary_json(const run_summary& s) {
     j["anomaly_episodes_by_kind"] = kinds;
     j["sim_start"] = format_timestamp(s.sim_start);
     j["sim_end"] = format_timestamp(s.sim_end);
+    if (const auto& c = s.connections)
+        j["connections"] = {
+            {"clients", c->clients},
+            {"connected_peak", c->connected_peak},
+            {"failed", c->failed},
+            {"reconnects", c->reconnects},
+            {"messages_resent", c->resent},
+            {"connect_latency_seconds",
+             {{"p50", c->connect_p50}, {"p95", c->connect_p95}, {"p99", c->connect_p99}}}};
     j["interrupted"] = s.interrupted;
     j["exit_code"] = s.exit_code();
     return j.dump(2) + "\n";

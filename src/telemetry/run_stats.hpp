@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "connectors/connector.hpp"
@@ -22,6 +23,16 @@ struct run_stats {
     std::array<std::atomic<std::uint64_t>, anomaly_kind_count> episodes_by_kind{};
     std::atomic<sim_time> sim_clock{0}; ///< event time of the last message emitted
     std::atomic<double> lag_seconds{0}; ///< how far emission trails the schedule (paced runs)
+};
+
+/// A brokered sink's connections at the end of a run (MQTT).
+struct connection_summary {
+    std::int64_t clients = 0;
+    std::int64_t connected_peak = 0;
+    std::int64_t failed = 0; ///< given up
+    std::uint64_t reconnects = 0;
+    std::uint64_t resent = 0; ///< QoS 1/2 messages resent after reconnects (duplicates at most)
+    double connect_p50 = 0, connect_p95 = 0, connect_p99 = 0; ///< seconds to CONNACK
 };
 
 /// Final figures of a run, as the summary reports them.
@@ -44,6 +55,7 @@ struct run_summary {
     double elapsed_seconds = 0;
     double max_lag_seconds = 0; ///< worst lag of emission behind its schedule (paced runs)
     bool interrupted = false;
+    std::optional<connection_summary> connections; ///< the data sink's, when it has any
 
     double messages_per_second() const noexcept {
         return elapsed_seconds > 0 ? static_cast<double>(generated) / elapsed_seconds : 0;
@@ -56,7 +68,10 @@ struct run_summary {
 
 /// "12.3M msg generated (2.46M/s) · delivered 12.3M · failed 0 · episodes 12 · sim 2026-…"
 std::string progress_line(const run_stats& s, const delivery_counts& data, double elapsed_seconds,
-                          double window_rate);
+                          double window_rate, const connection_counts* fleet = nullptr);
+
+/// The end-of-run figures of a connector's connections.
+connection_summary summarize(const connection_counts& fleet);
 
 /// Multi-line human summary for stderr.
 std::string summary_text(const run_summary& s);
