@@ -1,0 +1,142 @@
+"""Ending on time whatever the broker does: a frozen Mosquitto (SIGSTOP keeps its TCP links open
+but answers nothing) during a QoS 1 run. SIGTERM or the end of --run-for must turn /readyz to 503
+at once, log "draining", and end the process within --grace + 1 s with an exact account: what was
+not acknowledged counts as failed (exit 1). A shorter freeze shows the run's true lag and the
+stall in /readyz."""
+
+import signal
+import time
+
+import pytest
+
+from conftest import free_port
+from helpers import COLD_CHAIN, get, metric, start_synthfeed, stderr_of, summary_of, wait_until_up
+
+START = "2026-01-01T00:00:00Z"
+
+
+def start_qos1_run(synthfeed_bin, broker, tmp_path, *extra):
+    http = free_port()
+    proc = start_synthfeed(synthfeed_bin, "run", COLD_CHAIN, "--start", START, *extra, "--progress", "1s",
+                           "--sink", f"mqtt://127.0.0.1:{broker.port}/fleet/{{device_id}}?qos=1",
+                           "--http", f"127.0.0.1:{http}", "--summary-json", tmp_path / "summary.json",
+                           log_dir=tmp_path)
+    base = f"http://127.0.0.1:{http}"
+    wait_until_up(base)
+    return proc, base
+
+
+def delivered(base):
+    return metric(get(f"{base}/metrics")[1], "synthfeed_messages_delivered_total", stream="data")
+
+
+def wait_for_traffic(proc, base, tmp_path, at_least=5000, timeout=30):
+    deadline = time.monotonic() + timeout
+    while delivered(base) < at_least:
+        assert proc.poll() is None, stderr_of(tmp_path)[-3000:]
+        assert time.monotonic() < deadline, "no traffic reached the broker"
+        time.sleep(0.1)
+
+
+def assert_exact_account(summary):
+    assert summary["messages_generated"] == (summary["messages_delivered"] + summary["messages_failed"]
+                                             + summary["messages_dropped"]), summary
+    assert summary["messages_failed"] > 0, "a frozen broker acknowledged everything?"
+    assert summary["exit_code"] == 1
+
+
+@pytest.fixture
+def frozen(mosquitto):
+    """A broker that the test freezes; it is thawed before teardown stops it."""
+    broker = mosquitto()
+    yield broker
+    if broker.is_running():
+        broker.proc.send_signal(signal.SIGCONT)
+
+
+def test_sigterm_with_a_frozen_broker_ends_within_grace(frozen, synthfeed_bin, tmp_path):
+    grace = 3.0
+    proc, base = start_qos1_run(synthfeed_bin, frozen, tmp_path, "--speed", "20x", "--duration", "1h",
+                                "--grace", f"{grace:g}s")
+    try:
+        wait_for_traffic(proc, base, tmp_path)
+        frozen.proc.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)  # the in-flight window fills; every send now waits
+        assert get(f"{base}/readyz")[0] == 200, "not yet stalled long enough to tell"
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        status, body = get(f"{base}/readyz")
+        assert (status, body.strip()) == (503, "draining"), (status, body)
+        proc.wait(timeout=grace + 30)
+        took = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = stderr_of(tmp_path)
+    print(f"frozen broker: exit {proc.returncode} {took:.2f} s after SIGTERM with --grace {grace:g}s")
+    assert took <= grace + 1.0, f"exited {took:.2f} s after SIGTERM (--grace {grace:g}s)\n{log[-3000:]}"
+    assert proc.returncode == 1, log[-3000:]
+    assert "draining (stop requested)" in log
+    assert "unacknowledged at the drain deadline" in log
+    summary = summary_of(tmp_path / "summary.json")
+    assert_exact_account(summary)
+    assert summary["interrupted"] is True
+
+
+def test_run_for_with_a_frozen_broker_ends_within_grace(frozen, synthfeed_bin, tmp_path):
+    run_for, grace = 4.0, 2.0
+    started = time.monotonic()
+    proc, base = start_qos1_run(synthfeed_bin, frozen, tmp_path, "--speed", "20x", "--duration", "1h",
+                                "--run-for", f"{run_for:g}s", "--grace", f"{grace:g}s")
+    try:
+        wait_for_traffic(proc, base, tmp_path, at_least=2000)
+        frozen.proc.send_signal(signal.SIGSTOP)
+        draining_seen = None
+        while proc.poll() is None and time.monotonic() - started < run_for + grace + 30:
+            if draining_seen is None:
+                try:
+                    status, body = get(f"{base}/readyz")
+                    if status == 503 and body.strip() == "draining":
+                        draining_seen = time.monotonic() - started
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = stderr_of(tmp_path)
+    print(f"--run-for {run_for:g}s, frozen broker: /readyz draining at {draining_seen} s, exit after {took:.2f} s")
+    assert draining_seen is not None, "/readyz never said draining"
+    assert took <= run_for + grace + 1.5, f"{took:.2f} s (start-up included)\n{log[-3000:]}"
+    assert proc.returncode == 1, log[-3000:]
+    assert "draining (--run-for reached)" in log
+    assert_exact_account(summary_of(tmp_path / "summary.json"))
+
+
+def test_a_stall_shows_in_readyz_and_as_true_lag(frozen, synthfeed_bin, tmp_path):
+    """Paced at 1x, a broker frozen for 7 s puts the run ~7 s behind its schedule: the summary's
+    max lag must say so (it used to report the lag of the last sleep, not of the late messages),
+    /readyz must report the stall meanwhile, and once thawed everything is delivered."""
+    freeze = 7.0
+    proc, base = start_qos1_run(synthfeed_bin, frozen, tmp_path, "--speed", "1x", "--duration", "20s",
+                                "--grace", "60s")
+    try:
+        wait_for_traffic(proc, base, tmp_path, at_least=2000)
+        frozen.proc.send_signal(signal.SIGSTOP)
+        time.sleep(freeze - 0.5)
+        status, body = get(f"{base}/readyz")
+        frozen.proc.send_signal(signal.SIGCONT)
+        assert status == 503 and "nothing acknowledged" in body, (status, body)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = stderr_of(tmp_path)
+    assert proc.returncode == 0, log[-3000:]
+    summary = summary_of(tmp_path / "summary.json")
+    assert summary["messages_delivered"] == summary["messages_generated"] > 30000, summary
+    lag = summary["max_schedule_lag_seconds"]
+    print(f"stall of {freeze:g} s: max lag reported {lag:.2f} s")
+    assert lag >= freeze - 2.5, f"max lag {lag:.2f} s after a {freeze:g} s stall"
+    assert " lag " in log, "no progress line showed the lag"
