@@ -140,3 +140,37 @@ def test_a_stall_shows_in_readyz_and_as_true_lag(frozen, synthfeed_bin, tmp_path
     print(f"stall of {freeze:g} s: max lag reported {lag:.2f} s")
     assert lag >= freeze - 2.5, f"max lag {lag:.2f} s after a {freeze:g} s stall"
     assert " lag " in log, "no progress line showed the lag"
+
+
+@pytest.mark.parametrize("connections", ["1", "per-device"])
+def test_clients_that_keep_failing_are_given_up_and_counted(mosquitto, synthfeed_bin, tmp_path, connections):
+    """The broker goes away for good mid-run: every client retries with backoff, is given up after
+    `give_up`, and everything it held or had in flight counts as failed; the run ends on its own
+    (no stall) with delivered + failed == generated and exit 1."""
+    broker = mosquitto()
+    http = free_port()
+    proc = start_synthfeed(synthfeed_bin, "run", COLD_CHAIN, "--start", START, "--speed", "4x",
+                           "--duration", "20s", "--progress", "1s", "--grace", "30s",
+                           "--sink", f"mqtt://127.0.0.1:{broker.port}/fleet/{{device_id}}?qos=1"
+                                     f"&connections={connections}&connect_rate=5000&give_up=2s",
+                           "--http", f"127.0.0.1:{http}", "--summary-json", tmp_path / "summary.json",
+                           log_dir=tmp_path)
+    base = f"http://127.0.0.1:{http}"
+    try:
+        wait_until_up(base)
+        wait_for_traffic(proc, base, tmp_path, at_least=3000)
+        broker.stop()
+        proc.wait(timeout=60)  # 5 s of run at 4x, 2 s to give up, backoff: far below this
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = stderr_of(tmp_path)
+    assert proc.returncode == 1, log[-3000:]
+    assert "given up after 2000 ms" in log
+    summary = summary_of(tmp_path / "summary.json")
+    assert_exact_account(summary)
+    assert summary["messages_delivered"] >= 3000
+    c = summary["connections"]
+    expected_clients = 2000 if connections == "per-device" else 1
+    assert c["clients"] == expected_clients, c
+    assert c["failed"] == c["clients"], c
