@@ -384,9 +384,11 @@ void mqtt_connector::on_connected(session& s, int reason) noexcept {
 }
 
 void mqtt_connector::on_disconnected(session& s, int rc) noexcept {
+    const int saved_errno = errno;
     s.events = 0;
     s.fd = -1;
     if (s.state == closing || s.state == given_up) return;
+    if (rc != MOSQ_ERR_SUCCESS && !s.connack_refused) last_error_ = explain(rc, saved_errno);
     if (s.state == connected)
         spdlog::debug("mqtt {}: link lost ({})", s.client_id,
                       rc == MOSQ_ERR_SUCCESS ? "closed" : mosquitto_strerror(rc));
@@ -526,6 +528,44 @@ send_result mqtt_connector::send(const record& r) noexcept {
     return send_result::accepted;
 }
 
+mqtt_connector::hand_over_result mqtt_connector::hand_over(session& s, const char* topic,
+                                                           std::string_view payload,
+                                                           mosquitto_property* props,
+                                                           std::int64_t accepted_us) noexcept {
+    int mid = 0;
+    in_publish_ = true;
+    current_acked_ = false;
+    const int rc = mosquitto_publish_v5(s.client, &mid, topic, static_cast<int>(payload.size()),
+                                        payload.data(), options_.qos, options_.retain, props);
+    in_publish_ = false;
+    if (props) mosquitto_property_free_all(&props);
+    const bool link_broken =
+        rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN;
+    if (link_broken) {
+        // The write found the link broken: a read now reports it and starts the reconnect.
+        mosquitto_loop_read(s.client, 1);
+        sync_socket(s);
+        // QoS 0 is not queued by libmosquitto across a reconnect: the caller keeps it.
+        if (options_.qos == 0) return hand_over_result::kept;
+    } else if (rc != MOSQ_ERR_SUCCESS) {
+        last_error_ = mosquitto_strerror(rc);
+        count_failed(1, send_error::rejected);
+        return hand_over_result::refused;
+    }
+    // QoS 1/2 after a broken write sit in libmosquitto's queue and are sent after the CONNACK.
+    if (current_acked_) { // written at once (QoS 0): acknowledged inside the call
+        latency_.observe(static_cast<double>(micros_since(created_) - accepted_us) / 1e6);
+        count_delivered(1, payload.size());
+    } else {
+        s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
+                            static_cast<std::uint32_t>(payload.size()), accepted_us});
+        ++s.open;
+        ++open_total_;
+    }
+    if (!link_broken && !(s.events & EPOLLOUT) && mosquitto_want_write(s.client)) sync_socket(s);
+    return hand_over_result::handed;
+}
+
 send_result mqtt_connector::publish(session& s, const record& r) noexcept {
     thread_local std::string topic_buffer;
     const char* topic;
@@ -543,44 +583,15 @@ send_result mqtt_connector::publish(session& s, const record& r) noexcept {
             mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,
                                                std::string(h.name).c_str(),
                                                std::string(h.value).c_str());
-    const std::int64_t accepted_us = micros_since(created_);
-    int mid = 0;
-    in_publish_ = true;
-    current_acked_ = false;
-    const int rc = mosquitto_publish_v5(s.client, &mid, topic, static_cast<int>(r.payload.size()),
-                                        r.payload.data(), options_.qos, options_.retain, props);
-    in_publish_ = false;
-    if (props) mosquitto_property_free_all(&props);
-    const bool queued =
-        rc == MOSQ_ERR_SUCCESS ||
-        (options_.qos > 0 && (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO ||
-                              rc == MOSQ_ERR_NO_CONN)); // in libmosquitto's queue: resent later
-    if (queued) {
-        if (current_acked_) {
-            latency_.observe(static_cast<double>(micros_since(created_) - accepted_us) / 1e6);
-            count_delivered(1, r.payload.size());
-        } else {
-            s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
-                                static_cast<std::uint32_t>(r.payload.size()), accepted_us});
-            ++s.open;
-            ++open_total_;
-        }
-    }
-    if (rc == MOSQ_ERR_SUCCESS) {
-        if (!(s.events & EPOLLOUT) && mosquitto_want_write(s.client)) sync_socket(s);
+    switch (hand_over(s, topic, r.payload, props, micros_since(created_))) {
+    case hand_over_result::handed:
         return send_result::accepted;
-    }
-    if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN) {
-        // The write found the link broken: a read now reports it and starts the reconnect.
-        mosquitto_loop_read(s.client, 1);
-        sync_socket(s);
-        if (queued) return send_result::accepted;
+    case hand_over_result::kept: // the link broke under this QoS 0 message
         count_failed(1, send_error::client);
         return send_result::rejected;
+    default:
+        return send_result::rejected;
     }
-    last_error_ = mosquitto_strerror(rc);
-    count_failed(1, send_error::rejected);
-    return send_result::rejected;
 }
 
 void mqtt_connector::publish_held(session& s) noexcept {
@@ -592,34 +603,9 @@ void mqtt_connector::publish_held(session& s) noexcept {
             for (const auto& [name, value] : h.headers)
                 mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
                                                    value.c_str());
-        int mid = 0;
-        in_publish_ = true;
-        current_acked_ = false;
-        const int rc = mosquitto_publish_v5(s.client, &mid, h.topic.c_str(),
-                                            static_cast<int>(h.payload.size()), h.payload.data(),
-                                            options_.qos, options_.retain, props);
-        in_publish_ = false;
-        if (props) mosquitto_property_free_all(&props);
-        if (rc != MOSQ_ERR_SUCCESS && options_.qos == 0 &&
-            (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN)) {
-            // Keep it held: the link broke under us and the next connection sends it.
-            mosquitto_loop_read(s.client, 1);
-            sync_socket(s);
-            return;
-        }
-        const bool queued = rc == MOSQ_ERR_SUCCESS || options_.qos > 0;
-        if (!queued || (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_LOST &&
-                        rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_NO_CONN)) {
-            count_failed(1, send_error::rejected);
-        } else if (current_acked_) {
-            latency_.observe(static_cast<double>(micros_since(created_) - h.accepted_us) / 1e6);
-            count_delivered(1, h.payload.size());
-        } else {
-            s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
-                                static_cast<std::uint32_t>(h.payload.size()), h.accepted_us});
-            ++s.open;
-            ++open_total_;
-        }
+        if (hand_over(s, h.topic.c_str(), h.payload, props, h.accepted_us) ==
+            hand_over_result::kept)
+            return; // still held: the next connection sends it
         s.held.pop_front();
         --held_total_;
     }

@@ -28,6 +28,8 @@
 #include "connectors/mqtt/mqtt_options.hpp"
 
 struct mosquitto;
+struct mqtt5__property;
+typedef struct mqtt5__property mosquitto_property;
 
 namespace synthfeed {
 
@@ -58,6 +60,11 @@ class mqtt_connector final : public connector {
     void sync_socket(session& s) noexcept;
     void publish_held(session& s) noexcept;
     send_result publish(session& s, const record& r) noexcept;
+    enum class hand_over_result { handed, kept, refused };
+    /// One PUBLISH to libmosquitto, entered in the ledger (or counted, when written at once);
+    /// takes ownership of `props`.
+    hand_over_result hand_over(session& s, const char* topic, std::string_view payload,
+                               mosquitto_property* props, std::int64_t accepted_us) noexcept;
     void on_connected(session& s, int reason) noexcept;
     void on_disconnected(session& s, int rc) noexcept;
     void on_acknowledged(session& s, int mid, int reason) noexcept;

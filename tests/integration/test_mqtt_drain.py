@@ -65,7 +65,11 @@ def test_sigterm_with_a_frozen_broker_ends_within_grace(frozen, synthfeed_bin, t
         assert get(f"{base}/readyz")[0] == 200, "not yet stalled long enough to tell"
         proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
+        # Signal delivery is asynchronous: allow the handler a moment to run.
         status, body = get(f"{base}/readyz")
+        while (status, body.strip()) != (503, "draining") and time.monotonic() - stopped < 0.5:
+            time.sleep(0.02)
+            status, body = get(f"{base}/readyz")
         assert (status, body.strip()) == (503, "draining"), (status, body)
         proc.wait(timeout=grace + 30)
         took = time.monotonic() - stopped
