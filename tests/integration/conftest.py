@@ -126,10 +126,14 @@ class Mosquitto:
     (client certificate required), with `ca`, `client_cert` and `client_key` paths.
     With users={name: password} anonymous clients are refused on every listener.
     stop() is SIGTERM (mosquitto then saves its persistence database), restart() brings it back on
-    the same ports with the same database; kill() is SIGKILL (nothing saved)."""
+    the same ports with the same database; kill() is SIGKILL (nothing saved since the last save()).
+    nofile=N runs the broker with RLIMIT_NOFILE N (soft and hard; raising the hard limit needs root),
+    for brokers that hold thousands of connections."""
 
-    def __init__(self, dir: Path, *, users: dict | None = None, tls: bool = False, extra_conf=()):
+    def __init__(self, dir: Path, *, users: dict | None = None, tls: bool = False, extra_conf=(),
+                 nofile: int | None = None):
         self.dir = dir
+        self.nofile = nofile
         self.users = dict(users or {})
         self.port = free_port()
         self.tls_port = self.mtls_port = None
@@ -187,7 +191,8 @@ class Mosquitto:
         assert not self.is_running(), "mosquitto is already running"
         stderr = open(self.dir / "mosquitto.stderr", "ab")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf_path)], stdin=subprocess.DEVNULL,
-                                     stdout=stderr, stderr=stderr, start_new_session=True)
+                                     stdout=stderr, stderr=stderr, start_new_session=True,
+                                     preexec_fn=self._limits if self.nofile else None)
         stderr.close()
         # Stops the broker if this test process dies without its teardown (kill -9, crash).
         self._watchdog = subprocess.Popen(
@@ -211,6 +216,43 @@ class Mosquitto:
                     pass
             if pending:
                 time.sleep(0.05)
+
+    def _limits(self) -> None:
+        """In the child before exec: RLIMIT_NOFILE = nofile, or as close as the hard limit allows."""
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+        except (ValueError, OSError):
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            cap = self.nofile if hard == resource.RLIM_INFINITY else min(self.nofile, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (cap, hard))
+
+    def open_files_limit(self) -> int:
+        """The running broker's soft RLIMIT_NOFILE, read from /proc."""
+        for line in Path(f"/proc/{self.proc.pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+        raise RuntimeError("no 'Max open files' in /proc/PID/limits")
+
+    def save(self, timeout: float = 10.0) -> None:
+        """Writes the persistence database now (SIGUSR1) and waits until the log says it did: what
+        exists at this moment (sessions, subscriptions, queued messages) survives a later kill()."""
+        db = self.dir / "data" / "mosquitto.db"
+
+        def stamp():  # mosquitto writes mosquitto.db.new and renames it over mosquitto.db
+            try:
+                st = db.stat()
+                return st.st_ino, st.st_mtime_ns
+            except FileNotFoundError:
+                return None
+
+        marker = "Saving in-memory database"
+        before, old = self.log_text().count(marker), stamp()
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while self.log_text().count(marker) <= before or stamp() in (None, old):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mosquitto did not save its database in {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.02)
 
     def is_running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
