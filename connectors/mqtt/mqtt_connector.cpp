@@ -12,11 +12,34 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "connectors/topic_template.hpp"
+
+namespace synthfeed {
+namespace {
+/// Set while mosquitto_new runs on this thread: see socketpair() below.
+thread_local bool decline_socket_pair = false;
+} // namespace
+} // namespace synthfeed
+
+/// libmosquitto 2.0.11 opens a socket pair for every client (lib/mosquitto.c,
+/// mosquitto_reinitialise) to wake its own loop thread, which we never start. The pair costs
+/// two descriptors per client (a 10,000-device fleet would need 30,000 where 10,000 do) and a
+/// write(2) per publish. This definition interposes libc's (libmosquitto calls it through its
+/// PLT) and declines the pair only inside our mosquitto_new calls; libmosquitto then logs a
+/// warning, leaves sockpairR/W at INVALID_SOCKET and checks for that before every use
+/// (packet__queue, mosquitto_destroy). Every other caller gets the real system call.
+extern "C" int socketpair(int domain, int type, int protocol, int fds[2]) noexcept {
+    if (synthfeed::decline_socket_pair) {
+        errno = EMFILE;
+        return -1;
+    }
+    return static_cast<int>(::syscall(SYS_socketpair, domain, type, protocol, fds));
+}
 
 namespace synthfeed {
 namespace {
@@ -35,9 +58,8 @@ enum link_state : int { waiting, connecting, connected, backoff, given_up, closi
 
 std::once_flag library_once;
 
-/// Each libmosquitto client holds three descriptors (its socket and a socket pair it uses to
-/// wake its own loop thread, unused here), so a fleet of 50,000 needs 150,000. Raise the soft
-/// limit to the hard one, and the hard one too when we may (root in a container).
+/// Each client holds one descriptor, so a fleet of 50,000 needs 50,000. Raise the soft limit
+/// to the hard one, and the hard one too when we may (CAP_SYS_RESOURCE).
 void raise_descriptor_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
@@ -61,9 +83,13 @@ std::int64_t micros_since(std::chrono::steady_clock::time_point origin) noexcept
 /// Why a connection attempt or link failed, in words a user can act on.
 std::string explain(int rc, int saved_errno) {
     if (rc == MOSQ_ERR_ERRNO) {
-        if (saved_errno == EMFILE || saved_errno == ENFILE)
-            return "out of file descriptors: each MQTT client uses three; raise `ulimit -n` "
-                   "(synthfeed raises the soft limit to the hard one by itself)";
+        if (saved_errno == EMFILE || saved_errno == ENFILE) {
+            rlimit limit{};
+            ::getrlimit(RLIMIT_NOFILE, &limit);
+            return "out of file descriptors (limit " + std::to_string(limit.rlim_cur) +
+                   "): each MQTT client uses one; raise the hard limit (`ulimit -Hn`, or "
+                   "`nofile` of the container); synthfeed raises the soft one by itself";
+        }
         if (saved_errno == EADDRNOTAVAIL)
             return "no local port left: one source address reaches one broker address about "
                    "28,000 times; add source addresses with bind_address=127.0.0.1,127.0.0.2,...";
@@ -198,7 +224,9 @@ mqtt_connector::session& mqtt_connector::add_session(std::string client_id) {
     if (!options_.bind_addresses.empty())
         s->bind_address =
             options_.bind_addresses[sessions_.size() % options_.bind_addresses.size()].c_str();
+    decline_socket_pair = true;
     s->client = mosquitto_new(s->client_id.c_str(), options_.clean, s.get());
+    decline_socket_pair = false;
     if (!s->client) {
         last_error_ = explain(MOSQ_ERR_ERRNO, errno);
         throw std::runtime_error("mqtt: cannot create a client: " + last_error_);
@@ -268,7 +296,7 @@ void mqtt_connector::set_state(session& s, int state) noexcept {
         case connected:
             return &fleet_.connected;
         case backoff:
-            return &fleet_.reconnecting;
+            return s.ever_connected ? &fleet_.reconnecting : &fleet_.connecting;
         case given_up:
             return &fleet_.failed;
         default:
@@ -332,6 +360,10 @@ void mqtt_connector::start_connect(session& s) noexcept {
     s.fd = -1;
     if (rc != MOSQ_ERR_SUCCESS) {
         last_error_ = explain(rc, saved_errno);
+        // Out of descriptors or local ports: say so now, not only when clients are given up.
+        if (rc == MOSQ_ERR_ERRNO &&
+            (saved_errno == EMFILE || saved_errno == ENFILE || saved_errno == EADDRNOTAVAIL))
+            warn_fleet(last_error_);
         on_disconnected(s, rc);
         return;
     }
@@ -447,11 +479,20 @@ void mqtt_connector::on_acknowledged(session& s, int mid, int reason) noexcept {
     while (!ledger.empty() && ledger.front().done) ledger.pop_front();
 }
 
+void mqtt_connector::warn_fleet(const std::string& what) noexcept {
+    // One line a second at most, however many of a fleet's clients hit the same wall.
+    const auto now = clock::now();
+    if (now - last_fleet_warning_ < std::chrono::seconds(1)) return;
+    last_fleet_warning_ = now;
+    spdlog::warn("mqtt: {} ({} of {} clients connected, {} given up)", what,
+                 fleet_.connected.load(), fleet_.clients.load(), fleet_.failed.load());
+}
+
 void mqtt_connector::give_up(session& s, const char* why) noexcept {
     const std::uint64_t lost = s.open + s.held.size();
-    spdlog::warn("mqtt {}: given up after {} ms without a connection ({}); {} messages counted "
-                 "failed",
-                 s.client_id, options_.give_up.count(), why, lost);
+    warn_fleet(fmt::format("client {} given up after {} ms without a connection ({}); its {} "
+                           "messages counted failed",
+                           s.client_id, options_.give_up.count(), why, lost));
     count_failed(lost, send_error::timed_out);
     held_total_ -= s.held.size();
     s.held.clear();

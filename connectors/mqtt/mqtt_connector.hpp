@@ -69,6 +69,7 @@ class mqtt_connector final : public connector {
     void on_disconnected(session& s, int rc) noexcept;
     void on_acknowledged(session& s, int mid, int reason) noexcept;
     void give_up(session& s, const char* why) noexcept;
+    void warn_fleet(const std::string& what) noexcept;
     void run_timers(clock::time_point now) noexcept;
     void set_state(session& s, int state) noexcept;
     bool take_connect_token(clock::time_point now) noexcept;
@@ -88,6 +89,7 @@ class mqtt_connector final : public connector {
     std::deque<session*> connect_queue_; ///< waiting for a connect_rate token
     std::size_t misc_cursor_ = 0;        ///< round-robin position of keepalive service
     clock::time_point last_timers_ = clock::now();
+    clock::time_point last_fleet_warning_{};
     clock::time_point bucket_time_ = clock::now();
     double bucket_tokens_ = 1;
     std::uint64_t held_total_ = 0; ///< messages held by us across all sessions
