@@ -166,7 +166,6 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0)
         throw std::runtime_error(std::string("mqtt: epoll: ") + std::strerror(errno));
-    bucket_tokens_ = std::max(1.0, options_.connect_rate / 10);
 
     // The first connections are made before generation starts, so that credentials, TLS and
     // reachability fail at once. Per-device mode opens one probe connection (its own id, so it
@@ -318,7 +317,9 @@ void mqtt_connector::set_state(session& s, int state) noexcept {
 }
 
 bool mqtt_connector::take_connect_token(clock::time_point now) noexcept {
-    const double burst = std::max(1.0, options_.connect_rate / 10);
+    // Half a second of tokens: an emitter busy for a moment catches up, so the rate over a
+    // ramp matches connect_rate; start_connects() keeps the bucket from filling while idle.
+    const double burst = std::max(1.0, options_.connect_rate / 2);
     bucket_tokens_ =
         std::min(burst, bucket_tokens_ + std::chrono::duration<double>(now - bucket_time_).count() *
                                              options_.connect_rate);
@@ -681,18 +682,28 @@ void mqtt_connector::wait_events(std::chrono::milliseconds wait) noexcept {
         last_progress_us_.store(micros_since(created_), std::memory_order_relaxed);
     waiting_for_ack_.store(waiting, std::memory_order_relaxed);
     const auto now = clock::now();
+    start_connects(now);
     if (now - last_timers_ >= timer_tick) run_timers(now);
 }
 
-void mqtt_connector::run_timers(clock::time_point now) noexcept {
-    last_timers_ = now;
-    // New per-device clients, in first-message order, as connect_rate allows.
+void mqtt_connector::start_connects(clock::time_point now) noexcept {
+    if (connect_queue_.empty()) {
+        // No demand: no tokens pile up, so the next ramp starts at connect_rate, not a burst.
+        bucket_time_ = now;
+        bucket_tokens_ = std::min(bucket_tokens_, 1.0);
+        return;
+    }
+    // New per-device clients in first-message order, and retries, as connect_rate allows.
     while (!connect_queue_.empty() && take_connect_token(now)) {
         session* s = connect_queue_.front();
         connect_queue_.pop_front();
         s->queued_to_connect = false;
         if (s->state == waiting || s->state == backoff) start_connect(*s);
     }
+}
+
+void mqtt_connector::run_timers(clock::time_point now) noexcept {
+    last_timers_ = now;
     // A slice of the fleet: keepalive, connect deadlines, retries and giving up.
     const std::size_t total = sessions_.size();
     const std::size_t slice =

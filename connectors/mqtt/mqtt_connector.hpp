@@ -71,6 +71,7 @@ class mqtt_connector final : public connector {
     void give_up(session& s, const char* why) noexcept;
     void warn_fleet(const std::string& what) noexcept;
     void run_timers(clock::time_point now) noexcept;
+    void start_connects(clock::time_point now) noexcept;
     void set_state(session& s, int state) noexcept;
     bool take_connect_token(clock::time_point now) noexcept;
     void wait_events(std::chrono::milliseconds wait) noexcept;
@@ -91,7 +92,7 @@ class mqtt_connector final : public connector {
     clock::time_point last_timers_ = clock::now();
     clock::time_point last_fleet_warning_{};
     clock::time_point bucket_time_ = clock::now();
-    double bucket_tokens_ = 1;
+    double bucket_tokens_ = 1;     ///< connect_rate token bucket
     std::uint64_t held_total_ = 0; ///< messages held by us across all sessions
     std::uint64_t open_total_ = 0; ///< messages in libmosquitto's hands across all sessions
     std::atomic<bool> waiting_for_ack_{false};
