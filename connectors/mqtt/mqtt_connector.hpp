@@ -49,6 +49,8 @@ class mqtt_connector final : public connector {
     const connection_counts* fleet() const noexcept override { return &fleet_; }
 
     struct session; ///< one libmosquitto client with its ledger (defined in the .cpp)
+    /// Remembers libmosquitto's last error or warning for the next failure message.
+    void note_error(const char* text) { last_error_ = text; }
 
   private:
     using clock = std::chrono::steady_clock;
