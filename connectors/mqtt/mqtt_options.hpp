@@ -29,7 +29,7 @@ struct mqtt_options {
     bool clean = true;
     std::string username;
     std::string password;
-    int max_inflight = 1000;     ///< outstanding (unacknowledged) messages per connection
+    int max_inflight = 0;        ///< outstanding messages per connection; 0 until parsed: per QoS
     int buffer = 100000;         ///< messages held while clients are not connected (all clients)
     bool drop_when_full = false; ///< on_full=drop: count and drop instead of backpressure
     std::string will_topic, will_payload;
