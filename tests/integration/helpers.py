@@ -203,6 +203,18 @@ class Subscriber:
         self.client.loop_stop()
 
 
+def connected_clients_subscriber(port, *topics):
+    """A Subscriber to `topics` that also samples $SYS/broker/clients/connected (the broker's own
+    count, which includes this subscriber); returns (subscriber, [(monotonic time, count)])."""
+    samples = []
+
+    def on_message(m):
+        if m.topic == "$SYS/broker/clients/connected":
+            samples.append((time.monotonic(), int(m.payload)))
+
+    return Subscriber(port, *topics, "$SYS/broker/clients/connected", qos=1, on_message=on_message), samples
+
+
 # --- reference runs, synthfeed in the background, TCP connections seen by the kernel --------------
 
 def reference(synthfeed_bin, tmp_path, *window, profile=COLD_CHAIN, name="ref.jsonl"):

@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 from conftest import free_port
-from helpers import (COLD_CHAIN, START, Subscriber, assert_summary_complete, duplicates, established_on,
+from helpers import (connected_clients_subscriber, COLD_CHAIN, START, Subscriber, assert_summary_complete, duplicates, established_on,
                      reference, run_synthfeed, start_synthfeed, stderr_of, summary_of)
 
 
@@ -60,13 +60,7 @@ def test_per_device_connections_respect_connect_rate(mosquitto, synthfeed_bin, t
     window = ["--duration", "12s", "--start", START]
     expected = reference(synthfeed_bin, tmp_path, *window)
 
-    sys_samples = []  # (monotonic time, $SYS/broker/clients/connected)
-
-    def on_message(m):
-        if m.topic == "$SYS/broker/clients/connected":
-            sys_samples.append((time.monotonic(), int(m.payload)))
-
-    sub = Subscriber(broker.port, "fleet/#", "$SYS/broker/clients/connected", qos=1, on_message=on_message)
+    sub, sys_samples = connected_clients_subscriber(broker.port, "fleet/#")
     try:
         time.sleep(0.3)
         own = established_on(broker.port)  # our own subscriber

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (COLD_CHAIN, PROFILES, START, Subscriber, assert_summary_complete, duplicates,
+from helpers import (COLD_CHAIN, connected_clients_subscriber, PROFILES, START, Subscriber, assert_summary_complete, duplicates,
                      established_on, established_peers, free_port, get, listen_overflows, metric, reference,
                      start_synthfeed, stderr_of, summary_of, tcp_count)
 
@@ -235,13 +235,7 @@ def test_ten_thousand_device_connections(mosquitto, synthfeed_bin, tmp_path):
     broker = mosquitto(nofile=4 * devices)
     assert broker.open_files_limit() >= 2 * devices
 
-    sys_samples = []  # (monotonic time, $SYS/broker/clients/connected)
-
-    def on_message(m):
-        if m.topic == "$SYS/broker/clients/connected":
-            sys_samples.append((time.monotonic(), int(m.payload)))
-
-    sub = Subscriber(broker.port, "fleet/#", "$SYS/broker/clients/connected", qos=1, on_message=on_message)
+    sub, sys_samples = connected_clients_subscriber(broker.port, "fleet/#")
     try:
         time.sleep(0.3)
         # Sampled from the kernel (sock_diag), both ends: the clients' sockets towards the broker
