@@ -599,8 +599,9 @@ send_result mqtt_connector::send(const record& r) noexcept {
         s->held.size() >= std::max<std::size_t>(1, static_cast<std::size_t>(options_.buffer) /
                                                        sessions_.size())) {
         count_failed(1, send_error::client);
-        warn_fleet("the client of " + std::string(r.device_id) + " cannot connect (" + last_error_ +
-                   "); its messages past its share of buffer count as failed");
+        if (clock::now() - last_fleet_warning_ >= std::chrono::seconds(1)) // before formatting
+            warn_fleet("the client of " + std::string(r.device_id) + " cannot connect (" +
+                       last_error_ + "); its messages past its share of buffer count as failed");
         return send_result::rejected;
     }
     if (held_total_ >= static_cast<std::uint64_t>(options_.buffer)) {
