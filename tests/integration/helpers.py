@@ -215,6 +215,18 @@ def connected_clients_subscriber(port, *topics):
     return Subscriber(port, *topics, "$SYS/broker/clients/connected", qos=1, on_message=on_message), samples
 
 
+def assert_topics_and_order(messages, qos, ordered=True):
+    """Every message on fleet/<its device_id> at `qos`; with `ordered`, each device's seq rising."""
+    last = {}
+    for m in messages:
+        j = json.loads(m.payload)
+        assert m.topic == f"fleet/{j['device_id']}"
+        assert m.qos == qos
+        if ordered:
+            assert j["seq"] > last.get(j["device_id"], -1), f"{j['device_id']} out of order at seq {j['seq']}"
+        last[j["device_id"]] = j["seq"]
+
+
 # --- reference runs, synthfeed in the background, TCP connections seen by the kernel --------------
 
 def reference(synthfeed_bin, tmp_path, *window, profile=COLD_CHAIN, name="ref.jsonl"):
