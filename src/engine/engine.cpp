@@ -496,19 +496,19 @@ class pipeline {
     std::vector<std::thread> threads_;
 };
 
-/// Paces emission to the wall clock at `speed` and measures how late it runs.
 /// Waits for up to the given time while serving the sinks; false once the run is stopping.
 using idle_fn = std::function<bool(clock::duration)>;
 
+/// Paces emission to the wall clock at `speed` and measures how late it runs.
 class pacer {
   public:
     pacer(sim_time sim_start, double speed, const load_spec& load)
         : sim_start_(sim_start), speed_(speed), schedule_(load),
           by_count_(load.shape != load_shape::none), wall_start_(clock::now()) {}
 
-    /// Sleeps until message number `index` (event time `ts`) is due; false if `stop` was
-    /// raised meanwhile. With a load shape, message k is due once floor(∫ rate) > k (integer
-    /// accounting); with --speed, when the wall clock reaches its event time.
+    /// Waits, serving the sinks through `idle`, until message number `index` (event time `ts`)
+    /// is due; false once the run is stopping. With a load shape, message k is due once floor(∫
+    /// rate) > k (integer accounting); with --speed, when the wall clock reaches its event time.
     bool wait_for(sim_time ts, std::uint64_t index, const idle_fn& idle, run_stats& stats) {
         if (by_count_) return wait_for_count(index, idle, stats);
         if (speed_ <= 0 || ts <= due_until_) return true;
