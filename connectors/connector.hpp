@@ -92,8 +92,9 @@ class latency_histogram {
     /// Prometheus' histogram_quantile() does; 0 without observations. Past the last bound it
     /// answers that bound (the histogram knows nothing finer).
     double quantile(double q) const noexcept {
-        const auto counts = buckets();
-        const std::uint64_t total = count();
+        const auto counts = buckets(); // one snapshot: the total must match the buckets
+        std::uint64_t total = 0;
+        for (const auto n : counts) total += n;
         if (total == 0) return 0;
         const double rank = q * static_cast<double>(total);
         double below = 0;

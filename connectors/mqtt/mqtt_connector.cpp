@@ -99,6 +99,12 @@ std::int64_t micros_since(std::chrono::steady_clock::time_point origin) noexcept
         .count();
 }
 
+/// One MQTT 5 user property (libmosquitto copies NUL-terminated strings).
+void add_user_property(mosquitto_property** props, std::string_view name, std::string_view value) {
+    mosquitto_property_add_string_pair(props, MQTT_PROP_USER_PROPERTY, std::string(name).c_str(),
+                                       std::string(value).c_str());
+}
+
 /// Why a connection attempt or link failed, in words a user can act on.
 std::string explain(int rc, int saved_errno) {
     if (rc == MOSQ_ERR_ERRNO) {
@@ -507,17 +513,23 @@ void mqtt_connector::on_acknowledged(session& s, int mid, int reason) noexcept {
     }
     auto& e = ledger[at];
     e.done = true;
-    last_progress_us_.store(micros_since(created_), std::memory_order_relaxed);
+    const std::int64_t now_us = micros_since(created_);
+    last_progress_us_.store(now_us, std::memory_order_relaxed);
     --s.open;
     --open_total_;
     if (reason >= 0x80) {
         count_failed(1, send_error::broker);
         spdlog::debug("mqtt {}: publish refused: {}", s.client_id, mosquitto_reason_string(reason));
     } else {
-        latency_.observe(static_cast<double>(micros_since(created_) - e.accepted_us) / 1e6);
-        count_delivered(1, e.bytes);
+        count_acknowledged(e.bytes, e.accepted_us, now_us);
     }
     while (!ledger.empty() && ledger.front().done) ledger.pop_front();
+}
+
+void mqtt_connector::count_acknowledged(std::size_t bytes, std::int64_t accepted_us,
+                                        std::int64_t now_us) noexcept {
+    latency_.observe(static_cast<double>(now_us - accepted_us) / 1e6);
+    count_delivered(1, bytes);
 }
 
 void mqtt_connector::warn_fleet(const std::string& what) noexcept {
@@ -649,8 +661,7 @@ mqtt_connector::hand_over_result mqtt_connector::hand_over(session& s, const cha
     }
     // QoS 1/2 after a broken write sit in libmosquitto's queue and are sent after the CONNACK.
     if (current_acked_) { // written at once (QoS 0): acknowledged inside the call
-        latency_.observe(static_cast<double>(micros_since(created_) - accepted_us) / 1e6);
-        count_delivered(1, payload.size());
+        count_acknowledged(payload.size(), accepted_us, micros_since(created_));
     } else {
         s.ledger.push_back({static_cast<std::uint16_t>(mid), false,
                             static_cast<std::uint32_t>(payload.size()), accepted_us});
@@ -674,10 +685,7 @@ send_result mqtt_connector::publish(session& s, const record& r) noexcept {
     }
     mosquitto_property* props = nullptr;
     if (options_.version == 5)
-        for (const auto& h : r.headers)
-            mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,
-                                               std::string(h.name).c_str(),
-                                               std::string(h.value).c_str());
+        for (const auto& h : r.headers) add_user_property(&props, h.name, h.value);
     switch (hand_over(s, topic, r.payload, props, micros_since(created_))) {
     case hand_over_result::handed:
         return send_result::accepted;
@@ -695,9 +703,7 @@ void mqtt_connector::publish_held(session& s) noexcept {
         session::held_message& h = s.held.front();
         mosquitto_property* props = nullptr;
         if (options_.version == 5)
-            for (const auto& [name, value] : h.headers)
-                mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.c_str(),
-                                                   value.c_str());
+            for (const auto& [name, value] : h.headers) add_user_property(&props, name, value);
         if (hand_over(s, h.topic.c_str(), h.payload, props, h.accepted_us) ==
             hand_over_result::kept)
             return; // still held: the next connection sends it

@@ -72,6 +72,9 @@ class mqtt_connector final : public connector {
     void on_acknowledged(session& s, int mid, int reason) noexcept;
     void give_up(session& s, const char* why) noexcept;
     void warn_fleet(const std::string& what) noexcept;
+    /// Counts one delivered message and its send-to-acknowledgement latency (µs since created_).
+    void count_acknowledged(std::size_t bytes, std::int64_t accepted_us,
+                            std::int64_t now_us) noexcept;
     void run_timers(clock::time_point now) noexcept;
     void start_connects(clock::time_point now) noexcept;
     void set_state(session& s, int state) noexcept;

@@ -118,19 +118,19 @@ std::vector<MetricFamily> run_metrics::Collect() const {
     for (const auto& [role, c] : sinks_) {
         const connection_counts* fleet = c ? c->fleet() : nullptr;
         if (!fleet) continue;
-        const std::string name(c->name());
-        for (const auto& [state, value] :
-             {std::pair{"connected", &fleet->connected},
-              std::pair{"connecting", &fleet->connecting},
-              std::pair{"reconnecting", &fleet->reconnecting}, std::pair{"failed", &fleet->failed}})
-            add(clients, static_cast<double>(value->load()),
-                {{"connector", name}, {"stream", role}, {"state", state}});
-        connect_latency.metric.push_back(
-            histogram_metric(fleet->connect_latency, {{"connector", name}, {"stream", role}}));
-        add(reconnects, static_cast<double>(fleet->reconnects.load()),
-            {{"connector", name}, {"stream", role}});
-        add(resent, static_cast<double>(fleet->resent.load()),
-            {{"connector", name}, {"stream", role}});
+        const std::vector<ClientMetric::Label> labels{{"connector", std::string(c->name())},
+                                                      {"stream", role}};
+        for (const auto& [state, value] : {std::pair{"connected", &fleet->connected},
+                                           std::pair{"connecting", &fleet->connecting},
+                                           std::pair{"reconnecting", &fleet->reconnecting},
+                                           std::pair{"failed", &fleet->failed}}) {
+            auto with_state = labels;
+            with_state.push_back({"state", state});
+            add(clients, static_cast<double>(value->load()), std::move(with_state));
+        }
+        connect_latency.metric.push_back(histogram_metric(fleet->connect_latency, labels));
+        add(reconnects, static_cast<double>(fleet->reconnects.load()), labels);
+        add(resent, static_cast<double>(fleet->resent.load()), labels);
     }
     for (auto* f : {&clients, &connect_latency, &reconnects, &resent})
         if (!f->metric.empty()) out.push_back(std::move(*f));
