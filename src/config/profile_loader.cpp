@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "src/config/toml_reader.hpp"
+#include "src/core/text_escape.hpp"
 
 namespace synthfeed {
 namespace {
@@ -20,6 +21,47 @@ constexpr std::uint64_t max_devices_per_profile = 1'000'000'000;
 constexpr std::size_t max_groups_per_profile = 65'535;
 constexpr const char* reserved_field_names[] = {"device_id", "seq",     "ts",
                                                 "label",     "episode", "group"};
+
+/// Why an id template cannot be used, or empty. Only `{group}`, `{index}` and `{index:SPEC}`
+/// with a zero-padded width and an integer base (`{index:05}`, `{index:x}`) are allowed, so an
+/// index adds only digits and hex letters to an id: the first and last ids of a group then
+/// hold every character any of its ids can hold (see boundary_device_ids).
+std::string id_template_problem(std::string_view t) {
+    if (t.find('\\') != std::string_view::npos)
+        return "a backslash is not allowed in an id (line protocol cannot carry one in a tag)";
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '}') {
+            if (i + 1 < t.size() && t[i + 1] == '}') {
+                ++i;
+                continue;
+            }
+            return "a lone '}' (write '}}' for a brace)";
+        }
+        if (t[i] != '{') continue;
+        if (i + 1 < t.size() && t[i + 1] == '{') {
+            ++i;
+            continue;
+        }
+        const auto close = t.find('}', i);
+        if (close == std::string_view::npos)
+            return "a '{' without its '}' (write '{{' for a brace)";
+        const std::string_view field = t.substr(i + 1, close - i - 1);
+        i = close;
+        if (field == "group" || field == "index") continue;
+        if (field.starts_with("index:")) {
+            std::string_view spec = field.substr(6);
+            if (!spec.empty() &&
+                std::string_view("dxXob").find(spec.back()) != std::string_view::npos)
+                spec.remove_suffix(1);
+            if (spec.size() <= 2 && spec.find_first_not_of("0123456789") == std::string_view::npos)
+                continue;
+        }
+        const std::string shown(field.substr(0, 40));
+        return "unknown placeholder {" + shown + (field.size() > 40 ? "…" : "") +
+               "} (use {index}, {index:05}, {index:x} and {group})";
+    }
+    return "";
+}
 
 void require_non_negative(toml_reader& r, std::string_view key, spread_param p) {
     if (p.lo < 0) r.fail(key, "must not be negative (got " + fmt::format("{}", p.lo) + ")");
@@ -65,6 +107,8 @@ void read_states(toml_reader& r, signal_spec& s) {
     for (const auto& n : *names) {
         const auto name = n.value<std::string>();
         if (!name || name->empty()) r.fail_at(n, "states", "state names are non-empty strings");
+        if (find_control_character(*name) != std::string::npos)
+            r.fail_at(n, "states", control_character_message);
         s.state_names.push_back(*name);
     }
     const std::size_t n = s.state_names.size();
@@ -383,8 +427,38 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
             std::sort(win.devices.begin(), win.devices.end()); // searched by bisection
         }
         w.reject_unknown_keys();
+        if (!a.windows.empty() && a.windows.front().relative != win.relative)
+            w.fail("start", "the windows of one spec must all be times or all be offsets");
         a.windows.push_back(std::move(win));
     }
+    // Episodes are walked in time order, and one device is in at most one episode of a spec at
+    // a time: sort the windows, then refuse overlaps (of windows that share a device), so the
+    // labels and the episode lines are derived from one set and cannot disagree.
+    std::vector<std::size_t> order(a.windows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return a.windows[x].start < a.windows[y].start;
+    });
+    auto share_a_device = [](const anomaly_window& x, const anomaly_window& y) {
+        if (x.devices.empty() || y.devices.empty()) return true;
+        std::vector<std::uint32_t> both;
+        std::set_intersection(x.devices.begin(), x.devices.end(), y.devices.begin(),
+                              y.devices.end(), std::back_inserter(both));
+        return !both.empty();
+    };
+    for (std::size_t j = 1; j < order.size(); ++j)
+        for (std::size_t i = 0; i < j; ++i) {
+            const anomaly_window& earlier = a.windows[order[i]];
+            const anomaly_window& later = a.windows[order[j]];
+            if (later.start < earlier.end && share_a_device(earlier, later))
+                windows[order[j]].fail(
+                    "start", "overlaps windows[" + std::to_string(order[i]) +
+                                 "]: a device is in one episode of a spec at a time (split the "
+                                 "spec in two, or merge the windows)");
+        }
+    std::vector<anomaly_window> sorted;
+    for (std::size_t i : order) sorted.push_back(std::move(a.windows[i]));
+    a.windows = std::move(sorted);
 }
 
 anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
@@ -559,12 +633,10 @@ transaction_spec read_transactions(toml_reader& r, group_spec& g) {
         return f;
     };
     std::vector<std::string> merchants, categories, mccs;
-    try {
-        for (std::uint32_t m = 0; m < t.merchants; ++m)
-            merchants.push_back(format_device_id(merchant_id, g.name, m));
-    } catch (const fmt::format_error& e) {
-        r.fail("merchant_id", std::string("invalid id template: ") + e.what());
-    }
+    if (const std::string problem = id_template_problem(merchant_id); !problem.empty())
+        r.fail("merchant_id", "invalid id template: " + problem);
+    for (std::uint32_t m = 0; m < t.merchants; ++m)
+        merchants.push_back(format_device_id(merchant_id, g.name, m));
     for (const auto& c : t.categories) categories.push_back(c.name), mccs.push_back(c.mcc);
     g.fields.resize(tx_field_count);
     g.fields[tx_amount] = number_field("amount", 2);
@@ -668,13 +740,15 @@ group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
     g.name = r.string("name");
     if (g.name.empty()) r.fail("name", "must not be empty");
     g.count = static_cast<std::uint64_t>(r.integer("count", 1, 1, max_devices_per_group));
+    if (g.name.front() == '#')
+        r.fail("name", "must not start with '#' (a line-protocol line starting with it is a "
+                       "comment)");
+    if (g.name.find('\\') != std::string::npos)
+        r.fail("name", "a backslash is not allowed in a group name (line protocol cannot carry "
+                       "one in a measurement)");
     g.id_template = r.optional_string("id").value_or("{group}-{index}");
-    try {
-        (void)format_device_id(g.id_template, g.name, 0);
-    } catch (const fmt::format_error& e) {
-        r.fail("id", std::string("invalid id template: ") + e.what() +
-                         " (use {index}, {index:05} and {group})");
-    }
+    if (const std::string problem = id_template_problem(g.id_template); !problem.empty())
+        r.fail("id", "invalid id template: " + problem);
     if (g.count > 1 &&
         format_device_id(g.id_template, g.name, 0) == format_device_id(g.id_template, g.name, 1))
         r.fail("id", "the id template must contain {index} when count > 1");
@@ -844,6 +918,25 @@ std::string format_device_id(const std::string& id_template, const std::string& 
                        fmt::arg("group", group));
 }
 
+std::vector<std::string> boundary_device_ids(const profile& p) {
+    std::vector<std::string> ids;
+    for (const auto& g : p.groups) {
+        ids.push_back(format_device_id(g.id_template, g.name, 0));
+        if (g.count > 1) ids.push_back(format_device_id(g.id_template, g.name, g.count - 1));
+    }
+    return ids;
+}
+
+std::string renamed_field_name(const group_spec& g, std::size_t field) {
+    const std::string& name = g.fields[field].name;
+    for (int version = 2;; ++version) {
+        std::string candidate = name + "_v" + std::to_string(version);
+        bool taken = false;
+        for (const auto& f : g.fields) taken |= f.name == candidate;
+        if (!taken) return candidate;
+    }
+}
+
 profile parse_profile(std::string_view raw, const std::string& origin, const env_lookup& lookup) {
     const std::string text = interpolate_env(raw, origin, lookup);
     toml::table root;
@@ -863,6 +956,10 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
     if (auto start = r.optional_string("start")) {
         p.start = parse_timestamp(*start);
         if (!p.start) r.fail("start", "expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\"");
+        if (*p.start < 0 || *p.start >= max_event_time)
+            r.fail("start", "must be between 1970-01-01T00:00:00Z and " +
+                                format_timestamp(max_event_time) +
+                                " (line protocol counts signed 64-bit nanoseconds from 1970)");
     }
     auto groups = r.tables("group");
     if (groups.empty()) r.fail("group", "a profile needs at least one [[group]]");

@@ -1,5 +1,7 @@
 #include "src/config/toml_reader.hpp"
 
+#include "src/core/text_escape.hpp"
+
 #include <cmath>
 
 namespace synthfeed {
@@ -56,7 +58,9 @@ std::optional<std::string> toml_reader::optional_string(std::string_view key) {
     const toml::node* n = lookup(key);
     if (!n) return std::nullopt;
     if (!n->is_string()) fail(key, std::string("expected a string, got ") + type_name(n->type()));
-    return std::string(n->as_string()->get());
+    const std::string& text = n->as_string()->get();
+    if (find_control_character(text) != std::string::npos) fail(key, control_character_message);
+    return text;
 }
 
 std::string toml_reader::string(std::string_view key) {

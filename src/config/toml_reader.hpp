@@ -16,6 +16,11 @@
 
 namespace synthfeed {
 
+/// Why profile text may not hold control characters.
+inline constexpr const char* control_character_message =
+    "must not hold control characters (U+0000-U+001F, U+007F): every output writes one "
+    "message per line, and line protocol cannot carry them";
+
 class toml_reader {
   public:
     /// `path` names the table in messages, e.g. "group[0].field[1]".

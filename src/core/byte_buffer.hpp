@@ -114,17 +114,31 @@ inline void write_digits_backwards(char* end, std::uint64_t v) noexcept {
 }
 } // namespace detail
 
+/// Magnitudes from here on are written in exponent notation: in fixed notation with 9
+/// decimals they would not fit the 32-byte slot (the same switch as JavaScript's
+/// Number.prototype.toString, ECMA-262 §6.1.6.1.20).
+inline constexpr double exponent_notation_from = 1e21;
+
+/// Largest magnitude an integer field can be written as a signed 64-bit integer (InfluxDB's
+/// `i` values); 2^63 itself does not fit.
+inline bool fits_int64(double v) noexcept {
+    return v > -9223372036854775808.0 && v < 9223372036854775808.0;
+}
+
 /// Writes v with exactly `precision` decimals (0..9, ties away from zero); returns the end.
-/// Needs 32 bytes. Non-finite values are written as "null" (JSON has no NaN).
+/// Needs 32 bytes. |v| >= 1e21 is written in exponent notation, the shortest form that reads
+/// back as the same double ("1e+30"). Non-finite values are written as "null" (JSON has no
+/// NaN); formats without null test std::isfinite first.
 inline char* write_fixed(char* p, double v, int precision) noexcept {
     static constexpr double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
     if (!std::isfinite(v)) {
         std::memcpy(p, "null", 4);
         return p + 4;
     }
+    if (std::abs(v) >= exponent_notation_from) return std::to_chars(p, p + 32, v).ptr;
     const double scaled = std::abs(v) * pow10[precision];
     // Beyond 1e14 units the scaling product may be off by one in the last digit: use the exact
-    // path.
+    // path (at most 1 + 21 + 1 + 9 = 32 characters below 1e21).
     if (scaled >= 1e14) return std::to_chars(p, p + 32, v, std::chars_format::fixed, precision).ptr;
     auto units = static_cast<std::uint64_t>(scaled + 0.5);
     if (v < 0 && units != 0) *p++ = '-';

@@ -17,6 +17,11 @@ inline constexpr sim_duration ms_per_second = 1000;
 inline constexpr sim_duration ms_per_day = 86'400'000;
 inline constexpr sim_duration ms_per_hour = 3'600'000;
 
+/// The last instant every output can write: InfluxDB line protocol counts signed 64-bit
+/// nanoseconds, which end at 2262-04-11T23:47:16.854Z (RFC 3339's four-digit years and JSON
+/// last longer). Runs stop generating there; profiles start no earlier than 1970.
+inline constexpr sim_time max_event_time = INT64_MAX / 1'000'000;
+
 /// Parses "250ms", "1s", "1.5h", "1h30m", "2d", "1w". Returns nullopt on bad syntax,
 /// on a negative value or on a part finer than one millisecond.
 std::optional<sim_duration> parse_duration(std::string_view text);

@@ -2,30 +2,24 @@
 
 #include <algorithm>
 
+#include "src/config/profile_loader.hpp"
+#include "src/core/text_escape.hpp"
+
 namespace synthfeed {
 namespace {
 
 constexpr std::size_t number_room = 32;
-/// A field renamed by schema drift appears with this suffix ("temp_c" -> "temp_c_v2").
-constexpr std::string_view renamed_suffix = "_v2";
 const transport_effects no_faults{};
 
-/// A text or hex field's value (transaction feeds): a table entry, or prefix + 8 hex digits.
-char* write_symbol(char* p, double v, const field_spec& f, bool quoted) noexcept {
-    if (quoted) *p++ = '"';
-    if (f.format == field_format::text) {
-        const std::string& text = f.text[static_cast<std::size_t>(v)];
-        std::memcpy(p, text.data(), text.size());
-        p += text.size();
-    } else {
-        std::memcpy(p, f.hex_prefix.data(), f.hex_prefix.size());
-        p += f.hex_prefix.size();
-        auto bits = static_cast<std::uint32_t>(v);
-        for (int shift = 28; shift >= 0; shift -= 4)
-            *p++ = "0123456789abcdef"[(bits >> shift) & 15];
-    }
-    if (quoted) *p++ = '"';
-    return p;
+/// The device's clock as the payload shows it: skewed, but never outside the instants every
+/// format can write (a skew cannot push it before 1970 or past max_event_time).
+sim_time payload_time(const tick_view& t, const transport_effects& fx) noexcept {
+    return std::clamp<sim_time>(t.ts + fx.clock_skew, 0, max_event_time);
+}
+
+/// A value Influx can carry: finite, and within int64 when written as an integer.
+bool influx_holds(double v, bool integer) noexcept {
+    return integer ? fits_int64(v) : std::isfinite(v);
 }
 
 } // namespace
@@ -40,25 +34,46 @@ std::optional<payload_format> parse_payload_format(std::string_view name) {
 message_encoder::message_encoder(const profile& p, payload_format format, bool label_in_payload,
                                  const injection_board* injections)
     : format_(format), label_in_payload_(label_in_payload), names_(p, injections) {
+    const text_context id_context = format == payload_format::json  ? text_context::json_string
+                                    : format == payload_format::csv ? text_context::csv_cell
+                                                                    : text_context::influx_key;
+    for (const auto& id : boundary_device_ids(p)) escape_ids_ |= needs_escaping(id, id_context);
     for (const auto& g : p.groups)
         for (const auto& f : g.fields)
             if (std::find(csv_fields_.begin(), csv_fields_.end(), f.name) == csv_fields_.end())
                 csv_fields_.push_back(f.name);
     for (const auto& g : p.groups) {
         group_layout& l = groups_.emplace_back();
-        l.influx_measurement = g.name;
+        l.influx_measurement = escaped(g.name, text_context::influx_measurement);
         for (std::size_t i = 0; i < g.fields.size(); ++i) {
             const auto& f = g.fields[i];
-            l.json_keys.push_back(",\"" + f.name + "\":");
-            l.influx_keys.push_back((i ? "," : "") + f.name + "=");
+            const std::string renamed = renamed_field_name(g, i);
+            l.json_keys.push_back(",\"" + escaped(f.name, text_context::json_string) + "\":");
+            if (format == payload_format::json)
+                l.renamed_keys.push_back(",\"" + escaped(renamed, text_context::json_string) +
+                                         "\":");
+            else
+                l.renamed_keys.push_back(escaped(renamed, text_context::influx_key) + "=");
+            l.influx_keys.push_back(escaped(f.name, text_context::influx_key) + "=");
             l.decimals.push_back(f.integer ? 0 : f.precision);
             l.integer.push_back(f.integer ? 1 : 0);
             l.fields.push_back(&f);
+            auto& symbols = l.symbols.emplace_back();
             std::size_t longest = 0;
-            for (const auto& t : f.text) longest = std::max(longest, t.size());
-            l.value_room += number_room + longest + f.hex_prefix.size();
-            l.json_room += number_room + longest + f.hex_prefix.size() + l.json_keys.back().size() +
-                           renamed_suffix.size();
+            for (const auto& text : f.text) {
+                if (format == payload_format::csv)
+                    symbols.push_back(escaped(text, text_context::csv_cell));
+                else
+                    symbols.push_back("\"" +
+                                      escaped(text, format == payload_format::json
+                                                        ? text_context::json_string
+                                                        : text_context::influx_string) +
+                                      "\"");
+                longest = std::max(longest, symbols.back().size());
+            }
+            const std::size_t room = number_room + longest + f.hex_prefix.size() + 2;
+            l.value_room += room;
+            l.json_room += room + std::max(l.json_keys.back().size(), l.renamed_keys.back().size());
             l.numeric = l.numeric && f.format == field_format::number;
         }
         for (const auto& name : csv_fields_) {
@@ -73,28 +88,60 @@ message_encoder::message_encoder(const profile& p, payload_format format, bool l
 std::string message_encoder::header() const {
     if (format_ != payload_format::csv) return "";
     std::string h = "device_id,seq,ts";
-    for (const auto& f : csv_fields_) h += "," + f;
+    for (const auto& f : csv_fields_) {
+        h += ',';
+        append_escaped(h, f, text_context::csv_cell);
+    }
     if (label_in_payload_) h += ",label,episode";
     return h;
+}
+
+char* message_encoder::write_symbol(char* p, const group_layout& l, std::size_t field,
+                                    double v) const noexcept {
+    const field_spec& f = *l.fields[field];
+    if (f.format == field_format::text) {
+        const std::string& text = l.symbols[field][static_cast<std::size_t>(v)];
+        std::memcpy(p, text.data(), text.size());
+        return p + text.size();
+    }
+    const bool quoted = format_ != payload_format::csv;
+    if (quoted) *p++ = '"';
+    std::memcpy(p, f.hex_prefix.data(), f.hex_prefix.size());
+    p += f.hex_prefix.size();
+    auto bits = static_cast<std::uint32_t>(v);
+    for (int shift = 28; shift >= 0; shift -= 4) *p++ = "0123456789abcdef"[(bits >> shift) & 15];
+    if (quoted) *p++ = '"';
+    return p;
+}
+
+void message_encoder::append_device_id(byte_buffer& out, std::string_view device_id) const {
+    if (!escape_ids_) {
+        out.append(device_id);
+        return;
+    }
+    const text_context c = format_ == payload_format::json  ? text_context::json_string
+                           : format_ == payload_format::csv ? text_context::csv_cell
+                                                            : text_context::influx_key;
+    thread_local std::string scratch;
+    scratch.clear();
+    append_escaped(scratch, device_id, c);
+    out.append(scratch);
 }
 
 char* message_encoder::write_json_values(char* p, const tick_view& t, const group_layout& l,
                                          const transport_effects& fx) const noexcept {
     for (std::size_t i = 0; i < t.values.size(); ++i) {
-        const std::string& key = l.json_keys[i];
+        const std::string& key =
+            static_cast<int>(i) == fx.renamed_field ? l.renamed_keys[i] : l.json_keys[i];
         std::memcpy(p, key.data(), key.size());
         p += key.size();
-        if (static_cast<int>(i) == fx.renamed_field) { // ,"name": -> ,"name_v2":
-            std::memcpy(p - 2, renamed_suffix.data(), renamed_suffix.size());
-            p += renamed_suffix.size() - 2;
-            std::memcpy(p, "\":", 2);
-            p += 2;
-        }
         if (l.fields[i]->format != field_format::number) {
-            p = write_symbol(p, t.values[i], *l.fields[i], true);
+            p = write_symbol(p, l, i, t.values[i]);
             continue;
         }
-        const bool as_string = static_cast<int>(i) == fx.retyped_field;
+        // A retyped value is a string; a non-finite one stays null either way.
+        const bool as_string =
+            static_cast<int>(i) == fx.retyped_field && std::isfinite(t.values[i]);
         if (as_string) *p++ = '"';
         p = write_fixed(p, t.values[i], l.decimals[i]);
         if (as_string) *p++ = '"';
@@ -106,17 +153,24 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                              timestamp_formatter& ts) const {
     const group_layout& l = groups_[t.group];
     const transport_effects& fx = t.transport ? *t.transport : no_faults;
+    const std::size_t id_room = escape_ids_ ? 2 * device_id.size() + 2 : device_id.size();
     switch (format_) {
     case payload_format::json: {
-        char* p = out.reserve(device_id.size() + 80 + l.json_room);
-        std::memcpy(p, "{\"device_id\":\"", 14);
-        p += 14;
-        p = copy_short(p, device_id.data(), device_id.size());
+        char* p;
+        if (escape_ids_) {
+            out.append("{\"device_id\":\"");
+            append_device_id(out, device_id);
+            p = out.reserve(80 + l.json_room);
+        } else {
+            p = out.reserve(device_id.size() + 80 + l.json_room);
+            std::memcpy(p, "{\"device_id\":\"", 14);
+            p = copy_short(p + 14, device_id.data(), device_id.size());
+        }
         std::memcpy(p, "\",\"seq\":", 8);
         p = write_uint(p + 8, t.seq);
         std::memcpy(p, ",\"ts\":\"", 7);
         p += 7;
-        ts.format(t.ts + fx.clock_skew, p);
+        ts.format(payload_time(t, fx), p);
         p += timestamp_length;
         *p++ = '"';
         if (l.numeric && fx.renamed_field < 0 && fx.retyped_field < 0) { // the common case
@@ -131,34 +185,33 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (label_in_payload_) {
             out.append(",\"label\":\"");
             names_.append_label(out, t.group, t.episodes);
-            names_.append_episode_member(out, device_id, t.group, t.episodes);
+            names_.append_episode_member(out, device_id, t.group, t.episodes, escape_ids_);
         }
         out.push_back('}');
         return;
     }
     case payload_format::csv: {
-        char* p = out.reserve(device_id.size() + 64 + l.csv_columns.size() + l.value_room);
-        std::memcpy(p, device_id.data(), device_id.size());
-        p += device_id.size();
+        append_device_id(out, device_id);
+        char* p = out.reserve(64 + 3 * l.csv_columns.size() + l.value_room);
         *p++ = ',';
         p = write_uint(p, t.seq);
         *p++ = ',';
-        ts.format(t.ts + fx.clock_skew, p);
+        ts.format(payload_time(t, fx), p);
         p += timestamp_length;
         for (int column : l.csv_columns) {
             *p++ = ',';
-            if (column >= 0) {
-                const auto c = static_cast<std::size_t>(column);
-                if (l.fields[c]->format != field_format::number) {
-                    p = write_symbol(p, t.values[c], *l.fields[c], false);
-                    continue;
-                }
-                // A fixed header cannot rename a column: either drift shows as a quoted value.
-                const bool drifted = column == fx.renamed_field || column == fx.retyped_field;
-                if (drifted) *p++ = '"';
-                p = write_fixed(p, t.values[c], l.decimals[c]);
-                if (drifted) *p++ = '"';
+            if (column < 0) continue;
+            const auto c = static_cast<std::size_t>(column);
+            if (l.fields[c]->format != field_format::number) {
+                p = write_symbol(p, l, c, t.values[c]);
+                continue;
             }
+            if (!std::isfinite(t.values[c])) continue; // an empty cell: CSV has no NaN
+            // A fixed header cannot rename a column: either drift shows as a quoted value.
+            const bool drifted = column == fx.renamed_field || column == fx.retyped_field;
+            if (drifted) *p++ = '"';
+            p = write_fixed(p, t.values[c], l.decimals[c]);
+            if (drifted) *p++ = '"';
         }
         out.commit_to(p);
         if (label_in_payload_) {
@@ -166,42 +219,46 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             names_.append_label(out, t.group, t.episodes);
             out.push_back(',');
             if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes))
-                names_.append_episode_id(out, device_id, *first);
+                names_.append_episode_cell(out, device_id, *first, escape_ids_);
         }
         return;
     }
     case payload_format::influx: {
         out.append(l.influx_measurement);
         out.append(",device_id=");
-        out.append(device_id);
+        append_device_id(out, device_id);
         out.push_back(' ');
         std::size_t room = 64 + l.value_room;
-        for (const auto& k : l.influx_keys) room += k.size();
-        char* p = out.reserve(room);
+        for (std::size_t i = 0; i < l.influx_keys.size(); ++i)
+            room += std::max(l.influx_keys[i].size(), l.renamed_keys[i].size()) + 1;
+        char* p = out.reserve(room + id_room);
+        char* const fields_start = p;
         for (std::size_t i = 0; i < t.values.size(); ++i) {
-            const std::string& key = l.influx_keys[i];
+            const double v = t.values[i];
+            const bool number = l.fields[i]->format == field_format::number;
+            const bool retyped = static_cast<int>(i) == fx.retyped_field;
+            // What line protocol cannot hold (NaN, ±inf, an integer beyond int64) is left out
+            // of the line: a point may carry any subset of its fields.
+            if (number && !influx_holds(v, l.integer[i] && !retyped)) continue;
+            if (p != fields_start) *p++ = ',';
+            const std::string& key =
+                static_cast<int>(i) == fx.renamed_field ? l.renamed_keys[i] : l.influx_keys[i];
             std::memcpy(p, key.data(), key.size());
             p += key.size();
-            if (static_cast<int>(i) == fx.renamed_field) { // name= -> name_v2=
-                std::memcpy(p - 1, renamed_suffix.data(), renamed_suffix.size());
-                p += renamed_suffix.size() - 1;
-                *p++ = '=';
-            }
-            if (l.fields[i]->format != field_format::number) {
-                p = write_symbol(p, t.values[i], *l.fields[i], true);
-                continue;
-            }
-            if (static_cast<int>(i) == fx.retyped_field) { // a string field
+            if (!number) {
+                p = write_symbol(p, l, i, v);
+            } else if (retyped) { // a string field
                 *p++ = '"';
-                p = write_fixed(p, t.values[i], l.decimals[i]);
+                p = write_fixed(p, v, l.decimals[i]);
                 *p++ = '"';
-                continue;
+            } else {
+                p = write_fixed(p, v, l.decimals[i]);
+                if (l.integer[i]) *p++ = 'i';
             }
-            p = write_fixed(p, t.values[i], l.decimals[i]);
-            if (l.integer[i]) *p++ = 'i';
         }
-        std::memcpy(p, ",seq=", 5);
-        p = write_uint(p + 5, t.seq);
+        if (p != fields_start) *p++ = ',';
+        std::memcpy(p, "seq=", 4);
+        p = write_uint(p + 4, t.seq);
         *p++ = 'i';
         out.commit_to(p);
         if (label_in_payload_) {
@@ -211,8 +268,9 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         }
         p = out.reserve(32);
         *p++ = ' ';
-        // Influx timestamps are nanoseconds; event times are whole milliseconds.
-        p = write_uint(p, static_cast<std::uint64_t>(t.ts + fx.clock_skew));
+        // Influx timestamps are nanoseconds; event times are whole milliseconds (at most
+        // max_event_time, so the product fits a signed 64-bit integer).
+        p = write_uint(p, static_cast<std::uint64_t>(payload_time(t, fx)));
         std::memcpy(p, "000000", 6);
         out.commit_to(p + 6);
         return;

@@ -31,13 +31,16 @@ class message_encoder {
                 timestamp_formatter& ts) const;
 
   private:
+    /// Every name and text value of a group, escaped for the format once, at construction.
     struct group_layout {
-        std::vector<std::string> json_keys;   ///< ,"name":
-        std::vector<std::string> influx_keys; ///< name= (first without comma)
-        std::vector<int> csv_columns;         ///< field index per CSV column, -1 when absent
-        std::vector<int> decimals;            ///< digits after the point (0 for integers)
-        std::vector<std::uint8_t> integer;    ///< influx marks integers with an i suffix
+        std::vector<std::string> json_keys;    ///< ,"name":
+        std::vector<std::string> renamed_keys; ///< the key under schema drift's rename
+        std::vector<std::string> influx_keys;  ///< name=
+        std::vector<int> csv_columns;          ///< field index per CSV column, -1 when absent
+        std::vector<int> decimals;             ///< digits after the point (0 for integers)
+        std::vector<std::uint8_t> integer;     ///< influx marks integers with an i suffix
         std::vector<const field_spec*> fields;
+        std::vector<std::vector<std::string>> symbols; ///< text fields: each value, escaped
         std::size_t value_room = 0; ///< bytes enough for every value of a message
         std::size_t json_room = 0;  ///< ... and their JSON keys
         bool numeric = true;        ///< every field a number: the fast path
@@ -47,9 +50,15 @@ class message_encoder {
     /// Field values of a JSON message when some are strings or drifted (the slow path).
     char* write_json_values(char* p, const tick_view& t, const group_layout& l,
                             const transport_effects& fx) const noexcept;
+    char* write_symbol(char* p, const group_layout& l, std::size_t field, double v) const noexcept;
+    void append_device_id(byte_buffer& out, std::string_view device_id) const;
 
     payload_format format_;
     bool label_in_payload_;
+    /// Some device id holds a character the format reserves (a quote, a comma, a space):
+    /// ids are escaped per message. Names, ids and texts never hold control characters or
+    /// backslashes in names (the loader refuses them), so this is rare.
+    bool escape_ids_ = false;
     truth_names names_;
     std::vector<std::string> csv_fields_;
     std::vector<group_layout> groups_;
