@@ -5,9 +5,30 @@
 #include "connectors/mqtt/mqtt_connector.hpp"
 #include "connectors/null/null_connector.hpp"
 #include "connectors/stdout/stdout_connector.hpp"
+#include "connectors/topic_template.hpp"
 #include "src/core/errors.hpp"
 
 namespace synthfeed {
+namespace {
+
+address_check topic_check(std::string topic_template, const topic_rules& rules) {
+    return [topic_template = std::move(topic_template), &rules](std::string_view group,
+                                                                std::string_view id) {
+        return topic_problem(expand_topic(topic_template, group, id), rules);
+    };
+}
+
+const connector_kind& kind_of(const sink_uri& u, const connector_context& ctx) {
+    std::string known;
+    for (const auto& kind : connector_kinds()) {
+        if (kind.scheme == u.scheme) return kind;
+        known += (known.empty() ? "" : ", ") + std::string(kind.synopsis);
+    }
+    throw config_error({ctx.origin, 0, 0}, u.text,
+                       "unknown sink scheme \"" + u.scheme + "\" (known: " + known + ")");
+}
+
+} // namespace
 
 const std::vector<connector_kind>& connector_kinds() {
     static const std::vector<connector_kind> kinds{
@@ -30,15 +51,24 @@ const std::vector<connector_kind>& connector_kinds() {
          "Apache Kafka via librdkafka; kafka://embedded/TOPIC runs an in-process mock cluster",
          [](const sink_uri& u, const connector_context& ctx) {
              return std::make_unique<kafka_connector>(u, ctx);
+         },
+         [](const sink_uri& u, const connector_context& ctx) {
+             return topic_check(parse_kafka_uri(u, ctx.origin).topic_template, kafka_topic_rules);
          }},
         {"mqtt", "mqtt://HOST:PORT/TOPIC[?qos=1&…]",
          "MQTT 3.1.1/5 via libmosquitto on our own epoll loop; shared or per-device connections",
          [](const sink_uri& u, const connector_context& ctx) {
              return std::make_unique<mqtt_connector>(u, ctx);
+         },
+         [](const sink_uri& u, const connector_context& ctx) {
+             return topic_check(parse_mqtt_uri(u, ctx).topic_template, mqtt_topic_rules);
          }},
         {"mqtts", "mqtts://HOST:PORT/TOPIC[?ca=…]", "MQTT over TLS",
          [](const sink_uri& u, const connector_context& ctx) {
              return std::make_unique<mqtt_connector>(u, ctx);
+         },
+         [](const sink_uri& u, const connector_context& ctx) {
+             return topic_check(parse_mqtt_uri(u, ctx).topic_template, mqtt_topic_rules);
          }},
     };
     return kinds;
@@ -65,15 +95,15 @@ sink_uri parse_sink_uri(std::string_view text, const std::string& origin) {
     return u;
 }
 
+address_check sink_address_check(std::string_view text, const connector_context& ctx) {
+    const sink_uri u = parse_sink_uri(text, ctx.origin);
+    const connector_kind& kind = kind_of(u, ctx);
+    return kind.addressing ? kind.addressing(u, ctx) : address_check{};
+}
+
 std::unique_ptr<connector> open_connector(std::string_view text, const connector_context& ctx) {
     const sink_uri u = parse_sink_uri(text, ctx.origin);
-    std::string known;
-    for (const auto& kind : connector_kinds()) {
-        if (kind.scheme == u.scheme) return kind.open(u, ctx);
-        known += (known.empty() ? "" : ", ") + std::string(kind.synopsis);
-    }
-    throw config_error({ctx.origin, 0, 0}, u.text,
-                       "unknown sink scheme \"" + u.scheme + "\" (known: " + known + ")");
+    return kind_of(u, ctx).open(u, ctx);
 }
 
 } // namespace synthfeed

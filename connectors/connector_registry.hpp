@@ -34,11 +34,17 @@ struct connector_context {
     std::vector<connector_property> mqtt_options;     ///< profile [mqtt], env; the URI wins
 };
 
+/// Why a message of a device could not be addressed (its topic, once the template is
+/// expanded, breaks the broker's rules), or empty.
+using address_check = std::function<std::string(std::string_view group, std::string_view id)>;
+
 struct connector_kind {
     std::string_view scheme;
     std::string_view synopsis; ///< URI form, for `synthfeed list`
     std::string_view description;
     std::function<std::unique_ptr<connector>(const sink_uri&, const connector_context&)> open;
+    /// Sinks that address messages by device (topic templates); empty for the others.
+    std::function<address_check(const sink_uri&, const connector_context&)> addressing = {};
 };
 
 /// Every connector built into this binary.
@@ -46,6 +52,12 @@ const std::vector<connector_kind>& connector_kinds();
 
 /// Splits a URI; a bare path means "file:PATH". Throws config_error on a malformed one.
 sink_uri parse_sink_uri(std::string_view text, const std::string& origin);
+
+/// The address check of the sink at `uri` (parsed as open_connector would, nothing opened),
+/// or an empty function when it does not address messages by device. Throws config_error
+/// for a bad URI. Call it with the first and last id of each group (boundary_device_ids):
+/// they hold every character any id can.
+address_check sink_address_check(std::string_view uri, const connector_context& ctx);
 
 /// Opens the connector for `uri`; throws config_error for an unknown scheme or bad options.
 std::unique_ptr<connector> open_connector(std::string_view uri, const connector_context& ctx);

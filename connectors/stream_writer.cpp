@@ -3,7 +3,9 @@
 #include <thread>
 
 #include <cerrno>
+
 #include <cstring>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 namespace synthfeed {
@@ -28,6 +30,9 @@ bool stream_writer::flush() noexcept {
         if (n < 0) {
             if (errno == EINTR) continue;
             error_ = errno;
+            // Once: every later message of this output fails too, and is counted as failed.
+            spdlog::error("{}: write failed: {}; its messages count as failed from here on",
+                          description_, std::strerror(error_));
             break;
         }
         p += n;

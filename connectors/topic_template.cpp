@@ -1,6 +1,38 @@
 #include "connectors/topic_template.hpp"
 
 namespace synthfeed {
+namespace {
+
+bool kafka_allowed(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+bool mqtt_allowed(unsigned char c) {
+    return c != '+' && c != '#' && c != 0;
+}
+
+} // namespace
+
+const topic_rules kafka_topic_rules{"Kafka", 249, kafka_allowed, "[a-zA-Z0-9._-]"};
+const topic_rules mqtt_topic_rules{"MQTT", 65535, mqtt_allowed,
+                                   "any UTF-8 but the wildcards + and # and NUL"};
+
+std::string topic_problem(std::string_view topic, const topic_rules& rules) {
+    const std::string head = std::string(rules.broker) + " topic \"" +
+                             std::string(topic.substr(0, 80)) + (topic.size() > 80 ? "…" : "") +
+                             "\"";
+    if (topic.empty()) return head + " is empty";
+    for (char c : topic)
+        if (!rules.allowed(static_cast<unsigned char>(c)))
+            return head + " holds '" + std::string(1, c) + "' (" + std::string(rules.broker) +
+                   " allows " + std::string(rules.allowed_described) + ")";
+    if (topic.size() > rules.max_length)
+        return head + " is " + std::to_string(topic.size()) + " bytes long (at most " +
+               std::to_string(rules.max_length) + ")";
+    if (&rules == &kafka_topic_rules && (topic == "." || topic == ".."))
+        return head + " is not allowed (Kafka refuses \".\" and \"..\")";
+    return "";
+}
 
 std::string expand_topic(const std::string& t, std::string_view group, std::string_view device_id) {
     std::string out;

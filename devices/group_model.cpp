@@ -21,12 +21,6 @@ constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
     return h;
 }
 
-/// Ids travel unescaped in JSON, CSV, topics and keys, so they keep to a safe alphabet.
-bool safe_id_char(char ch) noexcept {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' ||
-           ch == ':' || ch == '/' || ch == '@' || ch == '+' || ch == '#';
-}
-
 } // namespace
 
 device_directory::device_directory(const profile& p) {
@@ -35,12 +29,8 @@ device_directory::device_directory(const profile& p) {
     for (const auto& g : p.groups) {
         group_first_.push_back(offsets_.size() - 1);
         for (std::uint64_t i = 0; i < g.count; ++i) {
+            // The loader checked the alphabet of every id (is_device_id_char).
             const std::string id = format_device_id(g.id_template, g.name, i);
-            for (char ch : id)
-                if (!safe_id_char(ch))
-                    throw config_error({p.path, 0, 0}, "group.id",
-                                       "device id \"" + id + "\" of group \"" + g.name +
-                                           "\" has a character outside [A-Za-z0-9-_.:/@+#]");
             chars_.insert(chars_.end(), id.begin(), id.end());
             offsets_.push_back(chars_.size());
         }
@@ -69,9 +59,29 @@ group_model::group_model(const profile& p, std::uint32_t group_index, std::uint6
     if (spec_->transactions)
         transactions_ =
             std::make_shared<const transaction_model>(*spec_->transactions, group_key_.child(3));
-    for (std::size_t a = 0; a < anomalies_.size(); ++a)
-        if (anomalies_[a].kind == anomaly_kind::compromised_merchant)
-            draw_compromises(anomalies_[a], group_key_.child(5000 + a));
+    for (std::size_t a = 0; a < anomalies_.size(); ++a) {
+        anomaly_spec& spec = anomalies_[a];
+        if (spec.kind == anomaly_kind::compromised_merchant) {
+            draw_compromises(spec, group_key_.child(5000 + a));
+            continue;
+        }
+        // Offsets become times now that the run start is known, so windows given both ways
+        // are walked in one time order (the loader sorted and checked those of one kind).
+        bool mixed = false;
+        for (const auto& w : spec.windows) mixed |= w.relative != spec.windows.front().relative;
+        if (!mixed) continue;
+        for (auto& w : spec.windows) {
+            if (w.relative) w.start += run_start, w.end += run_start;
+            w.relative = false;
+        }
+        if (const auto overlap = sort_windows(spec.windows))
+            throw config_error(
+                {p.path, 0, 0},
+                "group[" + std::to_string(group_index) + "] " + to_string(spec.kind) + " windows",
+                "window " + std::to_string(overlap->second) + " overlaps window " +
+                    std::to_string(overlap->first) + " once its offsets start at the run start: " +
+                    std::string(window_overlap_reason));
+    }
 }
 
 void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) const {

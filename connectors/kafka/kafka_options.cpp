@@ -15,10 +15,6 @@ extern char** environ;
 namespace synthfeed {
 namespace {
 
-bool valid_topic_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-}
-
 /// Checks a topic template: legal topic characters, and only known {placeholders}.
 void check_topic_template(const std::string& t, const std::string& origin, const std::string& uri) {
     if (t.empty())
@@ -39,7 +35,7 @@ void check_topic_template(const std::string& t, const std::string& origin, const
             i = close;
             continue;
         }
-        if (!valid_topic_char(t[i]))
+        if (!kafka_topic_rules.allowed(static_cast<unsigned char>(t[i])))
             throw config_error({origin, 0, 0}, uri,
                                std::string("invalid character '") + t[i] +
                                    "' in topic (Kafka allows [a-zA-Z0-9._-])");

@@ -1,6 +1,7 @@
 #include "src/cli/cli.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -80,11 +81,11 @@ struct run_flags {
     std::string labels, episodes;
     std::string labels_format = "jsonl";
     std::string format = "json";
-    std::optional<std::uint64_t> count;
+    std::string count; ///< parsed by flag_integer: CLI11 would wrap "-1" to 2^64-1
     std::string duration;
     std::string start;
     std::string speed; ///< empty: max for bounded runs (--count/--duration), else 1x (live)
-    std::optional<std::uint64_t> seed;
+    std::string seed;
     unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 64u);
     std::string shard = "0/1";
     bool label_in_payload = false;
@@ -157,6 +158,20 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& value) {
     return {index, count};
 }
 
+/// A whole number in [min, max] given to `flag` (or its env twin); exit 2 otherwise.
+std::int64_t flag_integer(const char* flag, const std::string& text, std::int64_t min,
+                          std::int64_t max) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max)
+        throw config_error({flag, 0, 0}, "",
+                           "expected a whole number from " + std::to_string(min) + " to " +
+                               std::to_string(max) + ", got \"" + text.substr(0, 40) +
+                               (text.size() > 40 ? "…" : "") + "\"");
+    return v;
+}
+
 run_options build_options(const run_flags& f, const profile& p) {
     run_options o;
     if (!f.start.empty() && f.start != "now") {
@@ -164,6 +179,10 @@ run_options build_options(const run_flags& f, const profile& p) {
         if (!t)
             throw config_error({"--start", 0, 0}, "",
                                "expected an RFC 3339 time or now, got \"" + f.start + "\"");
+        if (*t < 0 || *t >= max_event_time)
+            throw config_error({"--start", 0, 0}, "",
+                               "must be between 1970-01-01T00:00:00Z and " +
+                                   format_timestamp(max_event_time));
         o.start = *t;
     } else if (p.start && f.start.empty()) {
         o.start = *p.start;
@@ -176,9 +195,10 @@ run_options build_options(const run_flags& f, const profile& p) {
         o.duration = flag_duration("--duration", f.duration);
         if (*o.duration == 0) throw config_error({"--duration", 0, 0}, "", "must be longer than 0");
     }
-    o.count = f.count;
+    if (!f.count.empty())
+        o.count = static_cast<std::uint64_t>(flag_integer("--count", f.count, 1, INT64_MAX));
     const std::string speed = !f.speed.empty()                   ? f.speed
-                              : (f.count || !f.duration.empty()) ? "max"
+                              : (o.count || !f.duration.empty()) ? "max"
                                                                  : "1x";
     o.speed = parse_speed(speed);
     if (f.threads == 0 || f.threads > 256)
@@ -196,9 +216,11 @@ run_options build_options(const run_flags& f, const profile& p) {
     o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
     o.load = p.load;
     if (f.rate) {
-        if (!(*f.rate > 0) || !std::isfinite(*f.rate))
+        if (!(*f.rate > 0) || !(*f.rate <= max_target_rate))
             throw config_error({"--rate", 0, 0}, "",
-                               "must be a positive number of messages per second");
+                               fmt::format("must be greater than 0 and at most {:g} messages "
+                                           "per second",
+                                           max_target_rate));
         o.load = load_spec{};
         o.load.shape = load_shape::constant;
         o.load.rate = *f.rate;
@@ -217,14 +239,32 @@ run_options build_options(const run_flags& f, const profile& p) {
     return o;
 }
 
+/// Every device's topic, once expanded, is one the broker accepts: checked before anything
+/// connects, on the first and last id of each group (they hold every character any id can).
+void check_addresses(const profile& p, const std::string& uri, const connector_context& ctx) {
+    const address_check problem_of = sink_address_check(uri, ctx);
+    if (!problem_of) return;
+    for (const auto& g : p.groups)
+        for (std::uint64_t index : {std::uint64_t{0}, g.count - 1}) {
+            const std::string id = format_device_id(g.id_template, g.name, index);
+            if (const std::string problem = problem_of(g.name, id); !problem.empty())
+                throw config_error({ctx.origin, 0, 0}, uri,
+                                   "device \"" + id + "\" of group \"" + g.name + "\": " + problem);
+        }
+}
+
 int command_run(const run_flags& f) {
     profile p = load_profile(f.profile);
-    if (f.seed) p.seed = *f.seed;
+    if (!f.seed.empty())
+        p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
     const run_options o = build_options(f, p);
     const device_directory ids(p);
 
     const auto kafka = kafka_properties(f, p);
     const auto mqtt = mqtt_options(p);
+    check_addresses(p, f.sink, {"--sink", kafka, mqtt});
+    if (!f.labels.empty()) check_addresses(p, f.labels, {"--labels", kafka, mqtt});
+    if (!f.episodes.empty()) check_addresses(p, f.episodes, {"--episodes", kafka, mqtt});
     auto data = open_connector(f.sink, {"--sink", kafka, mqtt});
     std::unique_ptr<connector> labels, episodes;
     if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels", kafka, mqtt});
@@ -332,12 +372,14 @@ int command_verify(const verify_flags& f) {
     return r.ok(f.strict_order) ? exit_ok : exit_runtime_failure;
 }
 
-int command_validate(const std::vector<std::string>& paths) {
+int command_validate(const std::vector<std::string>& paths, const std::vector<std::string>& sinks) {
     int status = exit_ok;
     for (const auto& path : paths) {
         try {
             const profile p = load_profile(path);
             const device_directory ids(p);
+            for (const auto& uri : sinks)
+                check_addresses(p, uri, {"--sink", kafka_properties({}, p), mqtt_options(p)});
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
             fmt::print(
@@ -449,6 +491,10 @@ int run_cli(int argc, char** argv) {
     std::vector<std::string> validate_paths;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
     validate->add_option("profiles", validate_paths, "profile TOML files")->required();
+    std::vector<std::string> validate_sinks;
+    validate->add_option("--sink", validate_sinks,
+                         "also check every device's topic for this sink URI (repeatable; "
+                         "nothing connects)");
     verify_flags vf;
     CLI::App* verify = app.add_subcommand(
         "verify", "read a stream back and check it: gaps, duplicates, order, labels");
@@ -485,7 +531,7 @@ int run_cli(int argc, char** argv) {
             return exit_ok;
         }
         if (*run) return command_run(f);
-        if (*validate) return command_validate(validate_paths);
+        if (*validate) return command_validate(validate_paths, validate_sinks);
         if (*verify) return command_verify(vf);
         if (*list) {
             command_list();

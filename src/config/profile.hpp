@@ -252,6 +252,10 @@ struct group_spec {
 
 enum class load_shape { none, constant, ramp, step, spike, cycle };
 
+/// The highest target rate a load shape or --rate may ask for: the pacer schedules sends in
+/// whole nanoseconds, so beyond one message per nanosecond a gap rounds to nothing.
+inline constexpr double max_target_rate = 1e9;
+
 /// Target emission rate over wall time (messages per second), for load tests.
 struct load_spec {
     load_shape shape = load_shape::none;

@@ -27,8 +27,6 @@ constexpr const char* reserved_field_names[] = {"device_id", "seq",     "ts",
 /// index adds only digits and hex letters to an id: the first and last ids of a group then
 /// hold every character any of its ids can hold (see boundary_device_ids).
 std::string id_template_problem(std::string_view t) {
-    if (t.find('\\') != std::string_view::npos)
-        return "a backslash is not allowed in an id (line protocol cannot carry one in a tag)";
     for (std::size_t i = 0; i < t.size(); ++i) {
         if (t[i] == '}') {
             if (i + 1 < t.size() && t[i + 1] == '}') {
@@ -427,38 +425,18 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
             std::sort(win.devices.begin(), win.devices.end()); // searched by bisection
         }
         w.reject_unknown_keys();
-        if (!a.windows.empty() && a.windows.front().relative != win.relative)
-            w.fail("start", "the windows of one spec must all be times or all be offsets");
         a.windows.push_back(std::move(win));
     }
-    // Episodes are walked in time order, and one device is in at most one episode of a spec at
-    // a time: sort the windows, then refuse overlaps (of windows that share a device), so the
-    // labels and the episode lines are derived from one set and cannot disagree.
-    std::vector<std::size_t> order(a.windows.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-        return a.windows[x].start < a.windows[y].start;
-    });
-    auto share_a_device = [](const anomaly_window& x, const anomaly_window& y) {
-        if (x.devices.empty() || y.devices.empty()) return true;
-        std::vector<std::uint32_t> both;
-        std::set_intersection(x.devices.begin(), x.devices.end(), y.devices.begin(),
-                              y.devices.end(), std::back_inserter(both));
-        return !both.empty();
-    };
-    for (std::size_t j = 1; j < order.size(); ++j)
-        for (std::size_t i = 0; i < j; ++i) {
-            const anomaly_window& earlier = a.windows[order[i]];
-            const anomaly_window& later = a.windows[order[j]];
-            if (later.start < earlier.end && share_a_device(earlier, later))
-                windows[order[j]].fail(
-                    "start", "overlaps windows[" + std::to_string(order[i]) +
-                                 "]: a device is in one episode of a spec at a time (split the "
-                                 "spec in two, or merge the windows)");
-        }
-    std::vector<anomaly_window> sorted;
-    for (std::size_t i : order) sorted.push_back(std::move(a.windows[i]));
-    a.windows = std::move(sorted);
+    // Offsets and times can only be ordered against each other once the run start is known
+    // (group_model sorts them then); windows of one kind are sorted and checked here, where
+    // an overlap can be shown at its line.
+    bool one_kind = true;
+    for (const auto& w : a.windows) one_kind &= w.relative == a.windows.front().relative;
+    if (!one_kind) return;
+    if (const auto overlap = sort_windows(a.windows))
+        windows[overlap->second].fail("start", "overlaps windows[" +
+                                                   std::to_string(overlap->first) +
+                                                   "]: " + std::string(window_overlap_reason));
 }
 
 anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
@@ -560,7 +538,10 @@ arrival_spec read_arrivals(toml_reader& r, const std::string& default_rate) {
     if (a.daily_amplitude < 0 || a.daily_amplitude > 1)
         r.fail("daily_amplitude", "must be between 0 and 1");
     a.weekend = r.number("weekend", 1.2);
-    if (!(a.weekend > 0)) r.fail("weekend", "must be greater than 0");
+    // Arrivals are drawn by thinning against the peak intensity: a factor beyond 100 would
+    // make nearly every candidate a rejection (and 1e308 an infinite peak).
+    if (!(a.weekend > 0 && a.weekend <= 100))
+        r.fail("weekend", "must be greater than 0 and at most 100");
     return a;
 }
 
@@ -674,6 +655,15 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
                                                    : spread_param{1, 1};
     a.magnitude = r.spread("magnitude", default_magnitude);
     require_positive(r, "magnitude", a.magnitude);
+    // Rates multiply a card's arrivals, and a window of generation holds every arrival: a
+    // bound keeps one card's episode within memory (card_testing: one attempt a second).
+    const double max_magnitude = a.kind == anomaly_kind::card_testing     ? 3600
+                                 : a.kind == anomaly_kind::velocity_burst ? 1000
+                                                                          : 1e6;
+    if (a.magnitude.hi > max_magnitude)
+        r.fail("magnitude",
+               "must be at most " + fmt::format("{:g}", max_magnitude) + " for " + kind +
+                   (a.kind == anomaly_kind::card_testing ? " (attempts per hour)" : ""));
     if (a.kind == anomaly_kind::compromised_merchant) {
         const std::string rate = r.optional_string("rate").value_or("");
         const auto per_ms = parse_rate(rate);
@@ -749,6 +739,19 @@ group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
     g.id_template = r.optional_string("id").value_or("{group}-{index}");
     if (const std::string problem = id_template_problem(g.id_template); !problem.empty())
         r.fail("id", "invalid id template: " + problem);
+    // The first and last ids hold every character any id of the group can (an index adds
+    // digits and hex letters only), and the longest one.
+    for (std::uint64_t index : {std::uint64_t{0}, g.count - 1}) {
+        const std::string id = format_device_id(g.id_template, g.name, index);
+        for (char c : id)
+            if (!is_device_id_char(c))
+                r.fail(r.has("id") ? "id" : "name",
+                       "device id \"" + id.substr(0, 80) + (id.size() > 80 ? "…" : "") +
+                           "\" holds '" + std::string(1, c) + "': ids keep to " +
+                           std::string(device_id_alphabet) +
+                           ", which JSON, CSV, line protocol, topics and keys carry unescaped" +
+                           (r.has("id") ? "" : " (set id, the default is \"{group}-{index}\")"));
+    }
     if (g.count > 1 &&
         format_device_id(g.id_template, g.name, 0) == format_device_id(g.id_template, g.name, 1))
         r.fail("id", "the id template must contain {index} when count > 1");
@@ -864,7 +867,9 @@ void read_passthrough(const toml::table& table, const std::string& prefix, const
 double positive_rate(toml_reader& r, std::string_view key) {
     const auto v = r.optional_number(key);
     if (!v) r.fail(key, "is required (messages per second)");
-    if (*v <= 0) r.fail(key, "must be greater than 0");
+    if (!(*v > 0) || *v > max_target_rate)
+        r.fail(key, "must be greater than 0 and at most " + fmt::format("{:g}", max_target_rate) +
+                        " (messages per second)");
     return *v;
 }
 
@@ -916,6 +921,32 @@ std::string format_device_id(const std::string& id_template, const std::string& 
                              std::uint64_t index) {
     return fmt::format(fmt::runtime(id_template), fmt::arg("index", index),
                        fmt::arg("group", group));
+}
+
+std::optional<std::pair<std::size_t, std::size_t>>
+sort_windows(std::vector<anomaly_window>& windows) {
+    std::vector<std::size_t> order(windows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return windows[x].start < windows[y].start;
+    });
+    auto share_a_device = [](const anomaly_window& x, const anomaly_window& y) {
+        if (x.devices.empty() || y.devices.empty()) return true;
+        std::vector<std::uint32_t> both;
+        std::set_intersection(x.devices.begin(), x.devices.end(), y.devices.begin(),
+                              y.devices.end(), std::back_inserter(both));
+        return !both.empty();
+    };
+    for (std::size_t j = 1; j < order.size(); ++j)
+        for (std::size_t i = 0; i < j; ++i)
+            if (windows[order[j]].start < windows[order[i]].end &&
+                share_a_device(windows[order[i]], windows[order[j]]))
+                return std::pair{order[i], order[j]};
+    std::vector<anomaly_window> sorted;
+    sorted.reserve(windows.size());
+    for (std::size_t i : order) sorted.push_back(std::move(windows[i]));
+    windows = std::move(sorted);
+    return std::nullopt;
 }
 
 std::vector<std::string> boundary_device_ids(const profile& p) {

@@ -6,8 +6,19 @@
 namespace synthfeed {
 namespace {
 
-std::string describe(const source_location& where, const std::string& key,
-                     const std::string& message) {
+/// At most `limit` bytes of `s`, cut at a UTF-8 character boundary and marked: messages
+/// quote user input (a URI, a template), and a 100 KB quote helps nobody.
+std::string shorten(const std::string& s, std::size_t limit) {
+    if (s.size() <= limit) return s;
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    return s.substr(0, cut) + "… (" + std::to_string(s.size() - cut) + " more bytes)";
+}
+
+std::string describe(const source_location& where, const std::string& key_text,
+                     const std::string& message_text) {
+    const std::string key = shorten(key_text, 200);
+    const std::string message = shorten(message_text, 400);
     std::string out = where.origin;
     if (where.line > 0) {
         out += ':' + std::to_string(where.line);

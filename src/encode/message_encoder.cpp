@@ -34,10 +34,6 @@ std::optional<payload_format> parse_payload_format(std::string_view name) {
 message_encoder::message_encoder(const profile& p, payload_format format, bool label_in_payload,
                                  const injection_board* injections)
     : format_(format), label_in_payload_(label_in_payload), names_(p, injections) {
-    const text_context id_context = format == payload_format::json  ? text_context::json_string
-                                    : format == payload_format::csv ? text_context::csv_cell
-                                                                    : text_context::influx_key;
-    for (const auto& id : boundary_device_ids(p)) escape_ids_ |= needs_escaping(id, id_context);
     for (const auto& g : p.groups)
         for (const auto& f : g.fields)
             if (std::find(csv_fields_.begin(), csv_fields_.end(), f.name) == csv_fields_.end())
@@ -114,20 +110,6 @@ char* message_encoder::write_symbol(char* p, const group_layout& l, std::size_t 
     return p;
 }
 
-void message_encoder::append_device_id(byte_buffer& out, std::string_view device_id) const {
-    if (!escape_ids_) {
-        out.append(device_id);
-        return;
-    }
-    const text_context c = format_ == payload_format::json  ? text_context::json_string
-                           : format_ == payload_format::csv ? text_context::csv_cell
-                                                            : text_context::influx_key;
-    thread_local std::string scratch;
-    scratch.clear();
-    append_escaped(scratch, device_id, c);
-    out.append(scratch);
-}
-
 char* message_encoder::write_json_values(char* p, const tick_view& t, const group_layout& l,
                                          const transport_effects& fx) const noexcept {
     for (std::size_t i = 0; i < t.values.size(); ++i) {
@@ -153,19 +135,12 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                              timestamp_formatter& ts) const {
     const group_layout& l = groups_[t.group];
     const transport_effects& fx = t.transport ? *t.transport : no_faults;
-    const std::size_t id_room = escape_ids_ ? 2 * device_id.size() + 2 : device_id.size();
     switch (format_) {
     case payload_format::json: {
-        char* p;
-        if (escape_ids_) {
-            out.append("{\"device_id\":\"");
-            append_device_id(out, device_id);
-            p = out.reserve(80 + l.json_room);
-        } else {
-            p = out.reserve(device_id.size() + 80 + l.json_room);
-            std::memcpy(p, "{\"device_id\":\"", 14);
-            p = copy_short(p + 14, device_id.data(), device_id.size());
-        }
+        // Device ids keep to an alphabet no format reserves (checked at load): copied as is.
+        char* p = out.reserve(device_id.size() + 80 + l.json_room);
+        std::memcpy(p, "{\"device_id\":\"", 14);
+        p = copy_short(p + 14, device_id.data(), device_id.size());
         std::memcpy(p, "\",\"seq\":", 8);
         p = write_uint(p + 8, t.seq);
         std::memcpy(p, ",\"ts\":\"", 7);
@@ -185,13 +160,13 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         if (label_in_payload_) {
             out.append(",\"label\":\"");
             names_.append_label(out, t.group, t.episodes);
-            names_.append_episode_member(out, device_id, t.group, t.episodes, escape_ids_);
+            names_.append_episode_member(out, device_id, t.group, t.episodes);
         }
         out.push_back('}');
         return;
     }
     case payload_format::csv: {
-        append_device_id(out, device_id);
+        out.append(device_id);
         char* p = out.reserve(64 + 3 * l.csv_columns.size() + l.value_room);
         *p++ = ',';
         p = write_uint(p, t.seq);
@@ -219,19 +194,19 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             names_.append_label(out, t.group, t.episodes);
             out.push_back(',');
             if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes))
-                names_.append_episode_cell(out, device_id, *first, escape_ids_);
+                names_.append_episode_id(out, device_id, *first);
         }
         return;
     }
     case payload_format::influx: {
         out.append(l.influx_measurement);
         out.append(",device_id=");
-        append_device_id(out, device_id);
+        out.append(device_id);
         out.push_back(' ');
         std::size_t room = 64 + l.value_room;
         for (std::size_t i = 0; i < l.influx_keys.size(); ++i)
             room += std::max(l.influx_keys[i].size(), l.renamed_keys[i].size()) + 1;
-        char* p = out.reserve(room + id_room);
+        char* p = out.reserve(room);
         char* const fields_start = p;
         for (std::size_t i = 0; i < t.values.size(); ++i) {
             const double v = t.values[i];

@@ -51,14 +51,9 @@ class message_encoder {
     char* write_json_values(char* p, const tick_view& t, const group_layout& l,
                             const transport_effects& fx) const noexcept;
     char* write_symbol(char* p, const group_layout& l, std::size_t field, double v) const noexcept;
-    void append_device_id(byte_buffer& out, std::string_view device_id) const;
 
     payload_format format_;
     bool label_in_payload_;
-    /// Some device id holds a character the format reserves (a quote, a comma, a space):
-    /// ids are escaped per message. Names, ids and texts never hold control characters or
-    /// backslashes in names (the loader refuses them), so this is rare.
-    bool escape_ids_ = false;
     truth_names names_;
     std::vector<std::string> csv_fields_;
     std::vector<group_layout> groups_;

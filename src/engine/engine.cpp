@@ -687,7 +687,14 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     if (sinks.labels) sinks.labels->write_preamble(label_enc.header());
 
     const sim_duration window = window_length(p, o.speed);
-    const sim_time end = o.duration ? o.start + *o.duration : INT64_MAX / 2;
+    // Event time stops at the last instant every output can write (max_event_time).
+    const sim_time horizon = max_event_time + 1;
+    const sim_time end =
+        o.duration && *o.duration < horizon - o.start ? o.start + *o.duration : horizon;
+    if (o.duration && end == horizon)
+        spdlog::warn("--duration reaches past {}, the last instant line protocol can write; the "
+                     "run stops there",
+                     format_timestamp(max_event_time));
     pipeline pipe(workers, o.start, window, end);
     pacer pace(o.start, o.speed, o.load);
     const std::uint64_t count_limit = o.count.value_or(UINT64_MAX);

@@ -1,6 +1,5 @@
 #include "src/labels/label_encoder.hpp"
 
-#include "src/config/profile_loader.hpp"
 #include "src/core/text_escape.hpp"
 
 namespace synthfeed {
@@ -12,31 +11,19 @@ bool labels_tick(anomaly_class c) noexcept {
     return c == anomaly_class::value || c == anomaly_class::fraud;
 }
 
-/// `s` escaped for `context`, into a reused scratch string (only when ids need escaping).
-std::string_view escaped_scratch(std::string_view s, text_context context) {
-    thread_local std::string scratch;
-    scratch.clear();
-    append_escaped(scratch, s, context);
-    return scratch;
-}
-
-void append_json_string(byte_buffer& out, std::string_view s) {
-    out.push_back('"');
-    out.append(needs_escaping(s, text_context::json_string)
-                   ? escaped_scratch(s, text_context::json_string)
-                   : s);
-    out.push_back('"');
-}
-
-bool any_id_needs(const profile& p, text_context context) {
-    for (const auto& id : boundary_device_ids(p))
-        if (needs_escaping(id, context)) return true;
-    return false;
-}
-
 void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
     ts.format(t, out.reserve(timestamp_length));
     out.commit(timestamp_length);
+}
+
+/// A JSON string of profile text (group and field names): escaped per RFC 8259.
+void append_json_string(byte_buffer& out, std::string_view s) {
+    out.push_back('"');
+    if (needs_escaping(s, text_context::json_string))
+        out.append(escaped(s, text_context::json_string));
+    else
+        out.append(s);
+    out.push_back('"');
 }
 
 } // namespace
@@ -82,9 +69,9 @@ void truth_names::append_faults(byte_buffer& out, std::uint32_t group,
     }
 }
 
-void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e,
-                                    bool escape_id) const {
-    out.append(escape_id ? escaped_scratch(device_id, text_context::json_string) : device_id);
+void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id,
+                                    episode_ref e) const {
+    out.append(device_id);
     if (e.anomaly == injected_anomaly) out.append(":injected");
     char* p = out.reserve(42);
     if (e.anomaly != injected_anomaly) {
@@ -96,20 +83,12 @@ void truth_names::append_episode_id(byte_buffer& out, std::string_view device_id
     out.commit_to(p);
 }
 
-void truth_names::append_episode_cell(byte_buffer& out, std::string_view device_id, episode_ref e,
-                                      bool escape_id) const {
-    if (!escape_id) return append_episode_id(out, device_id, e);
-    byte_buffer id;
-    append_episode_id(id, device_id, e);
-    out.append(escaped_scratch(id.view(), text_context::csv_cell));
-}
-
 void truth_names::append_episode_member(byte_buffer& out, std::string_view device_id,
-                                        std::uint32_t group, std::span<const episode_ref> live,
-                                        bool escape_id) const {
+                                        std::uint32_t group,
+                                        std::span<const episode_ref> live) const {
     if (const episode_ref* first = first_labelled_episode(group, live)) {
         out.append("\",\"episode\":\"");
-        append_episode_id(out, device_id, *first, escape_id);
+        append_episode_id(out, device_id, *first);
         out.push_back('"');
     } else {
         out.append("\",\"episode\":null");
@@ -118,9 +97,7 @@ void truth_names::append_episode_member(byte_buffer& out, std::string_view devic
 
 label_encoder::label_encoder(const profile& p, label_format format,
                              const injection_board* injections)
-    : names_(p, injections), format_(format),
-      escape_ids_(any_id_needs(p, format == label_format::csv ? text_context::csv_cell
-                                                              : text_context::json_string)) {
+    : names_(p, injections), format_(format) {
     for (const auto& g : p.groups)
         for (const auto& a : g.anomalies)
             has_faults_ |= class_of(a.kind) == anomaly_class::transport;
@@ -135,7 +112,7 @@ std::string label_encoder::header() const {
 void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                            timestamp_formatter& ts) const {
     if (format_ == label_format::csv) {
-        out.append(escape_ids_ ? escaped_scratch(device_id, text_context::csv_cell) : device_id);
+        out.append(device_id);
         char* p = out.reserve(24);
         *p++ = ',';
         p = write_uint(p, t.seq);
@@ -146,25 +123,16 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
         out.append(first ? ",1," : ",0,");
         names_.append_label(out, t.group, t.episodes);
         out.push_back(',');
-        if (escape_ids_ && !t.episodes.empty()) { // the whole cell, quoted as one
-            byte_buffer cell;
-            for (std::size_t i = 0; i < t.episodes.size(); ++i) {
-                if (i) cell.push_back('|');
-                names_.append_episode_id(cell, device_id, t.episodes[i]);
-            }
-            out.append(escaped_scratch(cell.view(), text_context::csv_cell));
-        } else {
-            for (std::size_t i = 0; i < t.episodes.size(); ++i) {
-                if (i) out.push_back('|');
-                names_.append_episode_id(out, device_id, t.episodes[i]);
-            }
+        for (std::size_t i = 0; i < t.episodes.size(); ++i) {
+            if (i) out.push_back('|');
+            names_.append_episode_id(out, device_id, t.episodes[i]);
         }
         out.append(t.emitted ? ",1," : ",0,");
         names_.append_faults(out, t.group, t.episodes, '|', false);
         return;
     }
     out.append("{\"device_id\":\"");
-    out.append(escape_ids_ ? escaped_scratch(device_id, text_context::json_string) : device_id);
+    out.append(device_id);
     char* p = out.reserve(40);
     std::memcpy(p, "\",\"seq\":", 8);
     p = write_uint(p + 8, t.seq);
@@ -173,12 +141,12 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
     append_timestamp(out, t.ts, ts);
     out.append("\",\"label\":\"");
     names_.append_label(out, t.group, t.episodes);
-    names_.append_episode_member(out, device_id, t.group, t.episodes, escape_ids_);
+    names_.append_episode_member(out, device_id, t.group, t.episodes);
     out.append(",\"episodes\":[");
     for (std::size_t i = 0; i < t.episodes.size(); ++i) {
         if (i) out.push_back(',');
         out.push_back('"');
-        names_.append_episode_id(out, device_id, t.episodes[i], escape_ids_);
+        names_.append_episode_id(out, device_id, t.episodes[i]);
         out.push_back('"');
     }
     out.push_back(']');
@@ -192,8 +160,7 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
 }
 
 episode_encoder::episode_encoder(const profile& p, const injection_board* injections)
-    : profile_(&p), injections_(injections), names_(p, injections),
-      escape_ids_(any_id_needs(p, text_context::json_string)) {}
+    : profile_(&p), injections_(injections), names_(p, injections) {}
 
 void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::string_view device_id,
                              std::string_view cause_device_id) const {
@@ -203,7 +170,7 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::strin
     const int field = injected ? (*injections_)[e.episode].field : g.anomalies[e.anomaly].field;
     timestamp_formatter ts;
     out.append("{\"episode\":\"");
-    names_.append_episode_id(out, device_id, {e.anomaly, e.episode}, escape_ids_);
+    names_.append_episode_id(out, device_id, {e.anomaly, e.episode});
     out.append("\",\"device_id\":");
     append_json_string(out, device_id);
     out.append(",\"group\":");
@@ -231,7 +198,7 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::strin
     if (!cause_device_id.empty()) { // a cascade: the gateway episode that caused it
         out.append(",\"cause\":\"");
         names_.append_episode_id(out, cause_device_id,
-                                 {g.anomalies[e.anomaly].cause_anomaly, e.episode}, escape_ids_);
+                                 {g.anomalies[e.anomaly].cause_anomaly, e.episode});
         out.push_back('"');
     }
     out.push_back('}');

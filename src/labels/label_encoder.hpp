@@ -33,16 +33,13 @@ class truth_names {
     /// The first live value or fraud episode (the one "episode" names), if any.
     const episode_ref* first_labelled_episode(std::uint32_t group,
                                               std::span<const episode_ref> live) const noexcept;
-    /// The id as it reads inside a JSON string (the device id escaped when `escape_id`).
-    void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e,
-                           bool escape_id = false) const;
-    /// The id as one CSV cell (quoted when `escape_id` and the device id needs it).
-    void append_episode_cell(byte_buffer& out, std::string_view device_id, episode_ref e,
-                             bool escape_id) const;
+    /// Device ids keep to an alphabet no format reserves (checked at load), so episode ids
+    /// are written as they are, in JSON strings and CSV cells alike.
+    void append_episode_id(byte_buffer& out, std::string_view device_id, episode_ref e) const;
     /// Closes the label string and adds the "episode" member: the first labelled episode's
     /// id, or null (`","episode":"<id>"` or `","episode":null`).
     void append_episode_member(byte_buffer& out, std::string_view device_id, std::uint32_t group,
-                               std::span<const episode_ref> live, bool escape_id = false) const;
+                               std::span<const episode_ref> live) const;
 
   private:
     anomaly_kind kind(std::uint32_t group, episode_ref e) const noexcept {
@@ -67,7 +64,6 @@ class label_encoder {
   private:
     truth_names names_;
     label_format format_;
-    bool escape_ids_ = false; ///< some device id holds a quote (JSON) or a comma (CSV)
     bool has_faults_ = false; ///< the profile has [[group.fault]]s: JSONL lines list "faults"
 };
 
@@ -83,7 +79,6 @@ class episode_encoder {
     const profile* profile_;
     const injection_board* injections_;
     truth_names names_;
-    bool escape_ids_ = false;
 };
 
 } // namespace synthfeed

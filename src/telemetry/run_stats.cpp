@@ -51,11 +51,12 @@ std::string summary_text(const run_summary& s) {
         "summary: {} seed {}{}\n"
         "  generated  {} messages in {:.3f}s ({}/s), {} bytes delivered\n"
         "  delivered  {}   failed {}   dropped {}   undelivered at exit {}\n"
-        "  truth      {} anomaly episodes, {} label lines, {} ticks silenced by dropouts\n"
+        "  truth      {} anomaly episodes, {} label lines, {} ticks silenced by dropouts, "
+        "{} label and episode lines failed\n"
         "  sim time   {} .. {}   max lag behind schedule {:.3f}s\n",
         s.profile, s.seed, s.interrupted ? " (interrupted)" : "", s.generated, s.elapsed_seconds,
         si(s.messages_per_second()), s.bytes, s.delivered, s.failed, s.dropped, s.undelivered,
-        s.episodes, s.labels, s.suppressed, format_timestamp(s.sim_start),
+        s.episodes, s.labels, s.suppressed, s.truth_failed, format_timestamp(s.sim_start),
         format_timestamp(s.sim_end), s.max_lag_seconds);
     if (const auto& c = s.connections)
         out += fmt::format("  clients    {} (peak {} connected), {} given up, {} reconnects, {} "

@@ -532,7 +532,9 @@ verify_report stream_checker::report() const {
     std::uint64_t malformed_absent = 0; // labelled malformed, emitted, not among the messages
     std::uint64_t malformed_lines = 0;  // the unparsable lines those may account for
     std::vector<device_report> problems;
-    for (const auto& [id, d] : devices_) {
+    for (const auto& [id, device] : devices_) {
+        // A named reference: clang 14 cannot capture a structured binding in a lambda (P1091).
+        const auto& d = device;
         device_report dr;
         dr.device_id = id;
         dr.messages = d.messages;
