@@ -1,5 +1,9 @@
 """Shared fixtures for the integration tests: a real Kafka broker, real Mosquitto (MQTT) brokers and the synthfeed binary."""
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 import os
 import subprocess
 from pathlib import Path
@@ -311,3 +315,133 @@ def mosquitto(tmp_path_factory):
     finally:
         for broker in brokers:
             broker.stop()
+
+
+# --- InfluxDB 1.x: a real server (Debian's influxdb package) for the line-protocol tests ----------
+
+INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
+
+
+class InfluxDB:
+    """One influxd process with its config, meta, data, WAL and log in `dir`, on loopback only: the
+    HTTP API on `port`, the RPC (backup) service on `rpc_port`; no other listener (graphite,
+    collectd, opentsdb, udp and ifql are off by default; `influxd config` lists them), no usage
+    reporting. write() posts line protocol, query() runs InfluxQL; both return what the server said."""
+
+    def __init__(self, dir: Path):
+        self.dir = dir
+        self.port = free_port()
+        self.rpc_port = free_port()
+        while self.rpc_port == self.port:
+            self.rpc_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.conf_path = dir / "influxdb.conf"
+        self.log_path = dir / "influxd.log"
+        self.proc = None
+        self._watchdog = None
+        self.conf_path.write_text("\n".join([
+            "reporting-disabled = true",   # the upstream key
+            "reporting-enabled = false",   # Debian's build reads this one instead
+            f'bind-address = "127.0.0.1:{self.rpc_port}"',
+            "[meta]",
+            f'  dir = "{dir / "meta"}"',
+            "[data]",
+            f'  dir = "{dir / "data"}"',
+            f'  wal-dir = "{dir / "wal"}"',
+            "  query-log-enabled = false",
+            "[monitor]",
+            "  store-enabled = false",
+            "[http]",
+            f'  bind-address = "127.0.0.1:{self.port}"',
+            "  log-enabled = false",
+            "  pprof-enabled = false",
+            "[logging]",
+            '  level = "warn"',
+            "  suppress-logo = true",
+        ]) + "\n")
+        self.start()
+
+    def start(self, timeout: float = 30.0) -> None:
+        assert not self.is_running(), "influxd is already running"
+        log = open(self.log_path, "ab")
+        # INFLUXDB_* variables override the config file: none of the caller's may leak in.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INFLUXDB_")}
+        self.proc = subprocess.Popen([INFLUXD, "run", "-config", str(self.conf_path)], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log, env=env, start_new_session=True)
+        log.close()
+        # Stops the server if this test process dies without its teardown (kill -9, crash).
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 {self.proc.pid} 2>/dev/null;"
+                         f" do sleep 1; done; kill -TERM {self.proc.pid} 2>/dev/null"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"influxd exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if self._request("GET", "/ping", timeout=1)[0] == 204:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"influxd did not answer /ping on {self.url} in {timeout} s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def _request(self, method: str, path: str, params=None, body: bytes | None = None, timeout: float = 60):
+        url = f"{self.url}{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        request = urllib.request.Request(url, method=method, data=body)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace")
+
+    def write(self, db: str, lines: bytes, precision: str = "ns"):
+        """POST /write: (status, body); 204 when every point was stored, 400 names a line it could not parse."""
+        return self._request("POST", "/write", {"db": db, "precision": precision}, lines)
+
+    def query(self, q: str, db: str | None = None, method: str = "GET") -> list:
+        """Runs InfluxQL (POST for statements that change things, like CREATE DATABASE); returns the
+        results list (one per statement), raising on any error the server reports."""
+        params = {"q": q, "epoch": "ns", **({"db": db} if db else {})}
+        status, body = self._request(method, "/query", params)
+        answer = json.loads(body) if body else {}
+        errors = [answer.get("error")] + [r.get("error") for r in answer.get("results", [])]
+        if status != 200 or any(errors):
+            raise AssertionError(f"{q!r}: HTTP {status}: {body[:2000]}")
+        return answer["results"]
+
+    def is_running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, SIGKILL after `timeout`."""
+        if self.is_running():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if self._watchdog is not None and self._watchdog.poll() is None:
+            self._watchdog.kill()
+            self._watchdog.wait(5)
+        self._watchdog = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def influxdb(tmp_path_factory):
+    """One InfluxDB server for the session (tests use databases of their own)."""
+    if not Path(INFLUXD).is_file():
+        pytest.fail(f"{INFLUXD} is missing: scripts/setup installs Debian's influxdb package")
+    server = InfluxDB(tmp_path_factory.mktemp("influxdb"))
+    try:
+        yield server
+    finally:
+        server.stop()
