@@ -142,9 +142,13 @@ double parse_speed(const std::string& value) {
     if (!number.empty() && (number.back() == 'x' || number.back() == 'X')) number.pop_back();
     char* end = nullptr;
     const double v = std::strtod(number.c_str(), &end);
-    if (number.empty() || end != number.c_str() + number.size() || !(v > 0) || !std::isfinite(v))
+    // Below a millionth a live run would wait ~12 days per simulated second; beyond 10^9
+    // "max" says it better (the pacer's gaps would round to nothing).
+    if (number.empty() || end != number.c_str() + number.size() || !(v >= 1e-6 && v <= 1e9))
         throw config_error({"--speed", 0, 0}, "",
-                           "expected max, 1x, 100x or 0.5x, got \"" + value + "\"");
+                           "expected max, or a factor from 0.000001x to 1000000000x (1x, 100x, "
+                           "0.5x), got \"" +
+                               value.substr(0, 40) + "\"");
     return v;
 }
 

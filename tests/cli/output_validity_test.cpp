@@ -368,6 +368,7 @@ TEST(OutputValidity, FlagRangesRefuseWrapAround) {
              {"--count 1", "SYNTHFEED_SEED=-1", "--seed"},
              {"", "SYNTHFEED_COUNT=-5", "--count"},
              {"--rate 1e19 --run-for 3s", "", "--rate"},
+             {"--speed 1e-300x --run-for 3s", "", "--speed"},
              {"--start 1969-12-31T23:59:59Z --count 1", "", "--start"},
          }) {
         const auto r = run_synthfeed(run + c.args, c.env);
