@@ -107,6 +107,10 @@ void read_states(toml_reader& r, signal_spec& s) {
         if (!name || name->empty()) r.fail_at(n, "states", "state names are non-empty strings");
         if (find_control_character(*name) != std::string::npos)
             r.fail_at(n, "states", control_character_message);
+        for (const auto& earlier : s.state_names)
+            if (earlier == *name)
+                r.fail_at(n, "states",
+                          "duplicate state \"" + *name + "\": a reader could not tell them apart");
         s.state_names.push_back(*name);
     }
     const std::size_t n = s.state_names.size();
@@ -595,7 +599,12 @@ transaction_spec read_transactions(toml_reader& r, group_spec& g) {
     if (lat.lo < -90 || lat.hi > 90) r.fail("latitude", "must be within -90..90");
     if (lon.lo < -180 || lon.hi > 180) r.fail("longitude", "must be within -180..180");
     t.lat_lo = lat.lo, t.lat_hi = lat.hi, t.lon_lo = lon.lo, t.lon_hi = lon.hi;
-    for (auto& c : r.tables("category")) t.categories.push_back(read_category(c));
+    for (auto& c : r.tables("category")) {
+        t.categories.push_back(read_category(c));
+        for (std::size_t i = 0; i + 1 < t.categories.size(); ++i)
+            if (t.categories[i].name == t.categories.back().name)
+                c.fail("name", "duplicate category \"" + t.categories.back().name + "\"");
+    }
     if (t.categories.empty()) t.categories = default_categories();
     r.reject_unknown_keys();
 

@@ -429,6 +429,11 @@ TEST(OutputValidity, ModelLimitsCheckedAtLoad) {
                            constant_field),
               "unknown placeholder {bad}"},
              {profile_with("name = \"#g\"", constant_field), "must not start with '#'"},
+             {profile_with("name = \"g\"",
+                           "[[group.field]]\nname = \"s\"\nsignal = { kind = \"states\", states "
+                           "= [\"a\", \"a\"], dwell = [\"1s\", \"1s\"], next = [[0, 1], [1, "
+                           "0]] }\n"),
+              "duplicate state \"a\""},
              {profile_with("name = \"g\"\ncount = 2\nid = \"d\\\"{index}\"", constant_field),
               "p.toml:7:6: group[0].id: device id \"d\"0\" holds '\"'"},
              {profile_with("name = \"hall 1\"\ncount = 2", constant_field),
