@@ -19,8 +19,9 @@ namespace {
 constexpr std::int64_t max_devices_per_group = 100'000'000;
 constexpr std::uint64_t max_devices_per_profile = 1'000'000'000;
 constexpr std::size_t max_groups_per_profile = 65'535;
-constexpr const char* reserved_field_names[] = {"device_id", "seq",     "ts",
-                                                "label",     "episode", "group"};
+/// Keys every message carries, and "time", which InfluxDB refuses as a field key.
+constexpr const char* reserved_field_names[] = {"device_id", "seq",   "ts",  "label",
+                                                "episode",   "group", "time"};
 
 /// Why an id template cannot be used, or empty. Only `{group}`, `{index}` and `{index:SPEC}`
 /// with a zero-padded width and an integer base (`{index:05}`, `{index:x}`) are allowed, so an
@@ -306,6 +307,8 @@ field_spec read_field(toml_reader& r) {
     for (const char* reserved : reserved_field_names)
         if (f.name == reserved)
             r.fail("name", "\"" + f.name + "\" is reserved for message metadata");
+    if (f.name.front() == '_')
+        r.fail("name", "must not start with '_' (InfluxDB reserves such names)");
     f.integer = r.choice("type", {"float", "int"}, "float") == "int";
     f.resolution = r.number("resolution", 0);
     if (f.resolution < 0) r.fail("resolution", "must not be negative");
@@ -684,6 +687,14 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
         a.participation = r.number("cards", 0.01);
         if (!(a.participation > 0 && a.participation <= 1))
             r.fail("cards", "the share of cards caught, in (0, 1]");
+        // Each compromise catches a share of the cards, drawn for the run's first year
+        // (group_model::draw_compromises): bound the card visits that table holds.
+        const double visits = a.events_per_ms * 366.0 * static_cast<double>(ms_per_day) *
+                              a.participation * static_cast<double>(g.count);
+        if (visits > 1e7)
+            r.fail("rate", fmt::format("with cards = {} of {} cards, {:.3g} card visits a year; at "
+                                       "most 1e7 are drawn (lower rate or cards)",
+                                       a.participation, g.count, visits));
         const spread_param d = read_duration_spread(r, "duration", "1h..6h");
         if (d.lo <= 0) r.fail("duration", "must be longer than 0");
         if (d.hi > static_cast<double>(a.event_length))
@@ -739,6 +750,8 @@ group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
     g.name = r.string("name");
     if (g.name.empty()) r.fail("name", "must not be empty");
     g.count = static_cast<std::uint64_t>(r.integer("count", 1, 1, max_devices_per_group));
+    if (g.name.front() == '_')
+        r.fail("name", "must not start with '_' (InfluxDB reserves such names)");
     if (g.name.front() == '#')
         r.fail("name", "must not start with '#' (a line-protocol line starting with it is a "
                        "comment)");

@@ -60,6 +60,10 @@ struct episode_entry {
     std::uint32_t anomaly;
     std::uint32_t kind;
     std::uint32_t offset, length;
+    /// When the label line of its first tick goes out: first_ts, or later when that tick's
+    /// message is delayed (late, out_of_order). A run cut short writes the episode line only
+    /// if that label line made it, so no episode line is left without a label naming it.
+    sim_time label_due;
 };
 
 bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev_b) noexcept {
@@ -159,10 +163,15 @@ class worker {
             enc_.messages->encode(batch_->payloads, t, id, payload_ts_);
             e.payload_length =
                 static_cast<std::uint32_t>(batch_->payloads.size() - e.payload_offset);
-            if (fx.keep_fraction < 1) // malformed: cut short, so it no longer parses
-                e.payload_length = std::clamp<std::uint32_t>(
+            if (fx.keep_fraction < 1) { // malformed: cut short, so it no longer parses
+                std::uint32_t cut = std::clamp<std::uint32_t>(
                     static_cast<std::uint32_t>(e.payload_length * fx.keep_fraction), 1,
                     e.payload_length - 1);
+                // ... but stays valid UTF-8: the cut never splits a character.
+                const char* payload = batch_->payloads.data() + e.payload_offset;
+                while (cut > 1 && (static_cast<unsigned char>(payload[cut]) & 0xC0) == 0x80) --cut;
+                e.payload_length = cut;
+            }
         }
         if (enc_.labels) {
             e.label_offset = static_cast<std::uint32_t>(batch_->label_lines.size());
@@ -188,6 +197,11 @@ class worker {
                                                          e.label_text_length - e.episode_length);
         }
         const sim_time due = t.ts + fx.emit_delay;
+        if (fx.emit_delay > 0) // episodes this tick opens were just added (on_episode first)
+            for (auto it = batch_->episodes.rbegin();
+                 it != batch_->episodes.rend() && it->device == t.device && it->first_ts == t.ts;
+                 ++it)
+                it->label_due = due;
         const bool duplicate = t.emitted && fx.duplicate_delay >= 0;
         if (due < until_ && !duplicate) [[likely]] {
             e.order = order_in_window(due, t.device);
@@ -206,8 +220,9 @@ class worker {
     void on_episode(const episode_view& v) {
         const anomaly_kind kind =
             episode_kind(enc_.plan->groups[v.group], enc_.injections, {v.anomaly, v.episode});
-        episode_entry e{v.first_ts, v.device, v.group, v.anomaly, static_cast<std::uint32_t>(kind),
-                        0,          0};
+        episode_entry e{
+            v.first_ts, v.device, v.group,   v.anomaly, static_cast<std::uint32_t>(kind),
+            0,          0,        v.first_ts};
         if (enc_.episodes) {
             e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
             enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device),
@@ -634,8 +649,30 @@ void schedule_injections(injection_queue& queue, injection_board& board, const p
 
 } // namespace
 
+namespace {
+
+/// How many times its nominal rate a group may send while fraud reshapes its cards: a window
+/// must hold the busiest stretch in memory, not the average one (card_testing's magnitude is
+/// attempts per hour, the others multiply the card's own rate).
+double burst_factor(const group_spec& g) noexcept {
+    double factor = 1;
+    for (const auto& a : g.anomalies) {
+        if (a.kind == anomaly_kind::velocity_burst || a.kind == anomaly_kind::account_takeover)
+            factor = std::max(factor, std::max(2.0, a.magnitude.hi));
+        else if (a.kind == anomaly_kind::card_testing)
+            factor = std::max(factor, a.magnitude.hi / 3.6e6 * static_cast<double>(g.interval));
+    }
+    return factor;
+}
+
+} // namespace
+
 sim_duration window_length(const profile& p, double speed) noexcept {
-    const double rate_per_ms = p.nominal_rate() / 1000.0;
+    double peak_rate = 0; // messages per second, with every group at its busiest
+    for (const auto& g : p.groups)
+        peak_rate += static_cast<double>(g.count) * 1000.0 / static_cast<double>(g.interval) *
+                     burst_factor(g);
+    const double rate_per_ms = peak_rate / 1000.0;
     double ms =
         rate_per_ms > 0 ? messages_per_window / rate_per_ms : static_cast<double>(ms_per_day);
     if (speed > 0) ms = std::min(ms, paced_window_wall_ms * speed);
@@ -689,8 +726,12 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     const sim_duration window = window_length(p, o.speed);
     // Event time stops at the last instant every output can write (max_event_time).
     const sim_time horizon = max_event_time + 1;
-    const sim_time end =
-        o.duration && *o.duration < horizon - o.start ? o.start + *o.duration : horizon;
+    sim_time end = o.duration && *o.duration < horizon - o.start ? o.start + *o.duration : horizon;
+    if (position == 0) { // else --count would walk event time to the horizon, finding nothing
+        spdlog::warn("shard {}/{} holds none of the profile's {} devices: nothing to generate",
+                     o.shard_index, o.shard_count, p.device_count());
+        end = o.start;
+    }
     if (o.duration && end == horizon)
         spdlog::warn("--duration reaches past {}, the last instant line protocol can write; the "
                      "run stops there",
@@ -734,7 +775,12 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
     auto last_progress = wall_start;
     std::uint64_t last_progress_count = 0;
     bool finished = false;
-    std::vector<std::pair<const episode_entry*, window_batch*>> window_episodes;
+    struct held_episode {
+        episode_entry entry;
+        std::string line;
+    };
+    std::vector<held_episode> held_episodes; // label due in a later window
+    std::vector<std::pair<episode_entry, std::string_view>> window_episodes;
     std::array<record_header, 4> headers; // --label-headers: refilled per message
     if (control) {
         control->target_rate.store(o.load.shape == load_shape::constant ? o.load.rate : 0);
@@ -852,29 +898,39 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             }
             summary.sim_end = ts;
         }
-        // Episodes whose first tick was emitted (all of them unless the run was cut short),
-        // merged across workers into canonical order. They are few, so a sort is enough.
+        // Episode lines go out with the label line of their first tick: in order of when that
+        // label is due (its event time, later for a delayed tick), merged across workers. One
+        // whose label is due after this window waits for it; a run cut short never writes
+        // one whose label did not make it. They are few, so a sort is enough.
+        const bool last_window = pipe.past_end(w + 1);
         window_episodes.clear();
+        for (held_episode& h : held_episodes) window_episodes.push_back({h.entry, h.line});
         for (window_batch* b : batches)
             for (const episode_entry& e : b->episodes)
-                if (!finished || before(e.first_ts, e.device, cut_ts, cut_device))
-                    window_episodes.push_back({&e, b});
-        std::sort(window_episodes.begin(), window_episodes.end(),
-                  [](const auto& x, const auto& y) { return episode_before(*x.first, *y.first); });
-        for (const auto& [e, b] : window_episodes) {
+                window_episodes.push_back({e, b->episode_lines.view(e.offset, e.length)});
+        std::sort(window_episodes.begin(), window_episodes.end(), [](const auto& x, const auto& y) {
+            return before(x.first.label_due, x.first.device, y.first.label_due, y.first.device) ||
+                   (x.first.label_due == y.first.label_due && episode_before(x.first, y.first));
+        });
+        std::vector<held_episode> still_held;
+        for (const auto& [e, line] : window_episodes) {
+            if (finished ? !before(e.label_due, e.device, cut_ts, cut_device)
+                         : !last_window && e.label_due >= pipe.window_end(w)) {
+                if (!finished) still_held.push_back({e, std::string(line)});
+                continue;
+            }
             ++summary.episodes;
-            ++summary.episodes_by_kind[e->kind];
-            stats.episodes_by_kind[e->kind].fetch_add(1, std::memory_order_relaxed);
+            ++summary.episodes_by_kind[e.kind];
+            stats.episodes_by_kind[e.kind].fetch_add(1, std::memory_order_relaxed);
             if (sinks.episodes)
-                if (deliver(*sinks.episodes,
-                            record{ids.id(e->device),
-                                   b->episode_lines.view(e->offset, e->length),
-                                   ids.id(e->device),
-                                   p.groups[e->group].name,
-                                   {}},
-                            drain, progress_hook) == delivery::abandoned)
+                if (deliver(
+                        *sinks.episodes,
+                        record{
+                            ids.id(e.device), line, ids.id(e.device), p.groups[e.group].name, {}},
+                        drain, progress_hook) == delivery::abandoned)
                     ++truth_abandoned;
         }
+        held_episodes = std::move(still_held);
         stats.episodes.store(summary.episodes, std::memory_order_relaxed);
         stats.generated.store(generated, std::memory_order_relaxed);
         stats.suppressed.store(suppressed, std::memory_order_relaxed);
