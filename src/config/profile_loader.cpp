@@ -691,6 +691,10 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
         // (group_model::draw_compromises): bound the card visits that table holds.
         const double visits = a.events_per_ms * 366.0 * static_cast<double>(ms_per_day) *
                               a.participation * static_cast<double>(g.count);
+        const double compromises = a.events_per_ms * 366.0 * static_cast<double>(ms_per_day);
+        if (compromises > 1e6)
+            r.fail("rate", fmt::format("{:.3g} compromises a year; at most 1e6 are drawn",
+                                       compromises));
         if (visits > 1e7)
             r.fail("rate", fmt::format("with cards = {} of {} cards, {:.3g} card visits a year; at "
                                        "most 1e7 are drawn (lower rate or cards)",

@@ -60,10 +60,15 @@ struct episode_entry {
     std::uint32_t anomaly;
     std::uint32_t kind;
     std::uint32_t offset, length;
-    /// When the label line of its first tick goes out: first_ts, or later when that tick's
-    /// message is delayed (late, out_of_order). A run cut short writes the episode line only
-    /// if that label line made it, so no episode line is left without a label naming it.
+    /// When the first label line naming it goes out: the earliest due time of its ticks in
+    /// this window (a delayed tick's label goes out with its message), at most the window's
+    /// end when the episode goes on past it. A run cut short writes the episode line only if
+    /// that label made it: no label names a missing episode. An episode line may lack a label
+    /// only when a cut falls between a window's end and the episode's next tick, or between
+    /// two messages of its device due in the same millisecond.
     sim_time label_due;
+    std::uint32_t episode;
+    sim_time end;
 };
 
 bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev_b) noexcept {
@@ -121,6 +126,8 @@ class worker {
                   window_batch& out) {
         out.clear();
         batch_ = &out;
+        open_.clear();
+        open_device_ = UINT64_MAX;
         from_ = from;
         until_ = until;
         last_ = last;
@@ -133,6 +140,10 @@ class worker {
             device_block& b = blocks_[g];
             for (std::size_t i = 0; i < b.locals.size(); ++i)
                 models_[g].advance(b, i, until, *this, injections);
+        }
+        for (episode_entry& e : out.episodes) {
+            if (e.end > until) e.label_due = std::min(e.label_due, until); // goes on
+            if (e.label_due == INT64_MAX) e.label_due = e.first_ts;        // no tick names it
         }
         sort_canonically(from, until, out.messages, device_ordered);
         message_entry sentinel{};
@@ -197,11 +208,20 @@ class worker {
                                                          e.label_text_length - e.episode_length);
         }
         const sim_time due = t.ts + fx.emit_delay;
-        if (fx.emit_delay > 0) // episodes this tick opens were just added (on_episode first)
-            for (auto it = batch_->episodes.rbegin();
-                 it != batch_->episodes.rend() && it->device == t.device && it->first_ts == t.ts;
-                 ++it)
-                it->label_due = due;
+        // This tick's label names its live episodes: those opened in this window are in open_
+        // (a device's ticks are generated together), and their label may be due now.
+        if (t.device != open_device_) open_.clear(), open_device_ = t.device;
+        if (!t.episodes.empty() && !open_.empty()) {
+            for (const episode_ref& live : t.episodes)
+                for (const open_episode& o : open_)
+                    if (o.anomaly == live.anomaly && o.episode == live.episode) {
+                        sim_time& d = batch_->episodes[o.index].label_due;
+                        d = std::min(d, due);
+                    }
+            std::erase_if(open_, [&](const open_episode& o) {
+                return batch_->episodes[o.index].end <= t.ts;
+            });
+        }
         const bool duplicate = t.emitted && fx.duplicate_delay >= 0;
         if (due < until_ && !duplicate) [[likely]] {
             e.order = order_in_window(due, t.device);
@@ -222,7 +242,9 @@ class worker {
             episode_kind(enc_.plan->groups[v.group], enc_.injections, {v.anomaly, v.episode});
         episode_entry e{
             v.first_ts, v.device, v.group,   v.anomaly, static_cast<std::uint32_t>(kind),
-            0,          0,        v.first_ts};
+            0,          0,        INT64_MAX, v.episode, v.end};
+        if (v.device != open_device_) open_.clear(), open_device_ = v.device;
+        open_.push_back({v.anomaly, v.episode, batch_->episodes.size()});
         if (enc_.episodes) {
             e.offset = static_cast<std::uint32_t>(batch_->episode_lines.size());
             enc_.episodes->encode(batch_->episode_lines, v, enc_.ids->id(v.device),
@@ -234,6 +256,15 @@ class worker {
     }
 
   private:
+    /// An episode the current device opened in this window, still live: its label_due falls
+    /// as its ticks are generated. At most one per anomaly spec (plus injections) at a time.
+    struct open_episode {
+        std::uint32_t anomaly, episode;
+        std::size_t index; ///< into batch_->episodes
+    };
+    std::vector<open_episode> open_;
+    std::uint64_t open_device_ = UINT64_MAX;
+
     /// message_entry::order for an entry due at `due` (in this window).
     std::uint64_t order_in_window(sim_time due, std::uint64_t device) const noexcept {
         return (static_cast<std::uint64_t>(due - from_) << 32) | device;
@@ -826,6 +857,9 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         const sim_time window_start = pipe.window_start(w);
         sim_time cut_ts = pipe.window_end(w);
         std::uint64_t cut_device = 0;
+        sim_time last_ts = -1; // the last entry sent, to see a cut fall between equal keys
+        std::uint64_t last_device = 0;
+        bool split_tie = false;
         const window_batch* best = nullptr;
         for (std::uint64_t n = 0;; ++n) {
             const message_entry* next = merge.next(best);
@@ -836,8 +870,10 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             if (m.emitted && generated >= limit) {
                 finished = true;
                 cut_ts = ts, cut_device = device;
+                split_tie = ts == last_ts && device == last_device;
                 break;
             }
+            last_ts = ts, last_device = device;
             if ((n & 1023) == 0) {
                 apply_control();
                 if (drain.stopping()) {
@@ -914,7 +950,11 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         });
         std::vector<held_episode> still_held;
         for (const auto& [e, line] : window_episodes) {
-            if (finished ? !before(e.label_due, e.device, cut_ts, cut_device)
+            // A cut between two messages of one device due in the same millisecond (a delayed
+            // one and a fresh one) cannot tell their episodes apart: both are kept, so no label
+            // ever names a missing episode.
+            const bool at_cut = split_tie && e.label_due == cut_ts && e.device == cut_device;
+            if (finished ? !before(e.label_due, e.device, cut_ts, cut_device) && !at_cut
                          : !last_window && e.label_due >= pipe.window_end(w)) {
                 if (!finished) still_held.push_back({e, std::string(line)});
                 continue;
