@@ -95,8 +95,9 @@ void group_model::draw_compromises(anomaly_spec& spec, const rng_stream& key) co
     const double log_miss = std::log1p(-std::min(spec.participation, 1 - 1e-12));
     sim_time t = run_start_;
     for (std::uint64_t n = 0;; ++n) {
-        t += static_cast<sim_duration>(key.exponential(4 * n) / spec.events_per_ms);
-        if (t >= horizon) break;
+        const double gap = key.exponential(4 * n) / spec.events_per_ms;
+        if (!(gap < static_cast<double>(horizon - t))) break; // also: no cast of a huge gap
+        t += static_cast<sim_duration>(gap);
         anomaly_window w;
         w.start = t;
         w.end = t + spec.event_length;

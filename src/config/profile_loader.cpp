@@ -399,6 +399,11 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
         auto per_ms = parse_rate(*rate);
         if (!per_ms) r.fail("rate", "invalid rate \"" + *rate + "\" (e.g. \"0.5/day\", \"2/h\")");
         if (*per_ms <= 0) r.fail("rate", "must be greater than 0");
+        // A tick is in at most one episode of a spec: episodes far denser than ticks would all
+        // be walked between two ticks (a rate of 1e6/s on a daily sensor: 8.6e10 of them).
+        if (*per_ms * static_cast<double>(g.interval) > 10)
+            r.fail("rate", "at most 10 episodes per " + format_duration(g.interval) +
+                               " (the group's interval)");
         a.rate_per_ms = *per_ms;
     }
     auto windows = r.tables("windows");
@@ -416,18 +421,27 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
         win.relative = start_relative;
         if (win.end <= win.start) w.fail("end", "must be after start");
         if (const toml::array* devices = w.array("devices")) {
-            std::unordered_map<std::string, std::uint32_t> by_id;
-            for (std::uint64_t i = 0; i < g.count; ++i)
-                by_id.emplace(format_device_id(g.id_template, g.name, i),
-                              static_cast<std::uint32_t>(i));
+            // One pass over the group's ids, stopping once every listed one is found (a
+            // group may hold 10^8 devices; a table of all their ids per window would not do).
+            std::unordered_map<std::string, std::uint32_t> wanted;
             for (const auto& d : *devices) {
                 auto id = d.value<std::string>();
                 if (!id) w.fail_at(d, "devices", "device ids are strings");
-                auto it = by_id.find(*id);
-                if (it == by_id.end())
+                wanted.emplace(*id, UINT32_MAX);
+            }
+            std::size_t found = 0;
+            for (std::uint64_t i = 0; i < g.count && found < wanted.size(); ++i) {
+                auto it = wanted.find(format_device_id(g.id_template, g.name, i));
+                if (it != wanted.end() && it->second == UINT32_MAX)
+                    it->second = static_cast<std::uint32_t>(i), ++found;
+            }
+            for (const auto& d : *devices) {
+                const std::uint32_t index = wanted[*d.value<std::string>()];
+                if (index == UINT32_MAX)
                     w.fail_at(d, "devices",
-                              "no device \"" + *id + "\" in group \"" + g.name + "\"");
-                win.devices.push_back(it->second);
+                              "no device \"" + *d.value<std::string>() + "\" in group \"" + g.name +
+                                  "\"");
+                win.devices.push_back(index);
             }
             std::sort(win.devices.begin(), win.devices.end()); // searched by bisection
         }
@@ -458,12 +472,11 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
         a.kind != anomaly_kind::stuck_at)
         r.fail("field", "\"" + g.fields[static_cast<std::size_t>(a.field)].name +
                             "\" is a state machine: only stuck_at applies to it");
-    const double default_magnitude = a.kind == anomaly_kind::variance    ? 3.0
-                                     : a.kind == anomaly_kind::frequency ? 2.0
-                                                                         : 1.0;
-    a.magnitude = r.spread("magnitude", {default_magnitude, default_magnitude});
-    if (a.kind == anomaly_kind::variance || a.kind == anomaly_kind::frequency)
-        require_positive(r, "magnitude", a.magnitude);
+    const double fallback = default_magnitude(a.kind);
+    a.magnitude = r.spread("magnitude", {fallback, fallback});
+    for (double m : {a.magnitude.lo, a.magnitude.hi})
+        if (const std::string problem = magnitude_problem(a.kind, m); !problem.empty())
+            r.fail("magnitude", problem);
     a.direction = read_direction(r);
     read_schedule(r, g, a, kind + " anomaly", a.kind == anomaly_kind::spike);
     r.reject_unknown_keys();
@@ -592,7 +605,8 @@ transaction_spec read_transactions(toml_reader& r, group_spec& g) {
     transaction_spec t;
     t.arrivals = read_arrivals(r, "4/day");
     t.currency = r.optional_string("currency").value_or("EUR");
-    t.merchants = static_cast<std::uint32_t>(r.integer("merchants", 1000, 1, 10'000'000));
+    // Each merchant's id is a table entry built here: a million is 20-odd MB.
+    t.merchants = static_cast<std::uint32_t>(r.integer("merchants", 1000, 1, 1'000'000));
     t.towns = static_cast<std::uint32_t>(r.integer("towns", 50, 2, 100'000));
     if (t.towns > t.merchants) r.fail("towns", "must not exceed merchants (each town has one)");
     const std::string merchant_id =
@@ -693,8 +707,8 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
                               a.participation * static_cast<double>(g.count);
         const double compromises = a.events_per_ms * 366.0 * static_cast<double>(ms_per_day);
         if (compromises > 1e6)
-            r.fail("rate", fmt::format("{:.3g} compromises a year; at most 1e6 are drawn",
-                                       compromises));
+            r.fail("rate",
+                   fmt::format("{:.3g} compromises a year; at most 1e6 are drawn", compromises));
         if (visits > 1e7)
             r.fail("rate", fmt::format("with cards = {} of {} cards, {:.3g} card visits a year; at "
                                        "most 1e7 are drawn (lower rate or cards)",
@@ -973,6 +987,19 @@ sort_windows(std::vector<anomaly_window>& windows) {
     for (std::size_t i : order) sorted.push_back(std::move(windows[i]));
     windows = std::move(sorted);
     return std::nullopt;
+}
+
+double default_magnitude(anomaly_kind kind) noexcept {
+    return kind == anomaly_kind::variance ? 3.0 : kind == anomaly_kind::frequency ? 2.0 : 1.0;
+}
+
+std::string magnitude_problem(anomaly_kind kind, double magnitude) {
+    if (!std::isfinite(magnitude)) return "must be a finite number";
+    if (kind != anomaly_kind::variance && kind != anomaly_kind::frequency) return "";
+    if (!(magnitude > 0) || magnitude > max_factor_magnitude)
+        return fmt::format("must be greater than 0 and at most {:g} for {} (a factor; got {:g})",
+                           max_factor_magnitude, to_string(kind), magnitude);
+    return "";
 }
 
 std::vector<std::string> boundary_device_ids(const profile& p) {

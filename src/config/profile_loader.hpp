@@ -26,6 +26,17 @@ profile parse_profile(std::string_view text, const std::string& origin,
 std::string format_device_id(const std::string& id_template, const std::string& group,
                              std::uint64_t index);
 
+/// The magnitude of a value anomaly of `kind` when none is given: variance 3 (times the
+/// noise), frequency 2 (times as fast), the others 1 (units of the field).
+double default_magnitude(anomaly_kind kind) noexcept;
+
+/// variance and frequency magnitudes are factors: beyond 1000 a period or a noise scale is
+/// out of any sensor's range, and timing arithmetic would overflow.
+inline constexpr double max_factor_magnitude = 1000;
+
+/// Why `magnitude` cannot size a value anomaly of `kind` (profile or control API), or empty.
+std::string magnitude_problem(anomaly_kind kind, double magnitude);
+
 /// Device ids keep to [A-Za-z0-9-_.:/@+#]: every format, topic and key carries them as they
 /// are (line protocol tag values, CSV cells and JSON strings reserve none of these).
 inline constexpr std::string_view device_id_alphabet = "[A-Za-z0-9-_.:/@+#]";

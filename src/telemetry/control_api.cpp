@@ -1,5 +1,7 @@
 #include "src/telemetry/control_api.hpp"
 
+#include "src/config/profile_loader.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -102,17 +104,14 @@ injection_request parse_injection(const json& body, const profile& p, const devi
                                     "\" is a state machine: only stuck_at applies to it");
 
     // Defaults as for profile anomalies.
-    e.magnitude = e.kind == anomaly_kind::variance    ? 3.0
-                  : e.kind == anomaly_kind::frequency ? 2.0
-                                                      : 1.0;
+    e.magnitude = default_magnitude(e.kind);
     if (body.contains("magnitude")) {
         if (!body["magnitude"].is_number())
             throw std::invalid_argument("magnitude must be a number");
         e.magnitude = body["magnitude"].get<double>();
     }
-    if ((e.kind == anomaly_kind::variance || e.kind == anomaly_kind::frequency) &&
-        !(e.magnitude > 0))
-        throw std::invalid_argument("magnitude must be greater than 0 for this kind");
+    if (const std::string problem = magnitude_problem(e.kind, e.magnitude); !problem.empty())
+        throw std::invalid_argument("magnitude " + problem);
 
     if (e.kind == anomaly_kind::spike) {
         if (body.contains("duration"))

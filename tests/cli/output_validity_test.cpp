@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/telemetry/control_api.hpp"
 #include "tests/test_support.hpp"
 
 using namespace synthfeed::testing;
@@ -429,6 +430,18 @@ TEST(OutputValidity, ModelLimitsCheckedAtLoad) {
                            constant_field),
               "unknown placeholder {bad}"},
              {profile_with("name = \"#g\"", constant_field), "must not start with '#'"},
+             // Found by tests/fuzz (findings/): a cast overflow and loops without end.
+             {profile_with(
+                  "name = \"g\"",
+                  "[[group.field]]\nname = \"x\"\nsignal = { kind = \"sine\", period = "
+                  "\"1h\" }\n[[group.anomaly]]\nkind = \"frequency\"\nfield = "
+                  "\"x\"\nmagnitude = 1e308\nwindows = [{start = \"0s\", end = \"1h\"}]\n"),
+              "at most 1000 for frequency"},
+             {profile_with("name = \"g\"\ninterval = \"1d\"",
+                           constant_field + "[[group.anomaly]]\nkind = \"level_shift\"\nfield = "
+                                            "\"x\"\nrate = \"1000000/s\"\nduration = \"1ms\"\n"),
+              "at most 10 episodes per 24h"},
+             {tx + "merchants = 10000000\n", "p.toml:8:"},
              {profile_with("name = \"g\"",
                            "[[group.field]]\nname = \"s\"\nsignal = { kind = \"states\", states "
                            "= [\"a\", \"a\"], dwell = [\"1s\", \"1s\"], next = [[0, 1], [1, "
@@ -448,6 +461,24 @@ TEST(OutputValidity, ModelLimitsCheckedAtLoad) {
         EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err.substr(0, 600);
         EXPECT_LT(r.err.size(), 1000u) << "error messages stay short";
     }
+}
+
+// Control API bodies are held to the same limits (found by tests/fuzz: 1e308 overflowed).
+TEST(OutputValidity, InjectionMagnitudeLimits) {
+    const auto p = profile_from(profile_with(
+        "name = \"g\"\ncount = 2\nid = \"d-{index}\"",
+        "[[group.field]]\nname = \"x\"\nsignal = { kind = \"sine\", period = \"1h\" }\n"));
+    const synthfeed::device_directory ids(p);
+    for (const char* body :
+         {R"({"kind":"frequency","device":"d-1","field":"x","magnitude":1e308,"duration":"1m"})",
+          R"({"kind":"variance","device":"d-1","field":"x","magnitude":-1,"duration":"1m"})"})
+        EXPECT_THROW(synthfeed::parse_injection(nlohmann::json::parse(body), p, ids),
+                     std::invalid_argument)
+            << body;
+    EXPECT_NO_THROW(synthfeed::parse_injection(
+        nlohmann::json::parse(
+            R"({"kind":"frequency","device":"d-1","field":"x","magnitude":3,"duration":"1m"})"),
+        p, ids));
 }
 
 // 12. Write failures name the output and the OS error once; the text summary counts them.
