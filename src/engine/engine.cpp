@@ -75,11 +75,6 @@ bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev
     return ts_a < ts_b || (ts_a == ts_b && dev_a < dev_b);
 }
 
-bool episode_before(const episode_entry& a, const episode_entry& b) noexcept {
-    return before(a.first_ts, a.device, b.first_ts, b.device) ||
-           (a.first_ts == b.first_ts && a.device == b.device && a.anomaly < b.anomaly);
-}
-
 /// What one worker produced for one window: messages sorted canonically, then an
 /// end_of_batch entry.
 struct window_batch {
@@ -945,8 +940,9 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
             for (const episode_entry& e : b->episodes)
                 window_episodes.push_back({e, b->episode_lines.view(e.offset, e.length)});
         std::sort(window_episodes.begin(), window_episodes.end(), [](const auto& x, const auto& y) {
-            return before(x.first.label_due, x.first.device, y.first.label_due, y.first.device) ||
-                   (x.first.label_due == y.first.label_due && episode_before(x.first, y.first));
+            const episode_entry &a = x.first, &b = y.first;
+            return std::tie(a.label_due, a.device, a.first_ts, a.anomaly, a.episode) <
+                   std::tie(b.label_due, b.device, b.first_ts, b.anomaly, b.episode);
         });
         std::vector<held_episode> still_held;
         for (const auto& [e, line] : window_episodes) {
