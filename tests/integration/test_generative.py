@@ -1628,8 +1628,13 @@ def check_result(res: Result, work: Path):
                 res.add("labels-structure", f"episode {lab['episode']!r} not in episodes list")
     for e in sorted(referenced - episode_ids)[:5]:
         res.add("episode-not-in-episodes-file", e)
-    for e in sorted(episode_ids - referenced)[:5]:
-        res.add("episode-without-label", e)
+    # A --count cut may leave an episode line whose labels fell beyond the cut (README, Honest
+    # limits: a cut between a window's end and the episode's next tick, or between two
+    # messages of one device due in the same millisecond). A label naming a missing episode
+    # (above) is never allowed.
+    if "--count" not in c.args:
+        for e in sorted(episode_ids - referenced)[:5]:
+            res.add("episode-without-label", e)
     for key in labels:
         if key[0] not in device_group:
             res.add("labels-unknown-device", repr(key[0]))
