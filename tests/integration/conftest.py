@@ -14,6 +14,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_BROKER_SCRIPT = REPO_ROOT / "scripts" / "kafka-broker"
 
 
+
+def watchdog(pid: int) -> subprocess.Popen:
+    """Stops the server `pid` if this test process dies without its teardown (kill -9, crash)."""
+    return subprocess.Popen(
+        ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 {pid} 2>/dev/null;"
+                     f" do sleep 1; done; kill -TERM {pid} 2>/dev/null"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+
 class KafkaBroker:
     """A single-node KRaft broker run by scripts/kafka-broker, with its state in `dir`."""
 
@@ -198,12 +207,7 @@ class Mosquitto:
                                      stdout=stderr, stderr=stderr, start_new_session=True,
                                      preexec_fn=self._limits if self.nofile else None)
         stderr.close()
-        # Stops the broker if this test process dies without its teardown (kill -9, crash).
-        self._watchdog = subprocess.Popen(
-            ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 {self.proc.pid} 2>/dev/null;"
-                         f" do sleep 1; done; kill -TERM {self.proc.pid} 2>/dev/null"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+        self._watchdog = watchdog(self.proc.pid)
         deadline = time.monotonic() + timeout
         pending = set(self.ports)
         while pending:
@@ -369,12 +373,7 @@ class InfluxDB:
         self.proc = subprocess.Popen([INFLUXD, "run", "-config", str(self.conf_path)], stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log, env=env, start_new_session=True)
         log.close()
-        # Stops the server if this test process dies without its teardown (kill -9, crash).
-        self._watchdog = subprocess.Popen(
-            ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 {self.proc.pid} 2>/dev/null;"
-                         f" do sleep 1; done; kill -TERM {self.proc.pid} 2>/dev/null"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+        self._watchdog = watchdog(self.proc.pid)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

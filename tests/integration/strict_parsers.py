@@ -116,6 +116,11 @@ def _check_strings(value):
             _check_strings(v)
 
 
+def strict_json_object(text: str):
+    """json.loads refusing duplicate keys and the non-standard NaN/Infinity constants."""
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+
+
 def parse_json_line(text: str) -> dict:
     """One JSON object per line, nothing around it."""
     if text != text.strip(" \t\r\n"):

@@ -76,7 +76,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strict_parsers import (TS_RE, ParseError, check_line_bytes,  # noqa: E402
                             influx_naming_problems, iter_csv_records, parse_csv_record,
-                            parse_influx_line, parse_json_line, strict_number)
+                            parse_influx_line, parse_json_line, strict_json_object,
+                            strict_number)
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = REPO / "build" / "release" / "synthfeed"
@@ -1659,9 +1660,7 @@ def check_result(res: Result, work: Path):
     summary = work / "summary.json"
     if summary.exists():
         try:
-            s = json.loads(summary.read_text(encoding="utf-8"),
-                           object_pairs_hook=lambda p: _no_dup_dict(p),
-                           parse_constant=_refuse_constant)
+            s = strict_json_object(summary.read_text(encoding="utf-8"))
         except (ValueError, ParseError, UnicodeDecodeError) as e:
             res.add("summary-json", f"{e}: {summary.read_bytes()[:300]!r}")
         else:
@@ -1674,18 +1673,6 @@ def check_result(res: Result, work: Path):
     else:
         res.add("summary-missing", str(summary))
 
-
-def _no_dup_dict(pairs):
-    out = {}
-    for k, v in pairs:
-        if k in out:
-            raise ParseError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def _refuse_constant(name):
-    raise ParseError(f"non-standard JSON constant {name}")
 
 
 def run_case(seed: int, base: Path) -> Result:
