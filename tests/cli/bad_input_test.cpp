@@ -186,6 +186,11 @@ const std::vector<bad_case> cases = {
     {"env_speed", "", "ENV:SYNTHFEED_SPEED=warp", {"--speed", "warp"}},
 };
 
+/// How GoogleTest names a case in its output (instead of "120-byte object <...>").
+void PrintTo(const bad_case& c, std::ostream* os) {
+    *os << c.name << " (flags: \"" << c.flags << "\")";
+}
+
 class BadInput : public ::testing::TestWithParam<bad_case> {};
 
 } // namespace
