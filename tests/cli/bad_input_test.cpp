@@ -195,20 +195,50 @@ class BadInput : public ::testing::TestWithParam<bad_case> {};
 
 } // namespace
 
-TEST_P(BadInput, ExitsTwoWithAPreciseMessage) {
-    const bad_case& c = GetParam();
+namespace {
+
+/// Runs one case; `err` keeps only the error lines, with the case's directory as "<dir>" (the
+/// rest of stderr, such as an embedded broker's port, changes from run to run).
+process_result run_case(const bad_case& c) {
     const auto dir = temp_dir("bad-" + c.name);
     const auto path = dir / "bad.toml";
     write_file(path, c.profile.empty() ? good_profile() : c.profile);
     std::string env, flags = c.flags;
     if (flags.starts_with("ENV:")) env = flags.substr(4), flags.clear();
-    const auto r = run_synthfeed(
+    auto r = run_synthfeed(
         "run " + path.string() + " --count 1 --progress off --sink null: " + flags, env);
     std::filesystem::remove_all(dir);
+    std::string errors;
+    for (std::string line : lines(r.err)) {
+        if (!line.starts_with("synthfeed: error:")) continue;
+        for (auto at = line.find(dir.string()); at != std::string::npos;
+             at = line.find(dir.string(), at))
+            line.replace(at, dir.string().size(), "<dir>");
+        errors += line + "\n";
+    }
+    r.err = errors;
+    return r;
+}
+
+} // namespace
+
+TEST_P(BadInput, ExitsTwoWithAPreciseMessage) {
+    const bad_case& c = GetParam();
+    const auto r = run_case(c);
     EXPECT_FALSE(r.crashed) << r.err;
     EXPECT_EQ(r.exit_code, 2) << r.err;
     for (const auto& s : c.expected)
         EXPECT_NE(r.err.find(s), std::string::npos) << "missing \"" << s << "\" in: " << r.err;
+}
+
+// The full text of every message, so a change of wording is a reviewed diff
+// (SYNTHFEED_UPDATE_GOLDEN=1 rewrites the file).
+TEST(BadInput, EveryMessageReadsAsTheGoldenText) {
+    std::string all;
+    for (const auto& c : cases) all += "## " + c.name + "\n" + run_case(c).err;
+    const std::string golden = source_path("tests/golden/bad_input_errors.txt");
+    if (std::getenv("SYNTHFEED_UPDATE_GOLDEN")) write_file(golden, all);
+    EXPECT_EQ(all, read_file(golden)) << "error texts differ from " << golden;
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, BadInput, ::testing::ValuesIn(cases),
