@@ -82,7 +82,7 @@ TEST(OutputValidity, MqttTopicCheckedAfterExpansion) {
     const auto path = write_profile(
         "mqtt", profile_with("name = \"g\"\ncount = 2\nid = \"room+{index}#a\"", constant_field));
     const std::string sink = "'mqtt://127.0.0.1:1/fleet/{device_id}?qos=1'";
-    for (const std::string command :
+    for (const std::string& command :
          {"run " + path.string() + " --count 2 --progress off --sink " + sink,
           "validate " + path.string() + " --sink " + sink}) {
         const auto r = run_synthfeed(command);
