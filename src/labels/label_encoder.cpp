@@ -16,14 +16,15 @@ void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
     out.commit(timestamp_length);
 }
 
-/// A JSON string of profile text (group and field names): escaped per RFC 8259.
-void append_json_string(byte_buffer& out, std::string_view s) {
+/// Device ids and kind names keep to characters JSON strings carry as they are.
+void append_quoted(byte_buffer& out, std::string_view s) {
     out.push_back('"');
-    if (needs_escaping(s, text_context::json_string))
-        out.append(escaped(s, text_context::json_string));
-    else
-        out.append(s);
+    out.append(s);
     out.push_back('"');
+}
+
+std::string json_string(std::string_view s) {
+    return '"' + escaped(s, text_context::json_string) + '"';
 }
 
 } // namespace
@@ -160,7 +161,13 @@ void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_vie
 }
 
 episode_encoder::episode_encoder(const profile& p, const injection_board* injections)
-    : profile_(&p), injections_(injections), names_(p, injections) {}
+    : profile_(&p), injections_(injections), names_(p, injections) {
+    for (const auto& g : p.groups) {
+        auto& names = quoted_names_.emplace_back();
+        names.push_back(json_string(g.name));
+        for (const auto& f : g.fields) names.push_back(json_string(f.name));
+    }
+}
 
 void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::string_view device_id,
                              std::string_view cause_device_id) const {
@@ -172,16 +179,17 @@ void episode_encoder::encode(byte_buffer& out, const episode_view& e, std::strin
     out.append("{\"episode\":\"");
     names_.append_episode_id(out, device_id, {e.anomaly, e.episode});
     out.append("\",\"device_id\":");
-    append_json_string(out, device_id);
+    append_quoted(out, device_id);
+    const std::vector<std::string>& names = quoted_names_[e.group];
     out.append(",\"group\":");
-    append_json_string(out, g.name);
+    out.append(names[0]);
     out.append(",\"field\":");
     if (field >= 0)
-        append_json_string(out, g.fields[static_cast<std::size_t>(field)].name);
+        out.append(names[static_cast<std::size_t>(field) + 1]);
     else
         out.append("null");
     out.append(",\"kind\":");
-    append_json_string(out, to_string(kind));
+    append_quoted(out, to_string(kind));
     out.append(",\"class\":\"");
     out.append(to_string(class_of(kind)));
     out.append("\",\"start\":\"");

@@ -79,6 +79,8 @@ class episode_encoder {
     const profile* profile_;
     const injection_board* injections_;
     truth_names names_;
+    /// Per group: its name, then each field's, as JSON strings escaped once (RFC 8259).
+    std::vector<std::vector<std::string>> quoted_names_;
 };
 
 } // namespace synthfeed

@@ -101,7 +101,9 @@ model = "transactions"
   towns     = 2
 )toml";
 
-std::optional<std::string> no_env(const std::string&) { return std::nullopt; }
+std::optional<std::string> no_env(const std::string&) {
+    return std::nullopt;
+}
 
 struct fixture {
     profile plan = parse_profile(fixture_profile, "fuzz-control.toml", no_env);

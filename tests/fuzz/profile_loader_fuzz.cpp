@@ -37,7 +37,9 @@ constexpr std::uint64_t max_directory_devices = 4096;
 /// Ticks generated per device at most (the harness stops advancing past it).
 constexpr sim_duration max_span = 31 * ms_per_day;
 
-std::optional<std::string> no_env(const std::string&) { return std::nullopt; }
+std::optional<std::string> no_env(const std::string&) {
+    return std::nullopt;
+}
 
 /// Receives ticks and episodes from group_model::advance and encodes them every way a run can.
 struct sink {
@@ -103,8 +105,15 @@ void exercise(const profile& p) {
     (void)jsonl_labels.header();
     (void)csv_labels.header();
 
-    sink out{&p, {&json, &json_labelled, &csv, &influx}, {&jsonl_labels, &csv_labels},
-             &episodes, &names, {}, {}, {}, 0};
+    sink out{&p,
+             {&json, &json_labelled, &csv, &influx},
+             {&jsonl_labels, &csv_labels},
+             &episodes,
+             &names,
+             {},
+             {},
+             {},
+             0};
     std::uint64_t first_global = 0;
     for (std::uint32_t g = 0; g < p.groups.size(); ++g) {
         const group_spec& spec = p.groups[g];
