@@ -73,14 +73,22 @@ inline void apply_transport_effect(anomaly_kind kind, int field, double magnitud
         (magnitude == static_cast<double>(schema_change::rename) ? t.renamed_field
                                                                  : t.retyped_field) = field;
         break;
-    default:
+    case anomaly_kind::dropped: // silences the tick instead
+    case anomaly_kind::spike:
+    case anomaly_kind::level_shift:
+    case anomaly_kind::trend:
+    case anomaly_kind::variance:
+    case anomaly_kind::stuck_at:
+    case anomaly_kind::dropout:
+    case anomaly_kind::frequency:
+    case anomaly_kind::card_testing:
+    case anomaly_kind::account_takeover:
+    case anomaly_kind::velocity_burst:
+    case anomaly_kind::impossible_travel:
+    case anomaly_kind::compromised_merchant:
+    case anomaly_kind::concept_drift:
         break;
     }
-}
-
-/// Whether an episode of this kind silences its tick (the seq is skipped, and labelled).
-inline bool silences(anomaly_kind k) noexcept {
-    return k == anomaly_kind::dropout || k == anomaly_kind::dropped;
 }
 
 /// Adds what a live episode does to its field's value at `ts` (dropout and stuck_at act
@@ -102,7 +110,21 @@ inline void apply_episode_effect(anomaly_kind kind, double magnitude, sim_time s
         e.time_scale = magnitude;
         e.warp_origin = start;
         break;
-    default:
+    case anomaly_kind::stuck_at: // freezes the finished value instead
+    case anomaly_kind::dropout:  // silences the tick instead
+    case anomaly_kind::duplicate:
+    case anomaly_kind::out_of_order:
+    case anomaly_kind::late:
+    case anomaly_kind::dropped:
+    case anomaly_kind::malformed:
+    case anomaly_kind::clock_skew:
+    case anomaly_kind::schema_drift:
+    case anomaly_kind::card_testing:
+    case anomaly_kind::account_takeover:
+    case anomaly_kind::velocity_burst:
+    case anomaly_kind::impossible_travel:
+    case anomaly_kind::compromised_merchant:
+    case anomaly_kind::concept_drift:
         break;
     }
 }

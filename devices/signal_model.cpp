@@ -63,7 +63,13 @@ double periodic_signal(const signal_spec& s, const rng_stream& key, double mean,
         case signal_kind::sawtooth:
             v += a * (2 * x - 1);
             break;
-        default:
+        case signal_kind::constant: // not periodic: no components
+        case signal_kind::random_walk:
+        case signal_kind::ou:
+        case signal_kind::schedule:
+        case signal_kind::counter:
+        case signal_kind::states:
+        case signal_kind::derived:
             break;
         }
     }

@@ -78,7 +78,22 @@ double transaction_model::intensity(sim_time ts, const fraud_effects& fraud) con
         case anomaly_kind::impossible_travel:
             rate = s.rate_per_ms * 20; // minutes apart: hundreds of km is out of reach
             break;
-        default:
+        case anomaly_kind::compromised_merchant: // the usual rate, at one merchant
+        case anomaly_kind::spike: // not fraud: transaction groups take fraud and faults
+        case anomaly_kind::level_shift:
+        case anomaly_kind::trend:
+        case anomaly_kind::variance:
+        case anomaly_kind::stuck_at:
+        case anomaly_kind::dropout:
+        case anomaly_kind::frequency:
+        case anomaly_kind::duplicate:
+        case anomaly_kind::out_of_order:
+        case anomaly_kind::late:
+        case anomaly_kind::dropped:
+        case anomaly_kind::malformed:
+        case anomaly_kind::clock_skew:
+        case anomaly_kind::schema_drift:
+        case anomaly_kind::concept_drift:
             break;
         }
     }
@@ -175,7 +190,22 @@ void transaction_model::fill(double* v, const rng_stream& card, std::uint64_t ti
             category = merchant_category_[merchant];
             ecommerce = false;
             break;
-        default: // velocity_burst: ordinary purchases, far too many of them
+        case anomaly_kind::velocity_burst: // ordinary purchases, far too many of them
+        case anomaly_kind::spike:          // not fraud: transaction groups take fraud and faults
+        case anomaly_kind::level_shift:
+        case anomaly_kind::trend:
+        case anomaly_kind::variance:
+        case anomaly_kind::stuck_at:
+        case anomaly_kind::dropout:
+        case anomaly_kind::frequency:
+        case anomaly_kind::duplicate:
+        case anomaly_kind::out_of_order:
+        case anomaly_kind::late:
+        case anomaly_kind::dropped:
+        case anomaly_kind::malformed:
+        case anomaly_kind::clock_skew:
+        case anomaly_kind::schema_drift:
+        case anomaly_kind::concept_drift:
             break;
         }
     }

@@ -162,6 +162,16 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& value) {
     return {index, count};
 }
 
+/// A kind of `table` named by `flag` (or its env twin); exit 2 naming the kinds otherwise.
+template <class Row, std::size_t N>
+decltype(Row::kind) flag_kind(const char* flag, const vocabulary<Row, N>& table,
+                              const std::string& text) {
+    if (const Row* row = table.find(text)) return row->kind;
+    throw config_error({flag, 0, 0}, "",
+                       "expected one of " + names_of(table) + ", got \"" + text.substr(0, 40) +
+                           (text.size() > 40 ? "…" : "") + "\"");
+}
+
 /// A whole number in [min, max] given to `flag` (or its env twin); exit 2 otherwise.
 std::int64_t flag_integer(const char* flag, const std::string& text, std::int64_t min,
                           std::int64_t max) {
@@ -209,15 +219,8 @@ run_options build_options(const run_flags& f, const profile& p) {
         throw config_error({"--threads", 0, 0}, "", "must be between 1 and 256");
     o.threads = f.threads;
     std::tie(o.shard_index, o.shard_count) = parse_shard(f.shard);
-    auto format = parse_payload_format(f.format);
-    if (!format)
-        throw config_error({"--format", 0, 0}, "",
-                           "expected json, csv or influx, got \"" + f.format + "\"");
-    o.format = *format;
-    if (f.labels_format != "jsonl" && f.labels_format != "csv")
-        throw config_error({"--labels-format", 0, 0}, "",
-                           "expected jsonl or csv, got \"" + f.labels_format + "\"");
-    o.labels = f.labels_format == "csv" ? label_format::csv : label_format::jsonl;
+    o.format = flag_kind("--format", payload_formats, f.format);
+    o.labels = flag_kind("--labels-format", label_formats, f.labels_format);
     o.load = p.load;
     if (f.rate) {
         if (!(*f.rate > 0) || !(*f.rate <= max_target_rate))
@@ -397,17 +400,33 @@ int command_validate(const std::vector<std::string>& paths, const std::vector<st
     return status;
 }
 
+/// One section of `synthfeed list`: each kind of a vocabulary with its keys and summary.
+template <class Row, std::size_t N, class Keep>
+void print_kinds(std::string_view title, const vocabulary<Row, N>& table, Keep keep) {
+    fmt::print("{}:\n", title);
+    for (const Row& row : table) {
+        if (!keep(row)) continue;
+        fmt::print("  {:<22} {}\n", row.name, row.summary);
+        if (!row.keys.empty()) fmt::print("  {:<22} keys: {}\n", "", row.keys);
+    }
+}
+template <class Row, std::size_t N>
+void print_kinds(std::string_view title, const vocabulary<Row, N>& table) {
+    print_kinds(title, table, [](const Row& row) { return row.name != "none"; });
+}
+
 void command_list() {
     fmt::print("sinks:\n");
     for (const auto& k : connector_kinds()) fmt::print("  {:<22} {}\n", k.synopsis, k.description);
-    fmt::print("payload formats (--format): json, csv, influx\n");
-    fmt::print("label formats (--labels-format): jsonl, csv\n");
-    fmt::print("signals: constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, "
-               "counter\n");
-    fmt::print(
-        "noise: gaussian (stddev), uniform (amplitude), laplace (scale), student_t (scale, df)\n");
-    fmt::print("drift: linear (per_day), exponential (scale, tau), random_walk (step)\n");
-    fmt::print("anomalies: spike, level_shift, trend, variance, stuck_at, dropout, frequency\n");
+    print_kinds("payload formats (--format)", payload_formats);
+    print_kinds("label formats (--labels-format)", label_formats);
+    print_kinds("signals (signal.kind)", signal_kinds);
+    print_kinds("noise (noise.kind)", noise_kinds);
+    print_kinds("drift (drift.kind)", drift_kinds);
+    for (const char* table : {"anomaly", "fault", "fraud", "drift"})
+        print_kinds(fmt::format("[[group.{}]] kinds", table), anomaly_kinds,
+                    [table](const anomaly_kind_row& row) { return row.table == table; });
+    print_kinds("load shapes ([load] shape)", load_shapes);
 }
 
 std::string version_text() {
@@ -448,9 +467,9 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_LABELS");
     run->add_option("--episodes", f.episodes, "where anomaly episodes go (URI or path)")
         ->envname("SYNTHFEED_EPISODES");
-    run->add_option("--labels-format", f.labels_format, "jsonl or csv (is_anomaly column)")
+    run->add_option("--labels-format", f.labels_format, names_of(label_formats))
         ->envname("SYNTHFEED_LABELS_FORMAT");
-    run->add_option("--format", f.format, "payload format: json, csv, influx")
+    run->add_option("--format", f.format, "payload format: " + names_of(payload_formats))
         ->envname("SYNTHFEED_FORMAT");
     run->add_option("--count", f.count, "stop after N messages (canonical order)")
         ->envname("SYNTHFEED_COUNT");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/config/kinds.hpp"
 #include "src/core/time.hpp"
 
 namespace synthfeed {
@@ -18,62 +19,6 @@ struct spread_param {
     double hi = 0;
     bool varies() const noexcept { return lo != hi; }
 };
-
-enum class signal_kind {
-    constant,
-    seasonal,
-    sine,
-    square,
-    sawtooth,
-    random_walk,
-    ou,
-    schedule,
-    counter,
-    states, ///< a state machine: the value is a state index, written as the state's name
-    derived ///< a function of an earlier field of the same device
-};
-enum class noise_kind { none, gaussian, uniform, laplace, student_t };
-enum class drift_kind { none, linear, exponential, random_walk };
-/// Every episode kind, in three label classes (see class_of): value anomalies change what a
-/// sensor reports; transport faults change how a message travels (data quality); fraud
-/// typologies change what an account does.
-enum class anomaly_kind {
-    // value
-    spike,
-    level_shift,
-    trend,
-    variance,
-    stuck_at,
-    dropout,
-    frequency,
-    // transport
-    duplicate,
-    out_of_order,
-    late,
-    dropped,
-    malformed,
-    clock_skew,
-    schema_drift,
-    // fraud (transaction groups)
-    card_testing,
-    account_takeover,
-    velocity_burst,
-    impossible_travel,
-    compromised_merchant,
-    // drift
-    concept_drift,
-};
-inline constexpr std::size_t anomaly_kind_count = 20;
-enum class anomaly_class { value, transport, fraud, drift };
-constexpr anomaly_class class_of(anomaly_kind k) noexcept {
-    return k == anomaly_kind::concept_drift  ? anomaly_class::drift
-           : k >= anomaly_kind::card_testing ? anomaly_class::fraud
-           : k >= anomaly_kind::duplicate    ? anomaly_class::transport
-                                             : anomaly_class::value;
-}
-/// What a schema_drift episode does to its field (its magnitude holds the value).
-enum class schema_change { rename = 0, retype = 1 };
-enum class anomaly_direction { up, down, both };
 
 /// One cosine component of a seasonal signal.
 struct periodic_component {
@@ -250,8 +195,6 @@ struct group_spec {
     int parent = -1; ///< group whose devices are this group's gateways (cascading dropouts)
 };
 
-enum class load_shape { none, constant, ramp, step, spike, cycle };
-
 /// The highest target rate a load shape or --rate may ask for: the pacer schedules sends in
 /// whole nanoseconds, so beyond one message per nanosecond a gap rounds to nothing.
 inline constexpr double max_target_rate = 1e9;
@@ -302,13 +245,5 @@ struct profile {
         return r;
     }
 };
-
-const char* to_string(signal_kind) noexcept;
-const char* to_string(noise_kind) noexcept;
-const char* to_string(drift_kind) noexcept;
-const char* to_string(anomaly_kind) noexcept;
-const char* to_string(anomaly_class) noexcept;
-/// The kind named as in profiles ("level_shift"), if any.
-std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept;
 
 } // namespace synthfeed

@@ -26,13 +26,9 @@ profile parse_profile(std::string_view text, const std::string& origin,
 std::string format_device_id(const std::string& id_template, const std::string& group,
                              std::uint64_t index);
 
-/// The magnitude of a value anomaly of `kind` when none is given: variance 3 (times the
-/// noise), frequency 2 (times as fast), the others 1 (units of the field).
+/// The magnitude of a value anomaly of `kind` when none is given (its row in kinds.hpp):
+/// variance 3 (times the noise), frequency 2 (times as fast), the others 1 (field units).
 double default_magnitude(anomaly_kind kind) noexcept;
-
-/// variance and frequency magnitudes are factors: beyond 1000 a period or a noise scale is
-/// out of any sensor's range, and timing arithmetic would overflow.
-inline constexpr double max_factor_magnitude = 1000;
 
 /// Why `magnitude` cannot size a value anomaly of `kind` (profile or control API), or empty.
 std::string magnitude_problem(anomaly_kind kind, double magnitude);

@@ -72,6 +72,12 @@ std::string toml_reader::string(std::string_view key) {
 std::string toml_reader::choice(std::string_view key,
                                 std::initializer_list<std::string_view> choices,
                                 std::string_view fallback) {
+    return choice(key, std::span<const std::string_view>(choices.begin(), choices.size()),
+                  fallback);
+}
+
+std::string toml_reader::choice(std::string_view key, std::span<const std::string_view> choices,
+                                std::string_view fallback) {
     auto s = optional_string(key);
     if (!s) {
         if (fallback.empty()) fail(key, "is required");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,18 @@ class toml_reader {
     /// Reads a string that must be one of `choices`.
     std::string choice(std::string_view key, std::initializer_list<std::string_view> choices,
                        std::string_view fallback);
+    std::string choice(std::string_view key, std::span<const std::string_view> choices,
+                       std::string_view fallback);
+    /// Reads a kind of `table` by name, offering the rows `keep` accepts; required unless
+    /// `fallback` names one. The error lists the names offered, in table order.
+    template <class Row, std::size_t N, class Keep>
+    decltype(Row::kind) kind(std::string_view key, const vocabulary<Row, N>& table, Keep keep,
+                             std::string_view fallback = "") {
+        std::vector<std::string_view> names;
+        for (const Row& row : table)
+            if (keep(row)) names.push_back(row.name);
+        return table.find(choice(key, names, fallback))->kind;
+    }
     double number(std::string_view key, double fallback);
     std::optional<double> optional_number(std::string_view key);
     std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min,

@@ -25,9 +25,7 @@ bool influx_holds(double v, bool integer) noexcept {
 } // namespace
 
 std::optional<payload_format> parse_payload_format(std::string_view name) {
-    if (name == "json") return payload_format::json;
-    if (name == "csv") return payload_format::csv;
-    if (name == "influx") return payload_format::influx;
+    if (const auto* row = payload_formats.find(name)) return row->kind;
     return std::nullopt;
 }
 

@@ -16,6 +16,14 @@
 namespace synthfeed {
 
 enum class payload_format { json, csv, influx };
+inline constexpr vocabulary payload_formats{std::array{
+    kind_row<payload_format>{payload_format::json, "json", "", "one JSON object per line"},
+    kind_row<payload_format>{payload_format::csv, "csv", "",
+                             "a header line, then one row per message"},
+    kind_row<payload_format>{payload_format::influx, "influx", "",
+                             "InfluxDB line protocol, nanosecond timestamps"},
+}};
+static_assert(payload_formats.in_enum_order());
 
 std::optional<payload_format> parse_payload_format(std::string_view name);
 

@@ -15,6 +15,12 @@
 namespace synthfeed {
 
 enum class label_format { jsonl, csv };
+inline constexpr vocabulary label_formats{std::array{
+    kind_row<label_format>{label_format::jsonl, "jsonl", "", "one JSON object per message"},
+    kind_row<label_format>{label_format::csv, "csv", "",
+                           "device_id,seq,ts,label,episode,is_anomaly (TimeEval/GutenTAG)"},
+}};
+static_assert(label_formats.in_enum_order());
 
 /// Names truth: labels ("normal", "spike", "level_shift+spike") and episode ids
 /// ("<device_id>:<anomaly index>:<episode number>", unique and stable for a profile + seed;

@@ -49,10 +49,11 @@ std::pair<std::uint32_t, std::uint64_t> find_device(const profile& p, const devi
     throw std::invalid_argument("no device \"" + id + "\" in profile " + p.name);
 }
 
-int find_field(const group_spec& g, const json& body, anomaly_kind kind) {
-    if (kind == anomaly_kind::dropout) {
+int find_field(const group_spec& g, const json& body, const anomaly_kind_row& kind) {
+    if (kind.target == episode_target::message) {
         if (body.contains("field"))
-            throw std::invalid_argument("a dropout silences the whole device; it takes no field");
+            throw std::invalid_argument("a " + std::string(kind.name) +
+                                        " affects the whole device; it takes no field");
         return -1;
     }
     if (!body.contains("field")) {
@@ -78,8 +79,13 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     if (!body.contains("kind")) throw std::invalid_argument("kind is required");
     const auto kind = parse_anomaly_kind(text_member(body, "kind"));
     if (!kind || class_of(*kind) != anomaly_class::value)
-        throw std::invalid_argument("unknown kind; one of spike, level_shift, trend, variance, "
-                                    "stuck_at, dropout, frequency (value anomalies)");
+        throw std::invalid_argument("unknown kind; one of " +
+                                    names_where(anomaly_kinds,
+                                                [](const anomaly_kind_row& r) {
+                                                    return r.label_class == anomaly_class::value;
+                                                }) +
+                                    " (value anomalies)");
+    const anomaly_kind_row& row = anomaly_kinds[*kind];
     if (body.contains("device") == body.contains("group"))
         throw std::invalid_argument("give exactly one of device or group");
 
@@ -96,12 +102,15 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     if (g.transactions)
         throw std::invalid_argument("group \"" + g.name +
                                     "\" is a transaction feed: value anomalies apply to sensors");
-    e.field = find_field(g, body, e.kind);
+    e.field = find_field(g, body, row);
     if (e.field >= 0 &&
         g.fields[static_cast<std::size_t>(e.field)].format != field_format::number &&
-        e.kind != anomaly_kind::stuck_at)
-        throw std::invalid_argument("field \"" + g.fields[static_cast<std::size_t>(e.field)].name +
-                                    "\" is a state machine: only stuck_at applies to it");
+        !row.on_states)
+        throw std::invalid_argument(
+            "field \"" + g.fields[static_cast<std::size_t>(e.field)].name +
+            "\" is a state machine: only " +
+            names_where(anomaly_kinds, [](const anomaly_kind_row& r) { return r.on_states; }) +
+            " applies to it");
 
     // Defaults as for profile anomalies.
     e.magnitude = default_magnitude(e.kind);
@@ -113,9 +122,10 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     if (const std::string problem = magnitude_problem(e.kind, e.magnitude); !problem.empty())
         throw std::invalid_argument("magnitude " + problem);
 
-    if (e.kind == anomaly_kind::spike) {
+    if (row.zero_length) {
         if (body.contains("duration"))
-            throw std::invalid_argument("a spike lasts one tick; it takes no duration");
+            throw std::invalid_argument("a " + std::string(row.name) +
+                                        " lasts one tick; it takes no duration");
     } else {
         if (!body.contains("duration")) throw std::invalid_argument("duration is required");
         const auto d = parse_duration(text_member(body, "duration"));
@@ -201,8 +211,8 @@ http_handler make_http_handler(control_api_context c) {
                                       ? "<device_id>" + suffix
                                       : std::string(c.ids.id(e.device)) + suffix},
                       {"start", format_timestamp(o.start)},
-                      {"end", e.kind == anomaly_kind::spike ? json(nullptr)
-                                                            : json(format_timestamp(o.end))}});
+                      {"end", anomaly_kinds[e.kind].zero_length ? json(nullptr)
+                                                                : json(format_timestamp(o.end))}});
         }
         return json_error(404, "unknown endpoint or method");
     };

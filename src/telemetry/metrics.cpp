@@ -145,7 +145,7 @@ std::vector<MetricFamily> run_metrics::Collect() const {
                            MetricType::Counter);
     for (std::size_t k = 0; k < anomaly_kind_count; ++k)
         add(episodes, static_cast<double>(stats_->episodes_by_kind[k].load()),
-            {{"kind", to_string(static_cast<anomaly_kind>(k))}});
+            {{"kind", std::string(to_string(static_cast<anomaly_kind>(k)))}});
     out.push_back(std::move(episodes));
 
     auto lag = family("synthfeed_scheduler_lag_seconds", "How far emission trails its schedule.",

@@ -1,0 +1,282 @@
+#include "src/config/profile_sections.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "src/core/text_escape.hpp"
+
+namespace synthfeed::profile_sections {
+namespace {
+
+/// Keys every message carries, and "time", which InfluxDB refuses as a field key.
+constexpr const char* reserved_field_names[] = {"device_id", "seq",   "ts",  "label",
+                                                "episode",   "group", "time"};
+
+/// "HH:MM[:SS]" within a day, or a duration string.
+sim_duration parse_offset(toml_reader& r, const toml::node& node, std::string_view key) {
+    auto s = node.value<std::string>();
+    if (!s) r.fail_at(node, key, "a schedule time is a string such as \"07:30\" or \"1d7h\"");
+    unsigned h = 0, m = 0, sec = 0;
+    char extra = 0;
+    const int n = std::sscanf(s->c_str(), "%2u:%2u:%2u%c", &h, &m, &sec, &extra);
+    if ((n == 2 || n == 3) && h < 24 && m < 60 && sec < 60)
+        return (static_cast<sim_duration>(h) * 3600 + m * 60 + sec) * ms_per_second;
+    if (auto d = parse_duration(*s)) return *d;
+    r.fail_at(node, key, "invalid schedule time \"" + *s + "\"");
+}
+
+periodic_component read_component(toml_reader& r, std::string_view peak_key) {
+    periodic_component c;
+    c.amplitude = r.spread("amplitude", {1, 1});
+    c.period = positive_duration(r, "period", ms_per_day);
+    c.inverse_period = 1 / static_cast<double>(c.period);
+    c.peak = r.duration(peak_key, 0);
+    return c;
+}
+
+/// A state machine: states, how long each lasts, and the odds of each next state.
+void read_states(toml_reader& r, signal_spec& s) {
+    s.kind = signal_kind::states;
+    const toml::array* names = r.array("states");
+    if (!names || names->size() < 2) r.fail("states", "a state machine needs at least two states");
+    for (const auto& n : *names) {
+        const auto name = n.value<std::string>();
+        if (!name || name->empty()) r.fail_at(n, "states", "state names are non-empty strings");
+        if (find_control_character(*name) != std::string::npos)
+            r.fail_at(n, "states", control_character_message);
+        for (const auto& earlier : s.state_names)
+            if (earlier == *name)
+                r.fail_at(n, "states",
+                          "duplicate state \"" + *name + "\": a reader could not tell them apart");
+        s.state_names.push_back(*name);
+    }
+    const std::size_t n = s.state_names.size();
+    const toml::array* dwell = r.array("dwell");
+    if (!dwell || dwell->size() != n)
+        r.fail("dwell", "one duration range per state (e.g. [\"10m..1h\", \"2h..6h\"])");
+    for (const auto& d : *dwell) {
+        const auto text = d.value<std::string>();
+        const auto range = text ? parse_duration_range(*text) : std::nullopt;
+        if (!range || range->first <= 0)
+            r.fail_at(d, "dwell", "each dwell is a positive duration or range (\"5m..30m\")");
+        s.dwell.push_back(*range);
+    }
+    const toml::array* next = r.array("next");
+    if (!next || next->size() != n)
+        r.fail("next", "one row of odds per state: next = [[0, 0.9, 0.1], ...]");
+    for (const auto& row : *next) {
+        const toml::array* odds = row.as_array();
+        if (!odds || odds->size() != n) r.fail_at(row, "next", "each row has one weight per state");
+        std::vector<double> cumulative;
+        double sum = 0;
+        for (const auto& w : *odds) {
+            const auto x = w.value<double>();
+            if (!x || *x < 0) r.fail_at(w, "next", "weights are numbers >= 0");
+            sum += *x;
+            cumulative.push_back(sum);
+        }
+        if (sum <= 0) r.fail_at(row, "next", "each state needs somewhere to go");
+        for (double& c : cumulative) c /= sum;
+        s.next_state.push_back(std::move(cumulative));
+    }
+}
+
+/// A schedule signal's points: ["HH:MM", value] pairs in increasing time order.
+void read_schedule_points(toml_reader& r, signal_spec& s) {
+    s.schedule_period = positive_duration(r, "period", ms_per_day);
+    s.interpolate = r.choice("interpolate", {"step", "linear"}, "step") == "linear";
+    const toml::array* points = r.array("points");
+    if (!points || points->empty())
+        r.fail("points", "a schedule needs points = [[\"07:00\", 21.0], ...]");
+    for (const auto& p : *points) {
+        const toml::array* pair = p.as_array();
+        if (!pair || pair->size() != 2 || !(pair->get(1)->is_number()))
+            r.fail_at(p, "points", "each point is [\"HH:MM\", value]");
+        schedule_point sp;
+        sp.offset = parse_offset(r, *pair->get(0), "points");
+        sp.value = pair->get(1)->value<double>().value_or(0);
+        if (sp.offset >= s.schedule_period)
+            r.fail_at(p, "points", "point lies outside the schedule period");
+        if (!s.points.empty() && sp.offset <= s.points.back().offset)
+            r.fail_at(p, "points", "points must be in increasing time order");
+        s.points.push_back(sp);
+    }
+}
+
+/// A derived signal: a table per state of `from`, or scale and offset.
+void read_derived(toml_reader& r, signal_spec& s) {
+    s.from_name = r.string("from"); // resolved against earlier fields by read_group
+    if (const toml::array* table = r.array("table")) {
+        for (const auto& v : *table) {
+            const auto x = v.value<double>();
+            if (!x) r.fail_at(v, "table", "values are numbers, one per state of `from`");
+            s.table.push_back(*x);
+        }
+        if (r.has("scale") || r.has("offset"))
+            r.fail("table", "use either table (per state) or scale/offset, not both");
+    } else {
+        s.scale = r.number("scale", 1);
+        s.offset = r.number("offset", 0);
+    }
+}
+
+signal_spec read_signal(toml_reader& r) {
+    signal_spec s;
+    s.kind = r.kind("kind", signal_kinds, [](const auto&) { return true; });
+    switch (s.kind) {
+    case signal_kind::constant:
+        s.level = r.spread("value", {0, 0});
+        break;
+    case signal_kind::seasonal: {
+        s.level = r.spread("mean", {0, 0});
+        auto parts = r.tables("components");
+        if (parts.empty()) {
+            s.components.push_back(read_component(r, "peak"));
+        } else {
+            if (r.has("amplitude") || r.has("period"))
+                r.fail("components", "use either amplitude/period or components, not both");
+            for (auto& p : parts) {
+                s.components.push_back(read_component(p, "peak"));
+                p.reject_unknown_keys();
+            }
+        }
+        break;
+    }
+    case signal_kind::sine:
+    case signal_kind::square:
+    case signal_kind::sawtooth:
+        s.level = r.spread("mean", {0, 0});
+        s.components.push_back(read_component(r, "phase"));
+        if (s.kind == signal_kind::square) {
+            s.duty = r.number("duty", 0.5);
+            if (s.duty <= 0 || s.duty >= 1) r.fail("duty", "must be between 0 and 1 (exclusive)");
+        }
+        break;
+    case signal_kind::random_walk:
+        s.level = r.spread("start", {0, 0});
+        s.step = r.spread("step", {1, 1});
+        require_non_negative(r, "step", s.step);
+        s.min = r.optional_number("min");
+        s.max = r.optional_number("max");
+        if (s.min && s.max && *s.min >= *s.max) r.fail("max", "must be greater than min");
+        if ((s.min && s.level.lo < *s.min) || (s.max && s.level.hi > *s.max))
+            r.fail("start", "must lie within [min, max]");
+        break;
+    case signal_kind::ou:
+        s.level = r.spread("mean", {0, 0});
+        s.step = r.spread("sigma", {1, 1});
+        require_non_negative(r, "sigma", s.step);
+        s.reversion = r.number("reversion", 0.1);
+        if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
+        break;
+    case signal_kind::schedule:
+        read_schedule_points(r, s);
+        break;
+    case signal_kind::states:
+        read_states(r, s);
+        break;
+    case signal_kind::derived:
+        read_derived(r, s);
+        break;
+    case signal_kind::counter:
+        s.level = r.spread("start", {0, 0});
+        s.rate = r.spread("rate", {1, 1});
+        require_non_negative(r, "rate", s.rate);
+        s.rate_noise = r.number("rate_noise", 0);
+        if (s.rate_noise < 0) r.fail("rate_noise", "must not be negative");
+        break;
+    }
+    r.reject_unknown_keys();
+    return s;
+}
+
+noise_spec read_noise(toml_reader& r) {
+    noise_spec n;
+    n.kind = r.kind("kind", noise_kinds, [](const auto&) { return true; });
+    if (n.kind != noise_kind::none) {
+        const std::string_view scale_key = first_key(noise_kinds[n.kind].keys);
+        n.scale = r.spread(scale_key, {1, 1});
+        require_non_negative(r, scale_key, n.scale);
+    }
+    if (n.kind == noise_kind::student_t) {
+        n.df = r.number("df", 3);
+        if (n.df <= 0) r.fail("df", "must be greater than 0");
+    }
+    r.reject_unknown_keys();
+    return n;
+}
+
+drift_spec read_drift(toml_reader& r) {
+    drift_spec d;
+    d.kind = r.kind("kind", drift_kinds, [](const auto&) { return true; });
+    switch (d.kind) {
+    case drift_kind::none:
+        break;
+    case drift_kind::linear:
+        d.amount = r.spread("per_day", {0, 0});
+        break;
+    case drift_kind::exponential:
+        d.amount = r.spread("scale", {1, 1});
+        d.tau = positive_duration(r, "tau", 30 * ms_per_day);
+        break;
+    case drift_kind::random_walk:
+        d.amount = r.spread("step", {0, 0});
+        require_non_negative(r, "step", d.amount);
+        break;
+    }
+    r.reject_unknown_keys();
+    return d;
+}
+
+int decimals_for(double resolution) {
+    for (int p = 0; p <= 9; ++p) {
+        const double scaled = resolution * std::pow(10.0, p);
+        if (std::abs(scaled - std::round(scaled)) < 1e-9 * std::max(1.0, scaled)) return p;
+    }
+    return 9;
+}
+
+} // namespace
+
+field_spec read_field(toml_reader& r) {
+    field_spec f;
+    f.name = r.string("name");
+    if (f.name.empty()) r.fail("name", "must not be empty");
+    for (char c : f.name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+            r.fail("name", "may hold only letters, digits, '_', '-' and '.'");
+    for (const char* reserved : reserved_field_names)
+        if (f.name == reserved)
+            r.fail("name", "\"" + f.name + "\" is reserved for message metadata");
+    if (f.name.front() == '_')
+        r.fail("name", "must not start with '_' (InfluxDB reserves such names)");
+    f.integer = r.choice("type", {"float", "int"}, "float") == "int";
+    f.resolution = r.number("resolution", 0);
+    if (f.resolution < 0) r.fail("resolution", "must not be negative");
+    if (f.resolution > 0) f.inverse_resolution = 1 / f.resolution;
+    const int default_precision = f.integer ? 0 : f.resolution > 0 ? decimals_for(f.resolution) : 3;
+    f.precision = static_cast<int>(r.integer("precision", default_precision, 0, 9));
+    if (f.integer) f.precision = 0;
+    f.min = r.optional_number("min");
+    f.max = r.optional_number("max");
+    if (f.min && f.max && *f.min >= *f.max) r.fail("max", "must be greater than min");
+    auto signal = r.table("signal");
+    if (!signal) r.fail("signal", "is required (e.g. signal = { kind = \"constant\", value = 1 })");
+    f.signal = read_signal(*signal);
+    if (auto noise = r.table("noise")) f.noise = read_noise(*noise);
+    if (auto drift = r.table("drift")) f.drift = read_drift(*drift);
+    f.driver = r.number("driver", 0);
+    if (f.signal.kind == signal_kind::states) {
+        for (const char* key : {"noise", "drift", "driver", "min", "max", "resolution"})
+            if (r.has(key)) r.fail(key, "a state machine field takes no " + std::string(key));
+        f.format = field_format::text;
+        f.text = f.signal.state_names;
+        f.integer = true;
+        f.precision = 0;
+    }
+    r.reject_unknown_keys();
+    return f;
+}
+
+} // namespace synthfeed::profile_sections
