@@ -565,7 +565,10 @@ int run_cli(int argc, char** argv) {
     } catch (const config_error& e) {
         fmt::print(stderr, "synthfeed: error: {}\n", e.what());
         return exit_usage;
-    } catch (const std::exception& e) {
+    } catch (const run_error& e) {
+        fmt::print(stderr, "synthfeed: error: {}\n", e.what());
+        return exit_runtime_failure;
+    } catch (const std::exception& e) { // a library's own (bad_alloc, system_error, …)
         fmt::print(stderr, "synthfeed: error: {}\n", e.what());
         return exit_runtime_failure;
     }

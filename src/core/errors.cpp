@@ -24,14 +24,14 @@ std::string describe(const source_location& where, const std::string& key_text,
         out += ':' + std::to_string(where.line);
         if (where.column > 0) out += ':' + std::to_string(where.column);
     }
-    out += ": ";
+    if (!out.empty()) out += ": ";
     if (!key.empty()) out += key + ": ";
     return out + message;
 }
 
 } // namespace
 
-config_error::config_error(source_location where, std::string key, std::string message)
+located_error::located_error(source_location where, std::string key, std::string message)
     : std::runtime_error(describe(where, key, message)), where_(std::move(where)),
       key_(std::move(key)) {}
 

@@ -1,6 +1,7 @@
 #include "src/telemetry/control_api.hpp"
 
 #include "src/config/profile_loader.hpp"
+#include "src/core/errors.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -30,14 +31,14 @@ http_reply json_error(unsigned status, const std::string& message) {
 }
 
 std::string text_member(const json& body, const char* key) {
-    if (!body[key].is_string()) throw std::invalid_argument(std::string(key) + " must be a string");
+    if (!body[key].is_string()) throw request_error(std::string(key) + " must be a string");
     return body[key].get<std::string>();
 }
 
 std::uint32_t find_group(const profile& p, const std::string& name) {
     for (std::uint32_t g = 0; g < p.groups.size(); ++g)
         if (p.groups[g].name == name) return g;
-    throw std::invalid_argument("no group \"" + name + "\" in profile " + p.name);
+    throw request_error("no group \"" + name + "\" in profile " + p.name);
 }
 
 /// The (group, global index) of a device id; a linear scan, fine for a rare request.
@@ -46,48 +47,47 @@ std::pair<std::uint32_t, std::uint64_t> find_device(const profile& p, const devi
     for (std::uint32_t g = 0; g < p.groups.size(); ++g)
         for (std::uint64_t i = 0; i < p.groups[g].count; ++i)
             if (ids.id(ids.first_of_group(g) + i) == id) return {g, ids.first_of_group(g) + i};
-    throw std::invalid_argument("no device \"" + id + "\" in profile " + p.name);
+    throw request_error("no device \"" + id + "\" in profile " + p.name);
 }
 
 int find_field(const group_spec& g, const json& body, const anomaly_kind_row& kind) {
     if (kind.target == episode_target::message) {
         if (body.contains("field"))
-            throw std::invalid_argument("a " + std::string(kind.name) +
-                                        " affects the whole device; it takes no field");
+            throw request_error("a " + std::string(kind.name) +
+                                " affects the whole device; it takes no field");
         return -1;
     }
     if (!body.contains("field")) {
         if (g.fields.size() == 1) return 0;
-        throw std::invalid_argument("field is required: group \"" + g.name +
-                                    "\" has several fields");
+        throw request_error("field is required: group \"" + g.name + "\" has several fields");
     }
     const std::string name = text_member(body, "field");
     for (std::size_t f = 0; f < g.fields.size(); ++f)
         if (g.fields[f].name == name) return static_cast<int>(f);
-    throw std::invalid_argument("no field \"" + name + "\" in group \"" + g.name + "\"");
+    throw request_error("no field \"" + name + "\" in group \"" + g.name + "\"");
 }
 
 } // namespace
 
 injection_request parse_injection(const json& body, const profile& p, const device_directory& ids) {
-    if (!body.is_object()) throw std::invalid_argument("expected a JSON object");
+    if (!body.is_object()) throw request_error("expected a JSON object");
     for (const auto& [key, value] : body.items())
         if (key != "kind" && key != "device" && key != "group" && key != "field" &&
             key != "magnitude" && key != "duration")
-            throw std::invalid_argument("unknown key \"" + key +
-                                        "\" (kind, device or group, field, magnitude, duration)");
-    if (!body.contains("kind")) throw std::invalid_argument("kind is required");
+            throw request_error("unknown key \"" + key +
+                                "\" (kind, device or group, field, magnitude, duration)");
+    if (!body.contains("kind")) throw request_error("kind is required");
     const auto kind = parse_anomaly_kind(text_member(body, "kind"));
     if (!kind || class_of(*kind) != anomaly_class::value)
-        throw std::invalid_argument("unknown kind; one of " +
-                                    names_where(anomaly_kinds,
-                                                [](const anomaly_kind_row& r) {
-                                                    return r.label_class == anomaly_class::value;
-                                                }) +
-                                    " (value anomalies)");
+        throw request_error("unknown kind; one of " +
+                            names_where(anomaly_kinds,
+                                        [](const anomaly_kind_row& r) {
+                                            return r.label_class == anomaly_class::value;
+                                        }) +
+                            " (value anomalies)");
     const anomaly_kind_row& row = anomaly_kinds[*kind];
     if (body.contains("device") == body.contains("group"))
-        throw std::invalid_argument("give exactly one of device or group");
+        throw request_error("give exactly one of device or group");
 
     injection_request r;
     injected_episode& e = r.episode;
@@ -100,13 +100,13 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     }
     const group_spec& g = p.groups[e.group];
     if (g.transactions)
-        throw std::invalid_argument("group \"" + g.name +
-                                    "\" is a transaction feed: value anomalies apply to sensors");
+        throw request_error("group \"" + g.name +
+                            "\" is a transaction feed: value anomalies apply to sensors");
     e.field = find_field(g, body, row);
     if (e.field >= 0 &&
         g.fields[static_cast<std::size_t>(e.field)].format != field_format::number &&
         !row.on_states)
-        throw std::invalid_argument(
+        throw request_error(
             "field \"" + g.fields[static_cast<std::size_t>(e.field)].name +
             "\" is a state machine: only " +
             names_where(anomaly_kinds, [](const anomaly_kind_row& r) { return r.on_states; }) +
@@ -115,22 +115,21 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     // Defaults as for profile anomalies.
     e.magnitude = default_magnitude(e.kind);
     if (body.contains("magnitude")) {
-        if (!body["magnitude"].is_number())
-            throw std::invalid_argument("magnitude must be a number");
+        if (!body["magnitude"].is_number()) throw request_error("magnitude must be a number");
         e.magnitude = body["magnitude"].get<double>();
     }
     if (const std::string problem = magnitude_problem(e.kind, e.magnitude); !problem.empty())
-        throw std::invalid_argument("magnitude " + problem);
+        throw request_error("magnitude " + problem);
 
     if (row.zero_length) {
         if (body.contains("duration"))
-            throw std::invalid_argument("a " + std::string(row.name) +
-                                        " lasts one tick; it takes no duration");
+            throw request_error("a " + std::string(row.name) +
+                                " lasts one tick; it takes no duration");
     } else {
-        if (!body.contains("duration")) throw std::invalid_argument("duration is required");
+        if (!body.contains("duration")) throw request_error("duration is required");
         const auto d = parse_duration(text_member(body, "duration"));
         if (!d || *d <= 0)
-            throw std::invalid_argument("duration must be a positive duration such as \"15m\"");
+            throw request_error("duration must be a positive duration such as \"15m\"");
         r.duration = *d;
     }
     return r;
@@ -187,8 +186,8 @@ http_handler make_http_handler(control_api_context c) {
             injection_request request;
             try {
                 request = parse_injection(body, c.plan, c.ids);
-            } catch (const std::invalid_argument& e) {
-                return json_error(400, e.what());
+            } catch (const request_error& e) {
+                return json_error(e.status(), e.what());
             }
             if (!c.control.running.load() || c.control.draining.load())
                 return json_error(409, "generation is not running");

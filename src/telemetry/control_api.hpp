@@ -10,6 +10,7 @@
 
 #include "connectors/connector.hpp"
 #include "devices/group_model.hpp"
+#include "src/core/errors.hpp"
 #include "src/telemetry/http_server.hpp"
 #include "src/telemetry/metrics.hpp"
 
@@ -28,7 +29,7 @@ struct control_api_context {
 
 http_handler make_http_handler(control_api_context context);
 
-/// Resolves a POST /v1/anomalies body against the profile. Throws std::invalid_argument with
+/// Resolves a POST /v1/anomalies body against the profile. Throws request_error (HTTP 400) with
 /// a message for the client when the body is not a valid request.
 injection_request parse_injection(const nlohmann::json& body, const profile& p,
                                   const device_directory& ids);

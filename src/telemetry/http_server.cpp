@@ -119,7 +119,7 @@ http_server::http_server(const std::string& address, http_handler handler)
     impl_->acceptor.open(endpoint.protocol());
     impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
     impl_->acceptor.bind(endpoint, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + address + ": " + ec.message());
+    if (ec) throw run_error("--http", "cannot listen on " + address + ": " + ec.message());
     impl_->acceptor.listen();
     impl_->accept();
     impl_->thread = std::thread([this] { impl_->io.run(); });

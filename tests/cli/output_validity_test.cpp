@@ -473,7 +473,7 @@ TEST(OutputValidity, InjectionMagnitudeLimits) {
          {R"({"kind":"frequency","device":"d-1","field":"x","magnitude":1e308,"duration":"1m"})",
           R"({"kind":"variance","device":"d-1","field":"x","magnitude":-1,"duration":"1m"})"})
         EXPECT_THROW(synthfeed::parse_injection(nlohmann::json::parse(body), p, ids),
-                     std::invalid_argument)
+                     synthfeed::request_error)
             << body;
     EXPECT_NO_THROW(synthfeed::parse_injection(
         nlohmann::json::parse(

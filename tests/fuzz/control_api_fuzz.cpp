@@ -7,7 +7,7 @@
 //    PUT /v1/rate (the seed corpus is plain JSON bodies).
 //
 // The handler must answer every request: an exception escaping it (http_server would turn it
-// into a 500) is a finding, as are crashes and sanitizer reports; std::invalid_argument from
+// into a 500) is a finding, as are crashes and sanitizer reports; request_error from
 // parse_injection is the documented refusal (a 400). Every JSON reply must parse.
 //
 // An accepted injection goes through what the engine does with it: a stand-in for the
@@ -231,7 +231,7 @@ void send(fixture& f, http_request_view request) {
             try {
                 (void)parse_injection(body, f.plan, f.ids);
                 valid = true;
-            } catch (const std::invalid_argument&) {
+            } catch (const request_error&) {
             }
         }
         if (valid) {
