@@ -52,79 +52,54 @@ struct transport_effects {
     int retyped_field = -1;            ///< schema_drift type: this field as a string
 };
 
-/// Applies a live transport fault (dropped acts elsewhere: it silences the tick).
-inline void apply_transport_effect(anomaly_kind kind, int field, double magnitude,
+/// Applies a live transport fault of `effect` (its kind's row in kinds.hpp); a silenced tick
+/// is handled by the caller.
+inline void apply_transport_effect(transport_effect effect, int field, double magnitude,
                                    transport_effects& t) noexcept {
-    switch (kind) {
-    case anomaly_kind::duplicate:
+    switch (effect) {
+    case transport_effect::duplicate:
         t.duplicate_delay = static_cast<sim_duration>(magnitude);
         break;
-    case anomaly_kind::out_of_order:
-    case anomaly_kind::late:
+    case transport_effect::delay:
         t.emit_delay = std::max(t.emit_delay, static_cast<sim_duration>(magnitude));
         break;
-    case anomaly_kind::clock_skew:
+    case transport_effect::clock_skew:
         t.clock_skew += static_cast<sim_duration>(magnitude);
         break;
-    case anomaly_kind::malformed:
+    case transport_effect::truncate:
         t.keep_fraction = magnitude;
         break;
-    case anomaly_kind::schema_drift:
+    case transport_effect::schema_change:
         (magnitude == static_cast<double>(schema_change::rename) ? t.renamed_field
                                                                  : t.retyped_field) = field;
         break;
-    case anomaly_kind::dropped: // silences the tick instead
-    case anomaly_kind::spike:
-    case anomaly_kind::level_shift:
-    case anomaly_kind::trend:
-    case anomaly_kind::variance:
-    case anomaly_kind::stuck_at:
-    case anomaly_kind::dropout:
-    case anomaly_kind::frequency:
-    case anomaly_kind::card_testing:
-    case anomaly_kind::account_takeover:
-    case anomaly_kind::velocity_burst:
-    case anomaly_kind::impossible_travel:
-    case anomaly_kind::compromised_merchant:
-    case anomaly_kind::concept_drift:
+    case transport_effect::none:
+    case transport_effect::silence: // the caller does not send the tick
         break;
     }
 }
 
-/// Adds what a live episode does to its field's value at `ts` (dropout and stuck_at act
-/// elsewhere: they silence the tick or freeze the finished value).
-inline void apply_episode_effect(anomaly_kind kind, double magnitude, sim_time start, sim_time end,
-                                 sim_time ts, field_effects& e) noexcept {
-    switch (kind) {
-    case anomaly_kind::spike:
-    case anomaly_kind::level_shift:
+/// Adds what a live value anomaly of `effect` (its kind's row in kinds.hpp) does to its field's
+/// value at `ts`. A freeze and a silence act elsewhere: on the finished value, on the tick.
+inline void apply_episode_effect(value_effect effect, double magnitude, sim_time start,
+                                 sim_time end, sim_time ts, field_effects& e) noexcept {
+    switch (effect) {
+    case value_effect::offset:
         e.offset += magnitude;
         break;
-    case anomaly_kind::trend:
+    case value_effect::ramp:
         e.offset += magnitude * static_cast<double>(ts - start) / static_cast<double>(end - start);
         break;
-    case anomaly_kind::variance:
+    case value_effect::noise_factor:
         e.noise_factor *= magnitude;
         break;
-    case anomaly_kind::frequency:
+    case value_effect::time_warp:
         e.time_scale = magnitude;
         e.warp_origin = start;
         break;
-    case anomaly_kind::stuck_at: // freezes the finished value instead
-    case anomaly_kind::dropout:  // silences the tick instead
-    case anomaly_kind::duplicate:
-    case anomaly_kind::out_of_order:
-    case anomaly_kind::late:
-    case anomaly_kind::dropped:
-    case anomaly_kind::malformed:
-    case anomaly_kind::clock_skew:
-    case anomaly_kind::schema_drift:
-    case anomaly_kind::card_testing:
-    case anomaly_kind::account_takeover:
-    case anomaly_kind::velocity_burst:
-    case anomaly_kind::impossible_travel:
-    case anomaly_kind::compromised_merchant:
-    case anomaly_kind::concept_drift:
+    case value_effect::none:
+    case value_effect::freeze:
+    case value_effect::silence:
         break;
     }
 }

@@ -75,12 +75,13 @@ group_model::group_model(const profile& p, std::uint32_t group_index, std::uint6
             w.relative = false;
         }
         if (const auto overlap = sort_windows(spec.windows))
-            throw config_error(
-                {p.path, 0, 0},
-                "group[" + std::to_string(group_index) + "] " + std::string(to_string(spec.kind)) + " windows",
-                "window " + std::to_string(overlap->second) + " overlaps window " +
-                    std::to_string(overlap->first) + " once its offsets start at the run start: " +
-                    std::string(window_overlap_reason));
+            throw config_error({p.path, 0, 0},
+                               "group[" + std::to_string(group_index) + "] " +
+                                   std::string(to_string(spec.kind)) + " windows",
+                               "window " + std::to_string(overlap->second) + " overlaps window " +
+                                   std::to_string(overlap->first) +
+                                   " once its offsets start at the run start: " +
+                                   std::string(window_overlap_reason));
     }
 }
 

@@ -228,16 +228,17 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                 if (silences(spec.kind))
                     emitted = false;
                 else if (class_of(spec.kind) == anomaly_class::transport)
-                    apply_transport_effect(spec.kind, spec.field, st.magnitude, transport);
+                    apply_transport_effect(anomaly_kinds[spec.kind].transport, spec.field,
+                                           st.magnitude, transport);
                 else if (class_of(spec.kind) == anomaly_class::fraud) {
                     if (!fraud.active)
-                        fraud = {true, spec.kind, st.magnitude,
+                        fraud = {true, anomaly_kinds[spec.kind].fraud, st.magnitude,
                                  anomaly_key(c, a).child(st.episode)};
                 } else if (class_of(spec.kind) == anomaly_class::drift)
                     apply_drift_effect(spec, st.start, ts, effects[spec.field]);
                 else
-                    apply_episode_effect(spec.kind, st.magnitude, st.start, st.end, ts,
-                                         effects[spec.field]);
+                    apply_episode_effect(anomaly_kinds[spec.kind].value, st.magnitude, st.start,
+                                         st.end, ts, effects[spec.field]);
                 break;
             }
         }
@@ -245,17 +246,18 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         for (const injected_episode& inj : injections) {
             if (ts < inj.start || !inj.targets(index_, global)) continue;
             const bool first = c.prev_ts < inj.start;
-            const bool spike = inj.kind == anomaly_kind::spike;
+            const bool spike = anomaly_kinds[inj.kind].zero_length; // one tick
             if (spike ? !first : ts >= inj.end) continue;
             const sim_time start = spike ? ts : inj.start, end = spike ? ts + 1 : inj.end;
             if (first)
                 out.on_episode(episode_view{index_, global, injected_anomaly, inj.id, start, end,
                                             inj.magnitude, ts});
             b.active.push_back({injected_anomaly, inj.id});
-            if (inj.kind == anomaly_kind::dropout)
+            if (silences(inj.kind))
                 emitted = false;
             else
-                apply_episode_effect(inj.kind, inj.magnitude, start, end, ts, effects[inj.field]);
+                apply_episode_effect(anomaly_kinds[inj.kind].value, inj.magnitude, start, end, ts,
+                                     effects[inj.field]);
         }
 
         if (transactions_) {
@@ -277,7 +279,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         for (const episode_ref& r : b.active) {
             if (r.anomaly == injected_anomaly) {
                 const injected_episode& inj = injections[r.episode];
-                if (inj.kind != anomaly_kind::stuck_at) continue;
+                if (anomaly_kinds[inj.kind].value != value_effect::freeze) continue;
                 // try_emplace keeps the value captured at the episode's first tick.
                 const auto frozen = b.injected_stuck.try_emplace(
                     (std::uint64_t{r.episode} << 32) | i, b.values[inj.field]);
@@ -285,7 +287,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                 continue;
             }
             const anomaly_spec& spec = anomalies_[r.anomaly];
-            if (spec.kind != anomaly_kind::stuck_at) continue;
+            if (anomaly_kinds[spec.kind].value != value_effect::freeze) continue;
             anomaly_state& st = anomalies[r.anomaly];
             if (st.announced == 1) {
                 st.stuck_value = b.values[spec.field];

@@ -65,35 +65,21 @@ double transaction_model::intensity(sim_time ts, const fraud_effects& fraud) con
     const arrival_spec& s = spec_->arrivals;
     double rate = seasonal_rate(s, ts);
     if (fraud.active) {
-        switch (fraud.kind) {
-        case anomaly_kind::card_testing: // magnitude: attempts per hour, day or night
+        switch (fraud.pattern) {
+        case fraud_pattern::card_testing: // magnitude: attempts per hour, day or night
             rate = fraud.magnitude / static_cast<double>(ms_per_hour);
             break;
-        case anomaly_kind::velocity_burst:
+        case fraud_pattern::velocity_burst:
             rate = s.rate_per_ms * fraud.magnitude;
             break;
-        case anomaly_kind::account_takeover:
+        case fraud_pattern::account_takeover:
             rate = s.rate_per_ms * 2;
             break;
-        case anomaly_kind::impossible_travel:
+        case fraud_pattern::impossible_travel:
             rate = s.rate_per_ms * 20; // minutes apart: hundreds of km is out of reach
             break;
-        case anomaly_kind::compromised_merchant: // the usual rate, at one merchant
-        case anomaly_kind::spike: // not fraud: transaction groups take fraud and faults
-        case anomaly_kind::level_shift:
-        case anomaly_kind::trend:
-        case anomaly_kind::variance:
-        case anomaly_kind::stuck_at:
-        case anomaly_kind::dropout:
-        case anomaly_kind::frequency:
-        case anomaly_kind::duplicate:
-        case anomaly_kind::out_of_order:
-        case anomaly_kind::late:
-        case anomaly_kind::dropped:
-        case anomaly_kind::malformed:
-        case anomaly_kind::clock_skew:
-        case anomaly_kind::schema_drift:
-        case anomaly_kind::concept_drift:
+        case fraud_pattern::compromised_merchant: // the usual rate, at one merchant
+        case fraud_pattern::none:
             break;
         }
     }
@@ -159,8 +145,8 @@ void transaction_model::fill(double* v, const rng_stream& card, std::uint64_t ti
     if (fraud.active) {
         const rng_stream& f = fraud.episode;
         const double u = f.uniform(base + draw_fraud);
-        switch (fraud.kind) {
-        case anomaly_kind::card_testing: // tiny authorisations at random web shops
+        switch (fraud.pattern) {
+        case fraud_pattern::card_testing: // tiny authorisations at random web shops
             category = online_category_;
             merchant = merchant_in(static_cast<std::uint32_t>(u * towns_.size()), category,
                                    f.bits(base + 2));
@@ -169,7 +155,7 @@ void transaction_model::fill(double* v, const rng_stream& card, std::uint64_t ti
             device = f.bits(0);
             where = towns_[far_town(town, f.uniform(1))];
             break;
-        case anomaly_kind::account_takeover: // a new device elsewhere buys expensive goods
+        case fraud_pattern::account_takeover: // a new device elsewhere buys expensive goods
             category = high_value_category_;
             merchant = merchant_in(static_cast<std::uint32_t>(u * towns_.size()), category,
                                    f.bits(base + 2));
@@ -178,34 +164,20 @@ void transaction_model::fill(double* v, const rng_stream& card, std::uint64_t ti
             device = f.bits(0);
             where = towns_[far_town(town, f.uniform(1))];
             break;
-        case anomaly_kind::impossible_travel: // a cloned card used far away, turn about
+        case fraud_pattern::impossible_travel: // a cloned card used far away, turn about
             if (tick % 2 == 0) {
                 const std::uint32_t away = far_town(town, f.uniform(1));
                 merchant = merchant_in(away, category, f.bits(base + 2));
                 ecommerce = false;
             }
             break;
-        case anomaly_kind::compromised_merchant: // the card shops where it is skimmed
+        case fraud_pattern::compromised_merchant: // the card shops where it is skimmed
             merchant = static_cast<std::uint32_t>(fraud.magnitude) % s.merchants;
             category = merchant_category_[merchant];
             ecommerce = false;
             break;
-        case anomaly_kind::velocity_burst: // ordinary purchases, far too many of them
-        case anomaly_kind::spike:          // not fraud: transaction groups take fraud and faults
-        case anomaly_kind::level_shift:
-        case anomaly_kind::trend:
-        case anomaly_kind::variance:
-        case anomaly_kind::stuck_at:
-        case anomaly_kind::dropout:
-        case anomaly_kind::frequency:
-        case anomaly_kind::duplicate:
-        case anomaly_kind::out_of_order:
-        case anomaly_kind::late:
-        case anomaly_kind::dropped:
-        case anomaly_kind::malformed:
-        case anomaly_kind::clock_skew:
-        case anomaly_kind::schema_drift:
-        case anomaly_kind::concept_drift:
+        case fraud_pattern::velocity_burst: // ordinary purchases, far too many of them
+        case fraud_pattern::none:
             break;
         }
     }

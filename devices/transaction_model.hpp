@@ -17,7 +17,7 @@ namespace synthfeed {
 /// The fraud typology live on a card's transaction, if any.
 struct fraud_effects {
     bool active = false;
-    anomaly_kind kind = anomaly_kind::card_testing;
+    fraud_pattern pattern = fraud_pattern::none;
     double magnitude = 0;
     rng_stream episode; ///< keyed by card, spec and episode: the fraudster's choices
 };

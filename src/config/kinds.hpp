@@ -174,6 +174,35 @@ enum class anomaly_class { value, transport, fraud, drift };
 inline constexpr std::array<std::string_view, 4> anomaly_class_names = {"value", "transport",
                                                                         "fraud", "drift"};
 
+/// How an episode acts, in the terms of the models in devices/: each model switches over the
+/// enum of its class only, so a new kind that acts as an existing one is a table row alone.
+enum class value_effect {
+    none,         ///< not a value anomaly
+    offset,       ///< adds the magnitude (spike, level_shift)
+    ramp,         ///< adds magnitude × the share of the episode elapsed (trend)
+    noise_factor, ///< multiplies the noise (variance)
+    freeze,       ///< repeats the value of the episode's first message (stuck_at)
+    silence,      ///< sends nothing; seq numbers still advance (dropout)
+    time_warp,    ///< runs periodic signals magnitude times faster (frequency)
+};
+enum class transport_effect {
+    none,          ///< not a transport fault
+    duplicate,     ///< a copy follows magnitude ms later
+    delay,         ///< sent magnitude ms after its event time (out_of_order, late)
+    clock_skew,    ///< the payload's ts off by magnitude ms
+    truncate,      ///< the payload cut to a magnitude share (malformed)
+    schema_change, ///< a field renamed or retyped (magnitude: a schema_change)
+    silence,       ///< never sent; its seq skipped (dropped)
+};
+enum class fraud_pattern {
+    none, ///< not a fraud typology
+    card_testing,
+    account_takeover,
+    velocity_burst,
+    impossible_travel,
+    compromised_merchant,
+};
+
 /// What an episode of a kind applies to.
 enum class episode_target {
     field,   ///< one field of the device (`field` is required)
@@ -195,8 +224,10 @@ struct anomaly_kind_row {
     bool factor;                       ///< magnitude multiplies (noise, frequency): must be > 0
     bool zero_length;                  ///< may last no time: it then marks exactly one message
     bool on_states;                    ///< applies to a state-machine field too
-    bool silences;    ///< its ticks are not sent; their seq numbers are skipped (and labelled)
     bool per_message; ///< scheduled by `probability` per message, not by rate or windows
+    value_effect value;
+    transport_effect transport;
+    fraud_pattern fraud;
     std::string_view keys;
     std::string_view summary;
 };
@@ -209,27 +240,27 @@ inline constexpr double max_factor_magnitude = 1000;
 
 // clang-format off
 inline constexpr vocabulary anomaly_kinds{std::array{
-    //               kind                               name                    class                      table      target                    magnitude  max                    factor zero   states silence per_msg keys
-    anomaly_kind_row{anomaly_kind::spike,               "spike",                anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, true,  false, false, false, "field rate windows duration magnitude direction", "+magnitude; with zero duration, exactly one message"},
-    anomaly_kind_row{anomaly_kind::level_shift,         "level_shift",          anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, false, false, false, "field rate windows duration magnitude direction", "+magnitude"},
-    anomaly_kind_row{anomaly_kind::trend,               "trend",                anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, false, false, false, "field rate windows duration magnitude direction", "+magnitude × (t − start)/(end − start): a ramp"},
-    anomaly_kind_row{anomaly_kind::variance,            "variance",             anomaly_class::value,     "anomaly", episode_target::field,   3, 3,   max_factor_magnitude,  true,  false, false, false, false, "field rate windows duration magnitude", "noise multiplied by magnitude"},
-    anomaly_kind_row{anomaly_kind::stuck_at,            "stuck_at",             anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, true,  false, false, "field rate windows duration", "the value of the episode's first message, repeated"},
-    anomaly_kind_row{anomaly_kind::dropout,             "dropout",              anomaly_class::value,     "anomaly", episode_target::message, 1, 1,   unbounded, false, false, false, true,  false, "rate windows duration", "the device sends nothing; its seq numbers still advance"},
-    anomaly_kind_row{anomaly_kind::frequency,           "frequency",            anomaly_class::value,     "anomaly", episode_target::field,   2, 2,   max_factor_magnitude,  true,  false, false, false, false, "field rate windows duration magnitude", "periodic signals run magnitude times faster"},
-    anomaly_kind_row{anomaly_kind::duplicate,           "duplicate",            anomaly_class::transport, "fault",   episode_target::message, 0, 1000, unbounded, false, true, false, false, true,  "probability delay", "the message is sent again delay later"},
-    anomaly_kind_row{anomaly_kind::out_of_order,        "out_of_order",         anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, true,  false, false, true,  "probability delay", "sent after later messages of its device"},
-    anomaly_kind_row{anomaly_kind::late,                "late",                 anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, true,  false, false, true,  "probability delay", "event time far behind its arrival"},
-    anomaly_kind_row{anomaly_kind::dropped,             "dropped",              anomaly_class::transport, "fault",   episode_target::message, 1, 1,   unbounded, false, true,  false, true,  true,  "probability", "never sent; its seq is skipped"},
-    anomaly_kind_row{anomaly_kind::malformed,           "malformed",            anomaly_class::transport, "fault",   episode_target::message, 0.1, 0.9, 1,                   false, true,  false, false, true,  "probability", "the payload is cut short"},
-    anomaly_kind_row{anomaly_kind::clock_skew,          "clock_skew",           anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, false, false, false, false, "rate windows duration skew direction", "the payload's ts is off by the skew"},
-    anomaly_kind_row{anomaly_kind::schema_drift,        "schema_drift",         anomaly_class::transport, "fault",   episode_target::either,  0, 0,   1,                     false, false, false, false, false, "rate windows duration field change", "the field renamed or written as a string"},
-    anomaly_kind_row{anomaly_kind::card_testing,        "card_testing",         anomaly_class::fraud,     "fraud",   episode_target::message, 30, 120, 3600,               false, false, false, false, false, "rate windows duration magnitude", "bursts of tiny online authorisations (magnitude: attempts per hour)"},
-    anomaly_kind_row{anomaly_kind::account_takeover,    "account_takeover",     anomaly_class::fraud,     "fraud",   episode_target::message, 5, 20, 1e6,                  false, false, false, false, false, "rate windows duration magnitude", "a new device buys expensive goods online (magnitude: times the usual amount)"},
-    anomaly_kind_row{anomaly_kind::velocity_burst,      "velocity_burst",       anomaly_class::fraud,     "fraud",   episode_target::message, 10, 40, 1000,                false, false, false, false, false, "rate windows duration magnitude", "ordinary purchases, far too many (magnitude: times the usual rate)"},
-    anomaly_kind_row{anomaly_kind::impossible_travel,   "impossible_travel",    anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, false, "rate windows duration", "a cloned card used far away, minutes apart"},
-    anomaly_kind_row{anomaly_kind::compromised_merchant,"compromised_merchant", anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, false, "rate window cards duration", "caught cards shop at one skimmed merchant"},
-    anomaly_kind_row{anomaly_kind::concept_drift,       "concept_drift",        anomaly_class::drift,     "drift",   episode_target::field,   0, 0, unbounded, false, false, false, false, false, "field shift scale start ramp end", "the level shifts and the noise scales, for good or until end"},
+    //               kind                               name                    class                      table      target                    magnitude  max                    factor zero   states per_msg effects (value, transport, fraud) keys
+    anomaly_kind_row{anomaly_kind::spike,               "spike",                anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, true, false, false, value_effect::offset, transport_effect::none, fraud_pattern::none, "field rate windows duration magnitude direction", "+magnitude; with zero duration, exactly one message"},
+    anomaly_kind_row{anomaly_kind::level_shift,         "level_shift",          anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, false, false, value_effect::offset, transport_effect::none, fraud_pattern::none, "field rate windows duration magnitude direction", "+magnitude"},
+    anomaly_kind_row{anomaly_kind::trend,               "trend",                anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, false, false, value_effect::ramp, transport_effect::none, fraud_pattern::none, "field rate windows duration magnitude direction", "+magnitude × (t − start)/(end − start): a ramp"},
+    anomaly_kind_row{anomaly_kind::variance,            "variance",             anomaly_class::value,     "anomaly", episode_target::field,   3, 3,   max_factor_magnitude,  true, false, false, false, value_effect::noise_factor, transport_effect::none, fraud_pattern::none, "field rate windows duration magnitude", "noise multiplied by magnitude"},
+    anomaly_kind_row{anomaly_kind::stuck_at,            "stuck_at",             anomaly_class::value,     "anomaly", episode_target::field,   1, 1,   unbounded, false, false, true, false, value_effect::freeze, transport_effect::none, fraud_pattern::none, "field rate windows duration", "the value of the episode's first message, repeated"},
+    anomaly_kind_row{anomaly_kind::dropout,             "dropout",              anomaly_class::value,     "anomaly", episode_target::message, 1, 1,   unbounded, false, false, false, false, value_effect::silence, transport_effect::none, fraud_pattern::none, "rate windows duration", "the device sends nothing; its seq numbers still advance"},
+    anomaly_kind_row{anomaly_kind::frequency,           "frequency",            anomaly_class::value,     "anomaly", episode_target::field,   2, 2,   max_factor_magnitude,  true, false, false, false, value_effect::time_warp, transport_effect::none, fraud_pattern::none, "field rate windows duration magnitude", "periodic signals run magnitude times faster"},
+    anomaly_kind_row{anomaly_kind::duplicate,           "duplicate",            anomaly_class::transport, "fault",   episode_target::message, 0, 1000, unbounded, false, true, false, true, value_effect::none, transport_effect::duplicate, fraud_pattern::none, "probability delay", "the message is sent again delay later"},
+    anomaly_kind_row{anomaly_kind::out_of_order,        "out_of_order",         anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, true, false, true, value_effect::none, transport_effect::delay, fraud_pattern::none, "probability delay", "sent after later messages of its device"},
+    anomaly_kind_row{anomaly_kind::late,                "late",                 anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, true, false, true, value_effect::none, transport_effect::delay, fraud_pattern::none, "probability delay", "event time far behind its arrival"},
+    anomaly_kind_row{anomaly_kind::dropped,             "dropped",              anomaly_class::transport, "fault",   episode_target::message, 1, 1,   unbounded, false, true, false, true, value_effect::none, transport_effect::silence, fraud_pattern::none, "probability", "never sent; its seq is skipped"},
+    anomaly_kind_row{anomaly_kind::malformed,           "malformed",            anomaly_class::transport, "fault",   episode_target::message, 0.1, 0.9, 1,                   false, true, false, true, value_effect::none, transport_effect::truncate, fraud_pattern::none, "probability", "the payload is cut short"},
+    anomaly_kind_row{anomaly_kind::clock_skew,          "clock_skew",           anomaly_class::transport, "fault",   episode_target::message, 0, 0,   unbounded, false, false, false, false, value_effect::none, transport_effect::clock_skew, fraud_pattern::none, "rate windows duration skew direction", "the payload's ts is off by the skew"},
+    anomaly_kind_row{anomaly_kind::schema_drift,        "schema_drift",         anomaly_class::transport, "fault",   episode_target::either,  0, 0,   1,                     false, false, false, false, value_effect::none, transport_effect::schema_change, fraud_pattern::none, "rate windows duration field change", "the field renamed or written as a string"},
+    anomaly_kind_row{anomaly_kind::card_testing,        "card_testing",         anomaly_class::fraud,     "fraud",   episode_target::message, 30, 120, 3600,               false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::card_testing, "rate windows duration magnitude", "bursts of tiny online authorisations (magnitude: attempts per hour)"},
+    anomaly_kind_row{anomaly_kind::account_takeover,    "account_takeover",     anomaly_class::fraud,     "fraud",   episode_target::message, 5, 20, 1e6,                  false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::account_takeover, "rate windows duration magnitude", "a new device buys expensive goods online (magnitude: times the usual amount)"},
+    anomaly_kind_row{anomaly_kind::velocity_burst,      "velocity_burst",       anomaly_class::fraud,     "fraud",   episode_target::message, 10, 40, 1000,                false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::velocity_burst, "rate windows duration magnitude", "ordinary purchases, far too many (magnitude: times the usual rate)"},
+    anomaly_kind_row{anomaly_kind::impossible_travel,   "impossible_travel",    anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::impossible_travel, "rate windows duration", "a cloned card used far away, minutes apart"},
+    anomaly_kind_row{anomaly_kind::compromised_merchant,"compromised_merchant", anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::compromised_merchant, "rate window cards duration", "caught cards shop at one skimmed merchant"},
+    anomaly_kind_row{anomaly_kind::concept_drift,       "concept_drift",        anomaly_class::drift,     "drift",   episode_target::field,   0, 0, unbounded, false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::none, "field shift scale start ramp end", "the level shifts and the noise scales, for good or until end"},
 }};
 // clang-format on
 static_assert(anomaly_kinds.in_enum_order());
@@ -240,7 +271,8 @@ constexpr anomaly_class class_of(anomaly_kind k) noexcept {
 }
 /// Whether an episode of this kind silences its tick (the seq is skipped, and labelled).
 constexpr bool silences(anomaly_kind k) noexcept {
-    return anomaly_kinds[k].silences;
+    return anomaly_kinds[k].value == value_effect::silence ||
+           anomaly_kinds[k].transport == transport_effect::silence;
 }
 
 /// What a schema_drift episode does to its field (its magnitude holds the value).

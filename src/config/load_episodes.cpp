@@ -133,9 +133,26 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
                                                    "]: " + std::string(window_overlap_reason));
 }
 
-/// Episode kinds written in [[group.<table>]].
-auto written_in(std::string_view table) {
-    return [table](const anomaly_kind_row& row) { return row.table == table; };
+/// Reads `kind`, one of the kinds written in [[group.<table>]], into `a`; returns its row.
+const anomaly_kind_row& read_episode_kind(toml_reader& r, anomaly_spec& a, std::string_view table) {
+    const auto in_table = [table](const anomaly_kind_row& row) { return row.table == table; };
+    const anomaly_kind_row& row = anomaly_kinds[r.kind("kind", anomaly_kinds, in_table)];
+    a.kind = row.kind;
+    return row;
+}
+
+/// The kind (of [[group.<table>]]) and the field of an episode table, read into `a`; with the
+/// row and how messages name the episode ("spike anomaly").
+struct episode_head {
+    const anomaly_kind_row& row;
+    std::string what;
+};
+episode_head read_episode_head(toml_reader& r, const group_spec& g, anomaly_spec& a,
+                               std::string_view table) {
+    const anomaly_kind_row& row = read_episode_kind(r, a, table);
+    std::string what = std::string(row.name) + " " + std::string(table);
+    a.field = read_target_field(r, g, what, row.target != episode_target::message);
+    return {row, std::move(what)};
 }
 
 /// The parameter that sizes a fault, each kind under its own key (the row's `keys`); the
@@ -172,11 +189,7 @@ void read_fault_magnitude(toml_reader& r, const group_spec& g, anomaly_spec& a) 
 
 anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
     anomaly_spec a;
-    const anomaly_kind_row& row =
-        anomaly_kinds[r.kind("kind", anomaly_kinds, written_in("anomaly"))];
-    a.kind = row.kind;
-    const std::string what = std::string(row.name) + " anomaly";
-    a.field = read_target_field(r, g, what, row.target != episode_target::message);
+    const auto [row, what] = read_episode_head(r, g, a, "anomaly");
     if (a.field >= 0 &&
         g.fields[static_cast<std::size_t>(a.field)].format != field_format::number &&
         !row.on_states)
@@ -199,19 +212,15 @@ anomaly_spec read_anomaly(toml_reader& r, const group_spec& g) {
 /// schema_drift last a while, scheduled like anomalies.
 anomaly_spec read_fault(toml_reader& r, const group_spec& g) {
     anomaly_spec a;
-    const anomaly_kind_row& row = anomaly_kinds[r.kind("kind", anomaly_kinds, written_in("fault"))];
-    a.kind = row.kind;
-    const std::string what = std::string(row.name) + " fault";
-    a.field = read_target_field(r, g, what, row.target != episode_target::message);
+    const auto [row, what] = read_episode_head(r, g, a, "fault");
     a.magnitude = {row.magnitude_lo, row.magnitude_hi};
     read_fault_magnitude(r, g, a);
-    if (row.per_message) {
-        const double p = r.number("probability", 0);
-        if (!(p > 0 && p <= 1))
-            r.fail("probability", "is required: the share of messages affected, in (0, 1]");
+    if (!row.per_message) {
+        read_schedule(r, g, a, what, row.zero_length);
+    } else if (const double p = r.number("probability", 0); p > 0 && p <= 1) {
         a.rate_per_ms = p / static_cast<double>(g.interval);
     } else {
-        read_schedule(r, g, a, what, row.zero_length);
+        r.fail("probability", "is required: the share of messages affected, in (0, 1]");
     }
     r.reject_unknown_keys();
     return a;
@@ -221,8 +230,7 @@ anomaly_spec read_fault(toml_reader& r, const group_spec& g) {
 /// compromised_merchant, per merchant compromise) whose transactions it shapes and labels.
 anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
     anomaly_spec a;
-    const anomaly_kind_row& row = anomaly_kinds[r.kind("kind", anomaly_kinds, written_in("fraud"))];
-    a.kind = row.kind;
+    const anomaly_kind_row& row = read_episode_kind(r, a, "fraud");
     const std::string what = std::string(row.name) + " fraud";
     // magnitude: how much faster a card transacts (card_testing: transactions per hour) or
     // how much more it spends. Rates multiply a card's arrivals, and a window of generation

@@ -121,6 +121,15 @@ void read_derived(toml_reader& r, signal_spec& s) {
     }
 }
 
+/// A level (default 0) and a non-negative scale (default 1): a walk's start and step, an OU
+/// process's mean and sigma, a counter's start and rate.
+void read_level_and_scale(toml_reader& r, std::string_view level_key, spread_param& level,
+                          std::string_view scale_key, spread_param& scale) {
+    level = r.spread(level_key, {0, 0});
+    scale = r.spread(scale_key, {1, 1});
+    require_non_negative(r, scale_key, scale);
+}
+
 signal_spec read_signal(toml_reader& r) {
     signal_spec s;
     s.kind = r.kind("kind", signal_kinds, [](const auto&) { return true; });
@@ -154,9 +163,7 @@ signal_spec read_signal(toml_reader& r) {
         }
         break;
     case signal_kind::random_walk:
-        s.level = r.spread("start", {0, 0});
-        s.step = r.spread("step", {1, 1});
-        require_non_negative(r, "step", s.step);
+        read_level_and_scale(r, "start", s.level, "step", s.step);
         s.min = r.optional_number("min");
         s.max = r.optional_number("max");
         if (s.min && s.max && *s.min >= *s.max) r.fail("max", "must be greater than min");
@@ -164,9 +171,7 @@ signal_spec read_signal(toml_reader& r) {
             r.fail("start", "must lie within [min, max]");
         break;
     case signal_kind::ou:
-        s.level = r.spread("mean", {0, 0});
-        s.step = r.spread("sigma", {1, 1});
-        require_non_negative(r, "sigma", s.step);
+        read_level_and_scale(r, "mean", s.level, "sigma", s.step);
         s.reversion = r.number("reversion", 0.1);
         if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
         break;
@@ -180,9 +185,7 @@ signal_spec read_signal(toml_reader& r) {
         read_derived(r, s);
         break;
     case signal_kind::counter:
-        s.level = r.spread("start", {0, 0});
-        s.rate = r.spread("rate", {1, 1});
-        require_non_negative(r, "rate", s.rate);
+        read_level_and_scale(r, "start", s.level, "rate", s.rate);
         s.rate_noise = r.number("rate_noise", 0);
         if (s.rate_noise < 0) r.fail("rate_noise", "must not be negative");
         break;
