@@ -15,34 +15,23 @@
 
 #include "src/engine/load_schedule.hpp"
 #include "src/engine/radix_sort.hpp"
+#include "src/engine/window_batch.hpp"
+#include "src/engine/window_merge.hpp"
 
 namespace synthfeed {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using engine_detail::before;
+using engine_detail::device_mask;
+using engine_detail::end_of_batch;
+using engine_detail::episode_entry;
+using engine_detail::message_entry;
+using engine_detail::window_batch;
+using engine_detail::window_merge;
 
 constexpr double messages_per_window = 65536;
 constexpr double paced_window_wall_ms = 20;
-
-/// One message (or silenced tick) of a window, pointing into the batch's buffers. 40 bytes:
-/// entries are written, sorted, gathered and merged once per message.
-struct message_entry {
-    /// Canonical order in one compare: (emission time - window start) << 32 | device. The
-    /// emission time is the event time plus any out_of_order/late delay; windows are at most a
-    /// day (< 2^32 ms) and profiles at most 10^9 devices.
-    std::uint64_t order;
-    std::uint32_t payload_offset, payload_length;
-    std::uint32_t label_offset, label_length;
-    std::uint32_t header_offset; ///< seq, label, episode, faults texts back to back
-    std::uint16_t group;
-    std::uint8_t emitted;
-    std::uint8_t copy; ///< a duplicate fault's second copy: sent, but its tick is labelled once
-    std::uint16_t seq_length, label_text_length, episode_length, faults_length;
-};
-
-/// Ends every sorted batch, so merging needs no bounds checks.
-constexpr std::uint64_t end_of_batch = UINT64_MAX;
-constexpr std::uint64_t device_mask = 0xffff'ffff;
 
 /// A message whose emission time falls in a later window than its event time (an out_of_order
 /// or late fault, a delayed duplicate): it keeps its own bytes until then.
@@ -51,48 +40,6 @@ struct deferred_message {
     std::uint64_t device;
     message_entry entry;
     std::string payload, label, headers;
-};
-
-struct episode_entry {
-    sim_time first_ts;
-    std::uint64_t device;
-    std::uint32_t group;
-    std::uint32_t anomaly;
-    std::uint32_t kind;
-    std::uint32_t offset, length;
-    /// When the first label line naming it goes out: the earliest due time of its ticks in
-    /// this window (a delayed tick's label goes out with its message), at most the window's
-    /// end when the episode goes on past it. A run cut short writes the episode line only if
-    /// that label made it: no label names a missing episode. An episode line may lack a label
-    /// only when a cut falls between a window's end and the episode's next tick, or between
-    /// two messages of its device due in the same millisecond.
-    sim_time label_due;
-    std::uint32_t episode;
-    sim_time end;
-};
-
-bool before(sim_time ts_a, std::uint64_t dev_a, sim_time ts_b, std::uint64_t dev_b) noexcept {
-    return ts_a < ts_b || (ts_a == ts_b && dev_a < dev_b);
-}
-
-/// What one worker produced for one window: messages sorted canonically, then an
-/// end_of_batch entry.
-struct window_batch {
-    std::vector<message_entry> messages;
-    std::vector<episode_entry> episodes;
-    byte_buffer payloads;
-    byte_buffer label_lines;
-    byte_buffer episode_lines;
-    byte_buffer header_text;
-
-    void clear() noexcept {
-        header_text.clear();
-        messages.clear();
-        episodes.clear();
-        payloads.clear();
-        label_lines.clear();
-        episode_lines.clear();
-    }
 };
 
 struct shared_encoders {
@@ -362,38 +309,6 @@ class worker {
     std::vector<deferred_message> deferred_;
     timestamp_formatter payload_ts_;
     timestamp_formatter label_ts_;
-};
-
-/// Merges the workers' sorted batches of one window into canonical order.
-class window_merge {
-  public:
-    explicit window_merge(const std::vector<window_batch*>& batches) : batches_(batches) {
-        for (window_batch* b : batches) heads_.push_back(b->messages.data());
-    }
-
-    /// The next entry, and in `from` the batch holding its bytes; null after the last.
-    const message_entry* next(const window_batch*& from) noexcept {
-        if (heads_.size() == 2) { // two workers: one compare, no branch on which one wins
-            const bool second = heads_[1]->order < heads_[0]->order;
-            const message_entry* m = heads_[second];
-            if (m->order == end_of_batch) return nullptr; // both at their sentinels: stay there
-            ++heads_[second];
-            from = batches_[second];
-            return m;
-        }
-        std::size_t best = 0;
-        for (std::size_t b = 1; b < heads_.size(); ++b)
-            if (heads_[b]->order < heads_[best]->order) best = b;
-        const message_entry* m = heads_[best];
-        if (m->order == end_of_batch) return nullptr;
-        ++heads_[best];
-        from = batches_[best];
-        return m;
-    }
-
-  private:
-    const std::vector<window_batch*>& batches_;
-    std::vector<const message_entry*> heads_;
 };
 
 enum class delivery { handed_over, abandoned };
