@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "src/engine/load_schedule.hpp"
+#include "src/engine/pipeline.hpp"
 #include "src/engine/radix_sort.hpp"
 #include "src/engine/window_batch.hpp"
 #include "src/engine/window_merge.hpp"
@@ -27,8 +28,11 @@ using engine_detail::device_mask;
 using engine_detail::end_of_batch;
 using engine_detail::episode_entry;
 using engine_detail::message_entry;
+using engine_detail::pipeline;
+using engine_detail::pipeline_depth;
 using engine_detail::window_batch;
 using engine_detail::window_merge;
+using engine_detail::window_producer;
 
 constexpr double messages_per_window = 65536;
 constexpr double paced_window_wall_ms = 20;
@@ -53,7 +57,7 @@ struct shared_encoders {
 };
 
 /// A worker's devices and the tick consumer that fills its window batch.
-class worker {
+class worker final : public window_producer {
   public:
     worker(const shared_encoders& enc, std::vector<group_model>& models,
            std::vector<std::vector<std::uint32_t>> locals_per_group)
@@ -65,7 +69,7 @@ class worker {
     /// Fills `out` with the messages emitted in [from, until): this window's ticks and earlier
     /// delayed ones. In the `last` window everything still held back is emitted.
     void generate(std::int64_t window, sim_time from, sim_time until, bool last,
-                  window_batch& out) {
+                  window_batch& out) override {
         out.clear();
         batch_ = &out;
         open_.clear();
@@ -370,88 +374,6 @@ delivery deliver(connector& c, const record& r, drain_clock& drain,
     }
 }
 
-/// Window pipeline: workers fill up to `pipeline_depth` windows ahead of the emitter. Two is
-/// enough: four did not help the Kafka path measurably and cost 10 % on the null sink (cache).
-constexpr std::size_t pipeline_depth = 2;
-
-class pipeline {
-  public:
-    pipeline(std::vector<worker>& workers, sim_time start, sim_duration window, sim_time end)
-        : workers_(workers), start_(start), window_(window), end_(end), done_(workers.size(), -1),
-          slots_(workers.size() * pipeline_depth) {
-        for (std::size_t w = 0; w < workers.size(); ++w)
-            threads_.emplace_back([this, w] { work(w); });
-    }
-    ~pipeline() {
-        {
-            std::lock_guard lock(mutex_);
-            quit_ = true;
-        }
-        cv_.notify_all();
-        for (auto& t : threads_) t.join();
-    }
-
-    sim_time window_start(std::int64_t w) const noexcept { return start_ + w * window_; }
-    sim_time window_end(std::int64_t w) const noexcept {
-        return std::min(end_, start_ + (w + 1) * window_);
-    }
-    bool past_end(std::int64_t w) const noexcept { return start_ + w * window_ >= end_; }
-
-    void request(std::int64_t w) {
-        {
-            std::lock_guard lock(mutex_);
-            requested_ = std::max(requested_, w);
-        }
-        cv_.notify_all();
-    }
-
-    /// Waits until every worker has produced window w; returns the batches.
-    std::vector<window_batch*> wait(std::int64_t w) {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] {
-            return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; });
-        });
-        std::vector<window_batch*> out;
-        for (std::size_t i = 0; i < workers_.size(); ++i)
-            out.push_back(
-                &slots_[i * pipeline_depth + static_cast<std::size_t>(w) % pipeline_depth]);
-        return out;
-    }
-
-  private:
-    void work(std::size_t id) {
-        std::int64_t next = 0;
-        for (;;) {
-            {
-                std::unique_lock lock(mutex_);
-                cv_.wait(lock, [&] { return quit_ || requested_ >= next; });
-                if (quit_) return;
-            }
-            workers_[id].generate(
-                next, window_start(next), window_end(next), window_end(next) >= end_,
-                slots_[id * pipeline_depth + static_cast<std::size_t>(next) % pipeline_depth]);
-            {
-                std::lock_guard lock(mutex_);
-                done_[id] = next;
-            }
-            cv_.notify_all();
-            ++next;
-        }
-    }
-
-    std::vector<worker>& workers_;
-    sim_time start_;
-    sim_duration window_;
-    sim_time end_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::int64_t requested_ = -1;
-    bool quit_ = false;
-    std::vector<std::int64_t> done_;
-    std::vector<window_batch> slots_;
-    std::vector<std::thread> threads_;
-};
-
 /// Waits for up to the given time while serving the sinks; false once the run is stopping.
 using idle_fn = std::function<bool(clock::duration)>;
 
@@ -677,7 +599,9 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         spdlog::warn("--duration reaches past {}, the last instant line protocol can write; the "
                      "run stops there",
                      format_timestamp(max_event_time));
-    pipeline pipe(workers, o.start, window, end);
+    std::vector<window_producer*> producers;
+    for (worker& w : workers) producers.push_back(&w);
+    pipeline pipe(producers, o.start, window, end);
     pacer pace(o.start, o.speed, o.load);
     const std::uint64_t count_limit = o.count.value_or(UINT64_MAX);
     // A load shape with a wall-time limit fixes the exact number of messages: integer
