@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "src/engine/load_schedule.hpp"
+#include "src/engine/pacer.hpp"
 #include "src/engine/pipeline.hpp"
 #include "src/engine/window_batch.hpp"
 #include "src/engine/window_merge.hpp"
@@ -23,12 +24,14 @@
 namespace synthfeed {
 namespace {
 
-using clock = std::chrono::steady_clock;
 using engine_detail::before;
+using engine_detail::clock;
 using engine_detail::device_mask;
 using engine_detail::end_of_batch;
 using engine_detail::episode_entry;
+using engine_detail::idle_fn;
 using engine_detail::message_entry;
+using engine_detail::pacer;
 using engine_detail::pipeline;
 using engine_detail::pipeline_depth;
 using engine_detail::window_batch;
@@ -97,122 +100,6 @@ delivery deliver(connector& c, const record& r, drain_clock& drain,
         waiting();
     }
 }
-
-/// Waits for up to the given time while serving the sinks; false once the run is stopping.
-using idle_fn = std::function<bool(clock::duration)>;
-
-/// Paces emission to the wall clock at `speed` and measures how late it runs.
-class pacer {
-  public:
-    pacer(sim_time sim_start, double speed, const load_spec& load)
-        : sim_start_(sim_start), speed_(speed), schedule_(load),
-          by_count_(load.shape != load_shape::none), wall_start_(clock::now()) {}
-
-    /// Waits, serving the sinks through `idle`, until message number `index` (event time `ts`)
-    /// is due; false once the run is stopping. With a load shape, message k is due once floor(∫
-    /// rate) > k (integer accounting); with --speed, when the wall clock reaches its event time.
-    bool wait_for(sim_time ts, std::uint64_t index, const idle_fn& idle, run_stats& stats) {
-        if (by_count_) return wait_for_count(index, idle, stats);
-        if (speed_ <= 0 || ts <= due_until_) return true;
-        const auto due = wall_start_ + std::chrono::duration_cast<clock::duration>(
-                                           std::chrono::duration<double, std::milli>(
-                                               static_cast<double>(ts - sim_start_) / speed_));
-        if (!sleep_until(due, idle, stats)) return false;
-        // Everything up to the simulated "now" is due without looking at the clock again.
-        due_until_ =
-            sim_start_ +
-            static_cast<sim_time>(
-                std::chrono::duration<double, std::milli>(clock::now() - wall_start_).count() *
-                speed_);
-        return true;
-    }
-
-    double elapsed_seconds() const {
-        return std::chrono::duration<double>(clock::now() - wall_start_).count();
-    }
-    /// The largest lag behind the schedule seen so far (seconds).
-    double max_lag() const noexcept { return max_lag_; }
-
-    /// Records how late message `index` (event time `ts`) is being sent now. wait_for sees lag
-    /// only when it has to sleep, which a run that has fallen behind never does.
-    void observe_lag(sim_time ts, std::uint64_t index, run_stats& stats) {
-        if (by_count_) {
-            record_lag(elapsed_seconds() - due(index), stats);
-        } else if (speed_ > 0) {
-            record_lag(elapsed_seconds() - static_cast<double>(ts - sim_start_) / speed_ / 1000,
-                       stats);
-        }
-    }
-
-  private:
-  public:
-    /// Holds the schedule still for a pause: everything due shifts by `d`.
-    void shift(clock::duration d) noexcept { wall_start_ += d; }
-
-    /// Switches to a constant `rate` from now on, message `index` onwards (control API).
-    void set_rate(double rate, std::uint64_t index) {
-        load_spec constant;
-        constant.shape = load_shape::constant;
-        constant.rate = rate;
-        schedule_ = load_schedule(constant);
-        by_count_ = true;
-        base_time_ = elapsed_seconds();
-        base_index_ = index;
-        allowed_ = index;
-    }
-
-  private:
-    std::uint64_t allowed_at(double t) const noexcept {
-        return base_index_ + schedule_.allowed(t - base_time_);
-    }
-    double due(std::uint64_t index) const noexcept {
-        return base_time_ + schedule_.due_time(index - base_index_);
-    }
-
-    bool wait_for_count(std::uint64_t index, const idle_fn& idle, run_stats& stats) {
-        if (index < allowed_) return true;
-        allowed_ = allowed_at(elapsed_seconds());
-        if (index < allowed_) {
-            record_lag(elapsed_seconds() - due(index), stats);
-            return true;
-        }
-        const auto due_at = wall_start_ + std::chrono::duration_cast<clock::duration>(
-                                              std::chrono::duration<double>(due(index)));
-        if (!sleep_until(due_at, idle, stats)) return false;
-        allowed_ = std::max(index + 1, allowed_at(elapsed_seconds()));
-        return true;
-    }
-
-    bool sleep_until(clock::time_point due, const idle_fn& idle, run_stats& stats) {
-        auto now = clock::now();
-        record_lag(std::chrono::duration<double>(now - due).count(), stats);
-        while (now < due) {
-            // Short naps that serve the sinks: keepalives, acknowledgements, reconnects and
-            // connect_rate go on while a slow schedule waits.
-            if (!idle(std::min<clock::duration>(due - now, std::chrono::milliseconds(10))))
-                return false;
-            now = clock::now();
-        }
-        return true;
-    }
-
-    void record_lag(double lag, run_stats& stats) noexcept {
-        lag = std::max(0.0, lag);
-        max_lag_ = std::max(max_lag_, lag);
-        stats.lag_seconds.store(lag, std::memory_order_relaxed);
-    }
-
-    double max_lag_ = 0;
-    sim_time sim_start_;
-    double speed_;
-    load_schedule schedule_;
-    bool by_count_;
-    clock::time_point wall_start_;
-    sim_time due_until_ = INT64_MIN;
-    std::uint64_t allowed_ = 0;
-    double base_time_ = 0;         ///< schedule origin (seconds after start), moved by set_rate
-    std::uint64_t base_index_ = 0; ///< messages sent before the schedule origin
-};
 
 /// Publishes waiting injection requests so that workers apply them from `window` on: the
 /// earliest window not yet handed to them, so "now" is at most pipeline_depth windows away.
