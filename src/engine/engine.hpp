@@ -3,6 +3,9 @@
 /// and sorts its devices' messages for a window, and the emitter merges the workers' sorted
 /// batches into canonical order (event time, then device index) before handing them to the
 /// sinks. So the bytes written never depend on --threads, and --count cuts the same prefix.
+/// The pieces: worker.hpp generates a window, pipeline.hpp runs the workers ahead of the
+/// emitter, window_merge.hpp orders their batches, pacer.hpp holds emission to the wall clock
+/// and emitter.hpp takes the messages to the sinks.
 ///
 /// Concurrency: run() is called once, from one thread; it owns the worker threads it starts.
 /// `stop` may be set from any thread (a signal handler's flag).

@@ -1,0 +1,275 @@
+#include "src/engine/emitter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+#include <spdlog/spdlog.h>
+
+namespace synthfeed::engine_detail {
+
+void drain_clock::begin(const char* why) noexcept {
+    if (started_) return;
+    started_ = true;
+    until_ = clock::now() + grace_;
+    if (control_) {
+        control_->running.store(false);
+        control_->draining.store(true);
+    }
+    spdlog::info("draining ({}): sinks have {:.3g}s to deliver", why,
+                 std::chrono::duration<double>(grace_).count());
+}
+
+bool drain_clock::start_if_due() noexcept {
+    if (stop_.load(std::memory_order_relaxed)) {
+        begin("stop requested");
+    } else if (hard_end_ != clock::time_point::max() && clock::now() >= hard_end_) {
+        begin("--run-for reached");
+    }
+    return started_;
+}
+
+delivery deliver_when_full(connector& c, const record& r, drain_clock& drain,
+                           const waiting_fn& waiting) noexcept {
+    for (;;) {
+        if (drain.stopping() && clock::now() >= drain.until()) return delivery::abandoned;
+        c.poll(std::chrono::milliseconds(5));
+        waiting();
+        if (c.send(r) != send_result::queue_full) return delivery::handed_over;
+    }
+}
+
+namespace {
+
+/// A message's --label-headers, as views into its batch: seq, label, episode and (when it has
+/// any) faults.
+std::span<const record_header> record_headers(const message_entry& m, const window_batch& from,
+                                              std::array<record_header, 4>& headers) noexcept {
+    const std::string_view text =
+        from.header_text.view(m.header_offset, std::size_t{m.seq_length} + m.label_text_length +
+                                                   m.episode_length + m.faults_length);
+    std::size_t at = 0;
+    auto next_text = [&](std::size_t n) {
+        const std::string_view part = text.substr(at, n);
+        at += n;
+        return part;
+    };
+    headers = {record_header{"seq", next_text(m.seq_length)},
+               record_header{"label", next_text(m.label_text_length)},
+               record_header{"episode", next_text(m.episode_length)},
+               record_header{"faults", next_text(m.faults_length)}};
+    return std::span(headers).first(m.faults_length ? 4 : 3);
+}
+
+} // namespace
+
+emitter::emitter(const emitter_setup& setup, run_stats& stats, pacer& pace, drain_clock& drain)
+    : setup_(setup), stats_(stats), pace_(pace), drain_(drain),
+      idle_([this](clock::duration d) { return idle(d); }), waiting_([this] { report_progress(); }),
+      limit_(std::min(setup.limits.count, setup.limits.schedule)),
+      last_progress_(setup.wall_start) {
+    summary_.profile = setup.plan->name;
+    summary_.seed = setup.plan->seed;
+    summary_.sim_start = setup.sim_start;
+    summary_.sim_end = setup.sim_start;
+}
+
+void emitter::emit_window(std::span<window_batch* const> batches, sim_time window_start,
+                          sim_time window_end, bool last_window) {
+    cut_ = {window_end, 0, false};
+    window_merge merge(batches);
+    send_messages(merge, window_start);
+    send_episode_lines(batches, window_end, last_window);
+    publish_counts();
+    if (generated_ >= limit_) finished_ = true;
+}
+
+void emitter::send_messages(window_merge& merge, sim_time window_start) {
+    const run_sinks& sinks = setup_.sinks;
+    const device_directory& ids = *setup_.ids;
+    sim_time last_ts = -1; // the last entry sent, to see a cut fall between equal keys
+    std::uint64_t last_device = 0;
+    const window_batch* from = nullptr;
+    for (std::uint64_t n = 0;; ++n) {
+        const message_entry* next = merge.next(from);
+        if (!next) break;
+        const message_entry& m = *next;
+        const sim_time ts = window_start + static_cast<sim_time>(m.order >> 32);
+        const std::uint64_t device = m.order & device_mask;
+        if (m.emitted && generated_ >= limit_)
+            return cut_at(ts, device, ts == last_ts && device == last_device);
+        last_ts = ts, last_device = device;
+        if ((n & 1023) == 0 && !checkpoint(ts)) return cut_at(ts, device);
+        if (m.emitted && !pace_.wait_for(ts, generated_, idle_, stats_)) return cut_at(ts, device);
+        const std::string_view id = ids.id(device);
+        const std::string_view group = setup_.plan->groups[m.group].name;
+        if (m.emitted) {
+            const std::span<const record_header> headers = setup_.label_headers
+                                                               ? record_headers(m, *from, headers_)
+                                                               : std::span<const record_header>{};
+            if (deliver(*sinks.data,
+                        record{id, from->payloads.view(m.payload_offset, m.payload_length), id,
+                               group, headers},
+                        drain_, waiting_) == delivery::abandoned)
+                ++abandoned_;
+            ++generated_; // published to stats every 1024 messages and at window ends
+        } else {
+            ++suppressed_;
+        }
+        if (sinks.labels && !m.copy) {
+            if (deliver(
+                    *sinks.labels,
+                    record{
+                        id, from->label_lines.view(m.label_offset, m.label_length), id, group, {}},
+                    drain_, waiting_) == delivery::abandoned)
+                ++truth_abandoned_;
+            ++labels_;
+        }
+        summary_.sim_end = ts;
+    }
+}
+
+/// Every 1024 messages: control requests, the stop check, delivery reports, counters, lag and
+/// progress. False once the run is stopping.
+bool emitter::checkpoint(sim_time ts) {
+    apply_control();
+    if (drain_.stopping()) return false;
+    // Serve delivery reports as they come, so a broker sink's queue stays short.
+    setup_.sinks.data->poll(std::chrono::milliseconds(0));
+    stats_.generated.store(generated_, std::memory_order_relaxed);
+    pace_.observe_lag(ts, generated_, stats_);
+    report_progress(); // paced windows can last longer than the progress interval
+    return true;
+}
+
+/// Episode lines go out with the label line of their first tick: in order of when that label
+/// is due (its event time, later for a delayed tick), merged across workers. One whose label
+/// is due after this window waits for it; a run cut short never writes one whose label did not
+/// make it. They are few, so a sort is enough.
+void emitter::send_episode_lines(std::span<window_batch* const> batches, sim_time window_end,
+                                 bool last_window) {
+    window_episodes_.clear();
+    for (held_episode& h : held_episodes_) window_episodes_.push_back({h.entry, h.line});
+    for (window_batch* b : batches)
+        for (const episode_entry& e : b->episodes)
+            window_episodes_.push_back({e, b->episode_lines.view(e.offset, e.length)});
+    std::sort(window_episodes_.begin(), window_episodes_.end(), [](const auto& x, const auto& y) {
+        const episode_entry &a = x.first, &b = y.first;
+        return std::tie(a.label_due, a.device, a.first_ts, a.anomaly, a.episode) <
+               std::tie(b.label_due, b.device, b.first_ts, b.anomaly, b.episode);
+    });
+    const device_directory& ids = *setup_.ids;
+    std::vector<held_episode> still_held;
+    for (const auto& [e, line] : window_episodes_) {
+        // A cut between two messages of one device due in the same millisecond (a delayed
+        // one and a fresh one) cannot tell their episodes apart: both are kept, so no label
+        // ever names a missing episode.
+        const bool at_cut = cut_.split_tie && e.label_due == cut_.ts && e.device == cut_.device;
+        if (finished_ ? !before(e.label_due, e.device, cut_.ts, cut_.device) && !at_cut
+                      : !last_window && e.label_due >= window_end) {
+            if (!finished_) still_held.push_back({e, std::string(line)});
+            continue;
+        }
+        ++summary_.episodes;
+        ++summary_.episodes_by_kind[e.kind];
+        stats_.episodes_by_kind[e.kind].fetch_add(1, std::memory_order_relaxed);
+        if (setup_.sinks.episodes)
+            if (deliver(*setup_.sinks.episodes,
+                        record{ids.id(e.device),
+                               line,
+                               ids.id(e.device),
+                               setup_.plan->groups[e.group].name,
+                               {}},
+                        drain_, waiting_) == delivery::abandoned)
+                ++truth_abandoned_;
+    }
+    held_episodes_ = std::move(still_held);
+}
+
+void emitter::publish_counts() noexcept {
+    stats_.episodes.store(summary_.episodes, std::memory_order_relaxed);
+    stats_.generated.store(generated_, std::memory_order_relaxed);
+    stats_.suppressed.store(suppressed_, std::memory_order_relaxed);
+    stats_.labels.store(labels_, std::memory_order_relaxed);
+    stats_.sim_clock.store(summary_.sim_end, std::memory_order_relaxed);
+}
+
+/// Pause and rate changes from the control API, applied between messages.
+void emitter::apply_control() {
+    run_control* control = setup_.control;
+    if (!control) return;
+    const double rate = control->requested_rate.exchange(std::numeric_limits<double>::quiet_NaN());
+    if (!std::isnan(rate)) {
+        pace_.set_rate(rate, generated_);
+        limit_ = setup_.limits.count; // the clock decides from now on
+        control->target_rate.store(rate);
+        spdlog::info("control: target rate set to {} msg/s", rate);
+    }
+    if (!control->paused.load()) return;
+    const auto paused_at = clock::now();
+    spdlog::info("control: paused");
+    while (control->paused.load() && idle(std::chrono::milliseconds(20))) {
+    }
+    pace_.shift(clock::now() - paused_at);
+    spdlog::info("control: resumed");
+}
+
+void emitter::report_progress() {
+    const auto now = clock::now();
+    if (setup_.progress_every.count() <= 0 || now - last_progress_ < setup_.progress_every) return;
+    const double span = std::chrono::duration<double>(now - last_progress_).count();
+    const run_sinks& sinks = setup_.sinks;
+    spdlog::info(progress_line(stats_, sinks.data->counts(),
+                               std::chrono::duration<double>(now - setup_.wall_start).count(),
+                               static_cast<double>(generated_ - last_progress_count_) / span,
+                               sinks.data->fleet()));
+    last_progress_ = now;
+    last_progress_count_ = generated_;
+}
+
+bool emitter::idle(clock::duration d) {
+    const run_sinks& sinks = setup_.sinks;
+    for (connector* c : {sinks.labels, sinks.episodes})
+        if (c) c->poll(std::chrono::milliseconds(0));
+    const auto until = clock::now() + d;
+    for (auto now = clock::now(); now < until && !drain_.stopping(); now = clock::now())
+        sinks.data->poll(std::chrono::ceil<std::chrono::milliseconds>(until - now));
+    return !drain_.stopping();
+}
+
+void emitter::serve_sinks() {
+    for (connector* c : {setup_.sinks.data, setup_.sinks.labels, setup_.sinks.episodes})
+        if (c) c->poll(std::chrono::milliseconds(0));
+    report_progress();
+}
+
+run_summary emitter::drain_and_summarise(bool interrupted) {
+    const run_sinks& sinks = setup_.sinks;
+    run_summary summary = summary_;
+    summary.interrupted = interrupted;
+    drain_.begin("end of run");
+    const deadline drain_until = drain_.until();
+    for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
+        if (c) summary.undelivered += c->drain(drain_until);
+
+    const delivery_counts data = sinks.data->counts();
+    summary.generated = generated_;
+    summary.delivered = data.delivered;
+    summary.failed = data.failed + abandoned_;
+    summary.dropped = data.dropped;
+    summary.bytes = data.bytes;
+    summary.suppressed = suppressed_;
+    for (connector* c : {sinks.labels, sinks.episodes})
+        if (c) summary.truth_failed += c->counts().failed;
+    summary.truth_failed += truth_abandoned_;
+    summary.labels = labels_;
+    summary.elapsed_seconds =
+        std::chrono::duration<double>(clock::now() - setup_.wall_start).count();
+    summary.max_lag_seconds = pace_.max_lag();
+    if (const connection_counts* fleet = sinks.data->fleet())
+        summary.connections = summarize(*fleet);
+    return summary;
+}
+
+} // namespace synthfeed::engine_detail

@@ -1,0 +1,176 @@
+#pragma once
+/// The emitter: takes each window's merged messages to the sinks in canonical order. It sends
+/// payloads (with --label-headers as record headers) to the data sink and label lines to the
+/// label sink, cuts the run at --count, a load shape's total or a stop, writes episode lines
+/// with the first label naming them, applies control requests (pause, rate), keeps the
+/// counters and the progress line, and drains the sinks at the end.
+///
+/// Shapes: times are sim_time ms, wall durations steady_clock. Errors are counts, never
+/// exceptions: a sink still full at the drain deadline is given up on and the message counted
+/// as failed (abandoned); everything else is the connectors' own counting.
+///
+/// Concurrency: one thread (the engine's); the sinks' send/poll/drain run on it. Counters go
+/// to run_stats as relaxed stores, for readers on other threads; `stop` may be set from any
+/// thread.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "devices/group_model.hpp"
+#include "src/config/profile.hpp"
+#include "src/engine/engine.hpp"
+#include "src/engine/pacer.hpp"
+#include "src/engine/window_batch.hpp"
+#include "src/engine/window_merge.hpp"
+#include "src/telemetry/run_control.hpp"
+#include "src/telemetry/run_stats.hpp"
+
+namespace synthfeed::engine_detail {
+
+/// When the run stops taking new work: a stop request (signal), the end of --run-for, or the
+/// end of the run itself. From that moment the sinks have `grace` to deliver, /readyz answers
+/// 503 and the log says so; nothing waits past it, so the process ends within `grace` of the
+/// stop whatever the sinks do.
+class drain_clock {
+  public:
+    /// `hard_end`: clock::time_point::max() for none.
+    drain_clock(const std::atomic<bool>& stop, clock::time_point hard_end,
+                std::chrono::milliseconds grace, run_control* control)
+        : stop_(stop), hard_end_(hard_end), grace_(grace), control_(control) {}
+
+    /// True once the run is stopping; starts the drain the first time.
+    bool stopping() noexcept { return started_ || start_if_due(); }
+    /// Starts the drain now (once), saying why in the log.
+    void begin(const char* why) noexcept;
+    /// The drain deadline (valid once stopping).
+    deadline until() const noexcept { return until_; }
+
+  private:
+    bool start_if_due() noexcept;
+
+    const std::atomic<bool>& stop_;
+    clock::time_point hard_end_;
+    std::chrono::milliseconds grace_;
+    run_control* control_;
+    bool started_ = false;
+    deadline until_{};
+};
+
+enum class delivery { handed_over, abandoned };
+
+/// Runs between retries of a full sink (the progress line goes on while a sink is blocked).
+using waiting_fn = std::function<void()>;
+
+/// Slow path of deliver(): polls and retries a full sink.
+delivery deliver_when_full(connector& c, const record& r, drain_clock& drain,
+                           const waiting_fn& waiting) noexcept;
+
+/// Sends with backpressure: a full queue is polled and retried, never dropped. Once the run
+/// is stopping, a sink still full at the drain deadline is given up on: the caller counts the
+/// message as failed, so nothing is lost silently. Inline: one send a message, and sinks are
+/// rarely full.
+inline delivery deliver(connector& c, const record& r, drain_clock& drain,
+                        const waiting_fn& waiting) noexcept {
+    if (c.send(r) != send_result::queue_full) [[likely]]
+        return delivery::handed_over;
+    return deliver_when_full(c, r, drain, waiting);
+}
+
+/// How many messages the run may send.
+struct message_limits {
+    std::uint64_t count = UINT64_MAX; ///< --count
+    /// A load shape's exact total under --run-for (integer accounting of its schedule); a rate
+    /// change through the control API drops it, and the clock decides instead.
+    std::uint64_t schedule = UINT64_MAX;
+};
+
+struct emitter_setup {
+    const profile* plan = nullptr;
+    const device_directory* ids = nullptr;
+    run_sinks sinks;
+    sim_time sim_start = 0;
+    bool label_headers = false;
+    std::chrono::milliseconds progress_every{0}; ///< 0 = no progress lines
+    message_limits limits;
+    clock::time_point wall_start;
+    run_control* control = nullptr; ///< optional
+};
+
+class emitter {
+  public:
+    /// References must outlive the emitter; `sinks.data` is required.
+    emitter(const emitter_setup& setup, run_stats& stats, pacer& pace, drain_clock& drain);
+    emitter(const emitter&) = delete; // idle and waiting hooks point at this
+    emitter& operator=(const emitter&) = delete;
+
+    /// Sends one window: its messages as merged from `batches` (event times from
+    /// `window_start`), then the episode lines due by `window_end` (all in the `last_window`),
+    /// then publishes the counters. Once it cuts the run, finished() is true and nothing more
+    /// is sent.
+    void emit_window(std::span<window_batch* const> batches, sim_time window_start,
+                     sim_time window_end, bool last_window);
+    bool finished() const noexcept { return finished_; }
+
+    /// Serves the sinks' callbacks and the progress line between windows.
+    void serve_sinks();
+
+    /// Ends the run: starts the drain, drains every sink until its deadline and returns the
+    /// summary of what was sent, delivered and lost.
+    run_summary drain_and_summarise(bool interrupted);
+
+    /// Waits up to `d` serving the sinks; false once the run is stopping (the pacer's idle).
+    bool idle(clock::duration d);
+
+  private:
+    /// Where a cut falls in the window being sent: the first entry not sent.
+    struct window_cut {
+        sim_time ts;
+        std::uint64_t device;
+        bool split_tie; ///< between two entries of one device due in the same millisecond
+    };
+    struct held_episode {
+        episode_entry entry;
+        std::string line;
+    };
+
+    void send_messages(window_merge& merge, sim_time window_start);
+    void cut_at(sim_time ts, std::uint64_t device, bool split_tie = false) noexcept {
+        finished_ = true;
+        cut_ = {ts, device, split_tie};
+    }
+    bool checkpoint(sim_time ts);
+    void send_episode_lines(std::span<window_batch* const> batches, sim_time window_end,
+                            bool last_window);
+    void publish_counts() noexcept;
+    void apply_control();
+    void report_progress();
+
+    emitter_setup setup_;
+    run_stats& stats_;
+    pacer& pace_;
+    drain_clock& drain_;
+    const idle_fn idle_;
+    const waiting_fn waiting_;
+    std::uint64_t limit_;
+    bool finished_ = false;
+    window_cut cut_{};
+    std::uint64_t generated_ = 0, suppressed_ = 0, labels_ = 0;
+    std::uint64_t abandoned_ = 0, truth_abandoned_ = 0; // given up on a full sink after a stop
+    run_summary summary_;
+    clock::time_point last_progress_;
+    std::uint64_t last_progress_count_ = 0;
+    std::vector<held_episode> held_episodes_; // label due in a later window
+    std::vector<std::pair<episode_entry, std::string_view>> window_episodes_;
+    std::array<record_header, 4> headers_; // --label-headers: refilled per message
+};
+
+} // namespace synthfeed::engine_detail

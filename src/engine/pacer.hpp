@@ -1,0 +1,88 @@
+#pragma once
+/// Paces emission to the wall clock and measures how late it runs. Two modes:
+/// - --speed s (simulated seconds per wall second): message with event time ts is due at
+///   (ts - sim_start) / s after the start; speed 0 means as fast as possible.
+/// - a load shape, or a rate set through the control API (by count): message k (0-based) is
+///   due once floor(∫ rate) > k, at due(k) seconds after the start (integer accounting).
+/// Lag is how far behind its due time a message goes out, in seconds (never negative).
+///
+/// The wall clock is read through a `clock_fn`, so tests can drive it. No errors: waiting
+/// only ends early when `idle` says the run is stopping.
+///
+/// Concurrency: one thread (the emitter's). It writes run_stats::lag_seconds (relaxed).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "src/config/profile.hpp"
+#include "src/core/time.hpp"
+#include "src/engine/load_schedule.hpp"
+#include "src/telemetry/run_stats.hpp"
+
+namespace synthfeed::engine_detail {
+
+using clock = std::chrono::steady_clock;
+/// Reads the wall clock: clock::now, or a fake in tests.
+using clock_fn = clock::time_point (*)() noexcept;
+
+/// Waits for up to the given time while serving the sinks; false once the run is stopping.
+/// Called only while the pacer sleeps, never once a message.
+using idle_fn = std::function<bool(clock::duration)>;
+
+class pacer {
+  public:
+    /// Starts the schedule now (`now()`): the start of the wall clock the pacer measures.
+    pacer(sim_time sim_start, double speed, const load_spec& load, clock_fn now = &clock::now);
+
+    /// Waits, serving the sinks through `idle`, until message number `index` (event time `ts`)
+    /// is due; false once the run is stopping. Inline: it runs once a message, and most
+    /// messages are due already (no clock read).
+    bool wait_for(sim_time ts, std::uint64_t index, const idle_fn& idle, run_stats& stats) {
+        if (by_count_ ? index < allowed_ : speed_ <= 0 || ts <= due_until_) return true;
+        return by_count_ ? wait_for_count(index, idle, stats) : wait_for_time(ts, idle, stats);
+    }
+
+    /// Wall seconds since the start.
+    double elapsed_seconds() const;
+    /// The largest lag behind the schedule seen so far (seconds).
+    double max_lag() const noexcept { return max_lag_; }
+
+    /// Records how late message `index` (event time `ts`) is being sent now. wait_for sees lag
+    /// only when it has to sleep, which a run that has fallen behind never does.
+    void observe_lag(sim_time ts, std::uint64_t index, run_stats& stats);
+
+    /// Holds the schedule still for a pause: everything due shifts by `d`.
+    void shift(clock::duration d) noexcept { wall_start_ += d; }
+
+    /// Switches to a constant `rate` (msg/s) from now on, message `index` onwards (control API).
+    void set_rate(double rate, std::uint64_t index);
+
+    /// When message `index` is due by count: seconds after the start (load shape or rate).
+    double due(std::uint64_t index) const noexcept {
+        return base_time_ + schedule_.due_time(index - base_index_);
+    }
+
+  private:
+    std::uint64_t allowed_at(double t) const noexcept {
+        return base_index_ + schedule_.allowed(t - base_time_);
+    }
+    bool wait_for_time(sim_time ts, const idle_fn& idle, run_stats& stats);
+    bool wait_for_count(std::uint64_t index, const idle_fn& idle, run_stats& stats);
+    bool sleep_until(clock::time_point due, const idle_fn& idle, run_stats& stats);
+    void record_lag(double lag, run_stats& stats) noexcept;
+
+    clock_fn now_;
+    double max_lag_ = 0;
+    sim_time sim_start_;
+    double speed_;
+    load_schedule schedule_;
+    bool by_count_;
+    clock::time_point wall_start_;
+    sim_time due_until_ = INT64_MIN; ///< by time: every event time up to here is due
+    std::uint64_t allowed_ = 0;      ///< by count: messages below this index are due
+    double base_time_ = 0;           ///< schedule origin (seconds after start), moved by set_rate
+    std::uint64_t base_index_ = 0;   ///< messages sent before the schedule origin
+};
+
+} // namespace synthfeed::engine_detail

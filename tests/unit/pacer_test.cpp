@@ -1,0 +1,162 @@
+// pacer: wall-clock pacing by --speed and by load shape, lag, pause and rate changes, driven
+// by a fake clock that only the test (and the idle callback) moves: no wall-clock timing.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+#include "src/engine/pacer.hpp"
+
+using namespace synthfeed;
+using namespace std::chrono_literals;
+using engine_detail::idle_fn;
+using engine_detail::pacer;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+steady::time_point fake_time;
+steady::time_point fake_now() noexcept {
+    return fake_time;
+}
+
+double seconds_since(steady::time_point t0) {
+    return std::chrono::duration<double>(fake_time - t0).count();
+}
+
+/// Serves "the sinks" by moving the fake clock on by the nap it is given; records the naps.
+struct fake_idle {
+    std::vector<steady::duration> naps;
+    bool stopping = false;
+    idle_fn fn() {
+        return [this](steady::duration d) {
+            naps.push_back(d);
+            fake_time += d;
+            return !stopping;
+        };
+    }
+};
+
+class Pacer : public ::testing::Test {
+  protected:
+    void SetUp() override { fake_time = steady::time_point{} + 1000h; }
+    const steady::time_point t0 = steady::time_point{} + 1000h;
+    static constexpr sim_time sim_start = 1'767'225'600'000; // 2026-01-01T00:00:00Z
+    run_stats stats;
+    fake_idle idle;
+};
+
+load_spec constant_rate(double rate) {
+    load_spec l;
+    l.shape = load_shape::constant;
+    l.rate = rate;
+    return l;
+}
+
+} // namespace
+
+TEST_F(Pacer, SpeedZeroNeverWaits) {
+    pacer pace(sim_start, 0, load_spec{}, &fake_now);
+    const idle_fn fn = idle.fn();
+    EXPECT_TRUE(pace.wait_for(sim_start + 86'400'000, 0, fn, stats));
+    EXPECT_TRUE(pace.wait_for(sim_start + 2 * 86'400'000, 1, fn, stats));
+    EXPECT_TRUE(idle.naps.empty());
+    EXPECT_EQ(fake_time, t0);
+    EXPECT_EQ(pace.max_lag(), 0);
+}
+
+TEST_F(Pacer, SpeedMapsEventTimeToWallTimeInShortNaps) {
+    pacer pace(sim_start, 2, load_spec{}, &fake_now); // 2 simulated seconds per wall second
+    const idle_fn fn = idle.fn();
+    ASSERT_TRUE(pace.wait_for(sim_start + 10'000, 0, fn, stats));
+    EXPECT_EQ(fake_time - t0, 5s); // event time 10 s is due at wall time 5 s
+    ASSERT_EQ(idle.naps.size(), 500u);
+    for (const auto nap : idle.naps) EXPECT_LE(nap, 10ms); // the sinks are served every 10 ms
+    EXPECT_EQ(pace.max_lag(), 0);
+
+    // Up to the simulated "now" everything is due without another wait.
+    EXPECT_TRUE(pace.wait_for(sim_start + 10'000, 1, fn, stats));
+    EXPECT_EQ(idle.naps.size(), 500u);
+    // Later event times wait again.
+    ASSERT_TRUE(pace.wait_for(sim_start + 10'020, 2, fn, stats));
+    EXPECT_EQ(fake_time - t0, 5010ms);
+}
+
+TEST_F(Pacer, LateMessagesGoAtOnceAndRecordTheirLag) {
+    pacer pace(sim_start, 1, load_spec{}, &fake_now);
+    const idle_fn fn = idle.fn();
+    fake_time += 3s;
+    EXPECT_TRUE(pace.wait_for(sim_start + 1000, 0, fn, stats)); // due at 1 s, now 3 s
+    EXPECT_TRUE(idle.naps.empty());
+    EXPECT_DOUBLE_EQ(stats.lag_seconds.load(), 2.0);
+    EXPECT_DOUBLE_EQ(pace.max_lag(), 2.0);
+
+    // observe_lag sees a run that has fallen behind, where wait_for would not look.
+    fake_time += 2s;
+    pace.observe_lag(sim_start + 2000, 1, stats); // due at 2 s, now 5 s
+    EXPECT_DOUBLE_EQ(stats.lag_seconds.load(), 3.0);
+    EXPECT_DOUBLE_EQ(pace.max_lag(), 3.0);
+    // Ahead of schedule is no lag, and the worst lag stays.
+    pace.observe_lag(sim_start + 9000, 2, stats);
+    EXPECT_DOUBLE_EQ(stats.lag_seconds.load(), 0.0);
+    EXPECT_DOUBLE_EQ(pace.max_lag(), 3.0);
+}
+
+TEST_F(Pacer, LoadShapeLetsMessagesOutByCount) {
+    pacer pace(sim_start, 0, constant_rate(100), &fake_now); // --speed is ignored by count
+    // Message k is due once floor(∫ rate) > k: at (k + 1) / rate.
+    EXPECT_NEAR(pace.due(0), 0.01, 1e-6);
+    EXPECT_NEAR(pace.due(1), 0.02, 1e-6);
+    EXPECT_NEAR(pace.due(249), 2.5, 1e-6);
+    const idle_fn fn = idle.fn();
+    for (std::uint64_t k = 0; k < 100; ++k) {
+        ASSERT_TRUE(pace.wait_for(sim_start, k, fn, stats)) << k;
+        EXPECT_NEAR(seconds_since(t0), pace.due(k), 1e-6) << k; // sent when due, not later
+    }
+    EXPECT_NEAR(seconds_since(t0), 1.0, 1e-6);
+    EXPECT_EQ(pace.max_lag(), 0);
+}
+
+TEST_F(Pacer, ACountScheduleThatFellBehindLetsTheBacklogOutAtOnce) {
+    pacer pace(sim_start, 0, constant_rate(100), &fake_now);
+    const idle_fn fn = idle.fn();
+    fake_time += 2s; // 200 messages due by now
+    for (std::uint64_t k = 0; k < 200; ++k) ASSERT_TRUE(pace.wait_for(sim_start, k, fn, stats));
+    EXPECT_TRUE(idle.naps.empty());
+    EXPECT_EQ(fake_time - t0, 2s);
+    EXPECT_NEAR(pace.max_lag(), 1.99, 1e-6);               // message 0 was due at 0.01 s
+    ASSERT_TRUE(pace.wait_for(sim_start, 200, fn, stats)); // the next one waits its turn
+    EXPECT_NEAR(seconds_since(t0), 2.01, 1e-6);
+    ASSERT_TRUE(pace.wait_for(sim_start, 201, fn, stats));
+    EXPECT_NEAR(seconds_since(t0), 2.02, 1e-6);
+}
+
+TEST_F(Pacer, AStoppingIdleEndsTheWait) {
+    pacer pace(sim_start, 1, load_spec{}, &fake_now);
+    idle.stopping = true;
+    EXPECT_FALSE(pace.wait_for(sim_start + 60'000, 0, idle.fn(), stats));
+    EXPECT_EQ(idle.naps.size(), 1u); // gave up at the first nap
+}
+
+TEST_F(Pacer, APauseShiftsTheSchedule) {
+    pacer pace(sim_start, 1, load_spec{}, &fake_now);
+    const idle_fn fn = idle.fn();
+    fake_time += 2s; // paused for 2 s
+    pace.shift(2s);
+    ASSERT_TRUE(pace.wait_for(sim_start + 1000, 0, fn, stats));
+    EXPECT_EQ(fake_time - t0, 3s); // due at 1 s of schedule, 3 s of wall time
+    EXPECT_EQ(pace.max_lag(), 0);
+}
+
+TEST_F(Pacer, ARateChangeCountsFromWhereTheRunIs) {
+    pacer pace(sim_start, 0, load_spec{}, &fake_now);
+    const idle_fn fn = idle.fn();
+    fake_time += 4s;
+    pace.set_rate(10, 50); // 50 messages sent so far
+    EXPECT_NEAR(pace.due(50), 4.1, 1e-6);
+    EXPECT_NEAR(pace.due(60), 5.1, 1e-6);
+    ASSERT_TRUE(pace.wait_for(sim_start, 50, fn, stats));
+    EXPECT_NEAR(seconds_since(t0), 4.1, 1e-6);
+    ASSERT_TRUE(pace.wait_for(sim_start, 60, fn, stats));
+    EXPECT_NEAR(seconds_since(t0), 5.1, 1e-6);
+}
