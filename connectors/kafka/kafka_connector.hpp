@@ -66,7 +66,4 @@ std::string embedded_bootstrap(const embedded_kafka& cluster);
 /// The mock cluster itself, for fault injection in tests (rd_kafka_mock_* functions).
 rd_kafka_mock_cluster_t* embedded_mock_cluster(const embedded_kafka& cluster);
 
-/// Prints librdkafka's property table (for `-X list`).
-void print_kafka_properties();
-
 } // namespace synthfeed

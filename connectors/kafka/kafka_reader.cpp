@@ -27,7 +27,7 @@ struct consumer_handle {
 
 std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx,
                                std::chrono::milliseconds timeout, const record_visitor& visit) {
-    const kafka_options o = parse_kafka_uri(uri, ctx.origin);
+    const kafka_options o = parse_kafka_uri(uri, ctx);
     if (o.embedded)
         throw config_error(
             {ctx.origin, 0, 0}, uri.text,
@@ -38,16 +38,16 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
 
     char err[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    const std::vector<connector_property> base{
-        {"bootstrap.servers", o.bootstrap, ctx.origin},
-        {"group.id", "synthfeed-verify-" + std::to_string(::getpid()), "default"},
-        {"enable.auto.commit", "false", "default"},
-        {"enable.partition.eof", "true", "default"},
-        {"client.id", "synthfeed-verify", "default"},
+    const std::vector<connector_setting> base{
+        {"bootstrap.servers", o.bootstrap, {ctx.origin}},
+        {"group.id", "synthfeed-verify-" + std::to_string(::getpid()), {"default"}},
+        {"enable.auto.commit", "false", {"default"}},
+        {"enable.partition.eof", "true", {"default"}},
+        {"client.id", "synthfeed-verify", {"default"}},
     };
-    const auto set = [&](const connector_property& p) { set_kafka_property(conf, p); };
+    const auto set = [&](const connector_setting& p) { set_kafka_property(conf, p); };
     for (const auto& p : base) set(p);
-    for (const auto& p : ctx.kafka_properties) {
+    for (const auto& p : o.properties) {
         // Producer-only properties (our defaults' kind) make no sense here; skip them quietly.
         if (p.name == "linger.ms" || p.name == "batch.size" || p.name == "compression.type" ||
             p.name == "enable.idempotence" || p.name.starts_with("queue.buffering"))

@@ -10,9 +10,6 @@
 
 namespace synthfeed {
 
-/// Called for every message: payload and partition.
-using record_visitor = std::function<void(std::string_view payload, int partition)>;
-
 /// Consumes every partition of the URI's topic up to its high watermark. Throws config_error
 /// for a bad URI or property, std::runtime_error when the topic cannot be read in time.
 /// Returns the number of messages read.

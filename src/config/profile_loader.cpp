@@ -10,6 +10,7 @@
 #include <fmt/args.h>
 #include <fmt/format.h>
 
+#include "connectors/connector_registry.hpp"
 #include "src/config/toml_reader.hpp"
 #include "src/core/text_escape.hpp"
 
@@ -887,8 +888,8 @@ void read_passthrough(const toml::table& table, const std::string& prefix, const
             read_passthrough(*nested, name, file, table_name, out);
             continue;
         }
-        passthrough_property p{name, "", static_cast<int>(v.source().begin.line),
-                               static_cast<int>(v.source().begin.column)};
+        passthrough_property p{name, "", static_cast<int>(k.source().begin.line),
+                               static_cast<int>(k.source().begin.column)}; // at the key
         if (auto s = v.as_string())
             p.value = s->get();
         else if (auto i = v.as_integer())
@@ -1062,10 +1063,12 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
         r.fail("group",
                "at most " + std::to_string(max_groups_per_profile) + " groups are supported");
     if (auto load = r.table("load")) p.load = read_load(*load);
-    if (r.table("kafka"))
-        read_passthrough(*root.get("kafka")->as_table(), "", origin, "kafka", p.kafka);
-    if (r.table("mqtt"))
-        read_passthrough(*root.get("mqtt")->as_table(), "", origin, "mqtt", p.mqtt);
+    for (const std::string_view table : connector_table_names())
+        if (r.table(table)) {
+            p.connectors.push_back({std::string(table), {}});
+            read_passthrough(*root.get(table)->as_table(), "", origin, std::string(table),
+                             p.connectors.back().properties);
+        }
     r.reject_unknown_keys();
     return p;
 }

@@ -18,10 +18,11 @@ namespace {
 constexpr std::int16_t produce_api_key = 0;
 
 std::unique_ptr<kafka_connector> open_embedded(const std::string& topic,
-                                               std::vector<connector_property> props = {}) {
+                                               std::vector<connector_setting> props = {}) {
     const auto uri = parse_sink_uri("kafka://embedded/" + topic, "--sink");
-    return std::make_unique<kafka_connector>(uri,
-                                             connector_context{"--sink", std::move(props), {}});
+    connector_context ctx;
+    ctx.settings["kafka"] = std::move(props);
+    return std::make_unique<kafka_connector>(uri, ctx);
 }
 
 std::uint64_t send_all(kafka_connector& k, int n) {
@@ -151,10 +152,10 @@ TEST(KafkaMock, BadUrisAndPropertiesAreConfigErrors) {
                      config_error)
             << uri;
     }
-    EXPECT_THROW(open_embedded("x", {{"linger.ms", "soon", "-X"}}), config_error);
+    EXPECT_THROW(open_embedded("x", {{"linger.ms", "soon", {"-X"}}}), config_error);
     try {
-        open_embedded("x", {{"ssl.key.password", "hunter2", "SYNTHFEED_RDKAFKA_SSL_KEY_PASSWORD"},
-                            {"no.such", "1", "-X"}});
+        open_embedded("x", {{"ssl.key.password", "hunter2", {"SYNTHFEED_RDKAFKA_SSL_KEY_PASSWORD"}},
+                            {"no.such", "1", {"-X"}}});
         FAIL();
     } catch (const config_error& e) {
         EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos);
