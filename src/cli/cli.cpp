@@ -245,7 +245,7 @@ void check_addresses(const profile& p, const std::string& uri, const connector_c
         for (std::uint64_t index : {std::uint64_t{0}, g.count - 1}) {
             const std::string id = format_device_id(g.id_template, g.name, index);
             if (const std::string problem = problem_of(g.name, id); !problem.empty())
-                throw config_error({ctx.origin, 0, 0}, uri,
+                throw config_error({ctx.origin, 0, 0}, shown_sink_uri(uri),
                                    "device \"" + id + "\" of group \"" + g.name + "\": " + problem);
         }
 }
@@ -351,6 +351,7 @@ int command_validate(const std::vector<std::string>& paths, const std::vector<st
         try {
             const profile p = load_profile(path);
             const device_directory ids(p);
+            check_connector_settings(profile_settings(p));
             for (const auto& uri : sinks) check_addresses(p, uri, connector_settings(p, {}));
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
@@ -366,8 +367,7 @@ int command_validate(const std::vector<std::string>& paths, const std::vector<st
 }
 
 void command_list() {
-    fmt::print("sinks:\n");
-    for (const auto& k : connector_kinds()) fmt::print("  {:<22} {}\n", k.synopsis, k.description);
+    fmt::print("{}", describe_connectors());
     fmt::print("payload formats (--format): json, csv, influx\n");
     fmt::print("label formats (--labels-format): jsonl, csv\n");
     fmt::print("signals: constant, seasonal, sine, square, sawtooth, random_walk, ou, schedule, "
@@ -459,6 +459,7 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")
         ->envname("SYNTHFEED_GRACE");
+    run->footer(connector_options_help());
 
     std::vector<std::string> validate_paths;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
