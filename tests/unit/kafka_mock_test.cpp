@@ -91,7 +91,7 @@ TEST(KafkaMock, PermanentProduceErrorsAreCountedFailed) {
 }
 
 TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
-    auto k = open_embedded("down", {{"message.timeout.ms", "1500", "-X"}});
+    auto k = open_embedded("down", {{"message.timeout.ms", "1500", {"-X"}}});
     auto cluster = shared_embedded_kafka();
     rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
     ASSERT_EQ(send_all(*k, 50), 50u);
@@ -106,7 +106,7 @@ TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
 TEST(KafkaMock, EngineReportsUndeliveredRunsAsExitOne) {
     const profile p = load_profile(source_path("tests/golden/golden.toml"));
     const device_directory ids(p);
-    auto k = open_embedded("engine-down", {{"message.timeout.ms", "1000", "-X"}});
+    auto k = open_embedded("engine-down", {{"message.timeout.ms", "1000", {"-X"}}});
     auto cluster = shared_embedded_kafka();
     rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
     run_options o;
@@ -128,8 +128,8 @@ TEST(KafkaMock, FullQueueIsBackpressureNotLoss) {
     const profile p = load_profile(source_path("tests/golden/golden.toml"));
     const device_directory ids(p);
     // A 20-message local queue: the engine must poll and retry thousands of times.
-    auto k = open_embedded(
-        "backpressure", {{"queue.buffering.max.messages", "20", "-X"}, {"linger.ms", "1", "-X"}});
+    auto k = open_embedded("backpressure", {{"queue.buffering.max.messages", "20", {"-X"}},
+                                            {"linger.ms", "1", {"-X"}}});
     run_options o;
     o.start = test_start;
     o.count = 3000;
