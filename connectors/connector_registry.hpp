@@ -2,41 +2,20 @@
 /// Sink URIs → connectors, through one explicit table (static self-registration would
 /// silently vanish from a static library).
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "connectors/connector_context.hpp"
+#include "connectors/connector_options.hpp"
 
 namespace synthfeed {
-
-/// A sink URI split into scheme and the rest ("file:out.jsonl" → "file", "out.jsonl").
-struct sink_uri {
-    std::string text;   ///< as given
-    std::string scheme; ///< "null", "stdout", "file", "kafka", "mqtt", …
-    std::string target; ///< what follows "scheme:" (and "//" where used)
-};
-
-/// A pass-through property for a connector's client library (librdkafka's `-X` properties),
-/// with where it came from, for error messages.
-struct connector_property {
-    std::string name;
-    std::string value;
-    std::string origin; ///< "-X", "SYNTHFEED_RDKAFKA_LINGER_MS", "profile.toml:12:1"
-};
-
-/// What a connector is opened for; `origin` names the flag or env var in error messages.
-struct connector_context {
-    std::string origin = "--sink";
-    std::vector<connector_property> kafka_properties; ///< lowest precedence first
-    std::vector<connector_property> mqtt_options;     ///< profile [mqtt], env; the URI wins
-};
-
-/// Why a message of a device could not be addressed (its topic, once the template is
-/// expanded, breaks the broker's rules), or empty.
-using address_check = std::function<std::string(std::string_view group, std::string_view id)>;
 
 struct connector_kind {
     std::string_view scheme;
@@ -45,6 +24,14 @@ struct connector_kind {
     std::function<std::unique_ptr<connector>(const sink_uri&, const connector_context&)> open;
     /// Sinks that address messages by device (topic templates); empty for the others.
     std::function<address_check(const sink_uri&, const connector_context&)> addressing = {};
+    /// Its options (one table serves mqtt:// and mqtts://); nullptr: it takes none.
+    const option_table* options = nullptr;
+    /// Reads a stream back for `synthfeed verify`, every record to the visitor, until `timeout`;
+    /// returns how many. Empty when the connector cannot read. Throws config_error for a bad
+    /// URI or option, run_error when the stream cannot be read.
+    std::function<std::uint64_t(const sink_uri&, const connector_context&,
+                                std::chrono::milliseconds timeout, const record_visitor&)>
+        read = {};
 };
 
 /// Every connector built into this binary.
@@ -61,5 +48,42 @@ address_check sink_address_check(std::string_view uri, const connector_context& 
 
 /// Opens the connector for `uri`; throws config_error for an unknown scheme or bad options.
 std::unique_ptr<connector> open_connector(std::string_view uri, const connector_context& ctx);
+
+/// `uri` as messages may quote it: passwords and secret option values read "***".
+std::string shown_sink_uri(std::string_view uri);
+
+/// Reads the stream at `uri` back (file:PATH, kafka://…/TOPIC) for `synthfeed verify`;
+/// returns the number of records. config_error for a scheme that cannot be read back.
+std::uint64_t read_stream(std::string_view uri, const connector_context& ctx,
+                          std::chrono::milliseconds timeout, const record_visitor& visit);
+
+/// Every option table of the built-in connectors, once each.
+std::vector<const option_table*> option_tables();
+
+/// The names of the profile tables connectors read (`[kafka]`, `[mqtt]`).
+std::vector<std::string_view> connector_table_names();
+
+/// Appends what the environment sets for each connector (env twins, pass-through variables)
+/// to `ctx.settings`, after what it holds.
+void add_environment_settings(connector_context& ctx);
+
+/// Appends values given with a pass-through flag ("-X", each "name=value") to the settings of
+/// the connector taking that flag. Throws config_error for a value without a name and '='.
+void add_flag_settings(connector_context& ctx, std::string_view flag,
+                       const std::vector<std::string>& values);
+
+/// Checks every setting in `ctx` against its connector's table, and pass-through settings with
+/// the client library, without a URI: names and values (config_error at the first bad one).
+void check_connector_settings(const connector_context& ctx);
+
+/// Prints every name a pass-through `flag` takes ("-X list"); false when no connector takes
+/// that flag.
+bool print_flag_names(std::string_view flag);
+
+/// What `synthfeed list` says of connectors: every scheme, then every option table.
+std::string describe_connectors();
+
+/// A short reminder of connector options for `--help`: each table's option names.
+std::string connector_options_help();
 
 } // namespace synthfeed

@@ -1,5 +1,7 @@
 #include "connectors/topic_template.hpp"
 
+#include <fmt/format.h>
+
 namespace synthfeed {
 namespace {
 
@@ -31,6 +33,38 @@ std::string topic_problem(std::string_view topic, const topic_rules& rules) {
                std::to_string(rules.max_length) + ")";
     if (&rules == &kafka_topic_rules && (topic == "." || topic == ".."))
         return head + " is not allowed (Kafka refuses \".\" and \"..\")";
+    return "";
+}
+
+std::string topic_template_problem(std::string_view t, const topic_rules& rules) {
+    std::size_t literal = 0; // bytes outside placeholders
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '{') {
+            const auto close = t.find('}', i);
+            const std::string_view name =
+                close == std::string_view::npos ? t.substr(i) : t.substr(i + 1, close - i - 1);
+            if (name == "field")
+                return "{field} is not available for " + std::string(rules.broker) +
+                       ": a message carries every field of its device; use {group} or "
+                       "{device_id}";
+            if (close == std::string_view::npos || (name != "group" && name != "device_id"))
+                return "unknown topic placeholder \"{" + std::string(name.substr(0, 40)) +
+                       (close == std::string_view::npos ? "" : "}") +
+                       "\" (use {group} or {device_id})";
+            i = close;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (!rules.allowed(c))
+            return "invalid character " +
+                   (c < 0x20 || c == 0x7F ? fmt::format("U+{:04X}", c)
+                                          : "'" + std::string(1, t[i]) + "'") +
+                   " in the topic (" + std::string(rules.broker) + " allows " +
+                   std::string(rules.allowed_described) + ")";
+        ++literal;
+    }
+    if (literal > rules.max_length)
+        return "topic longer than " + std::to_string(rules.max_length) + " bytes";
     return "";
 }
 

@@ -27,6 +27,12 @@ extern const topic_rules mqtt_topic_rules;
 /// Why `topic` breaks `rules`, or empty: a short message naming the offending character.
 std::string topic_problem(std::string_view topic, const topic_rules& rules);
 
+/// Why a topic template cannot serve `rules`' broker, or empty: a placeholder other than
+/// {group} and {device_id} ({field} among them: a message carries every field of its device),
+/// or a character the broker refuses outside the placeholders. Ids are checked once expanded
+/// (topic_problem).
+std::string topic_template_problem(std::string_view topic_template, const topic_rules& rules);
+
 /// Whether the template has any placeholder (else one fixed topic serves every message).
 inline bool is_fixed_topic(const std::string& topic_template) {
     return topic_template.find('{') == std::string::npos;

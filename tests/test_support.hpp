@@ -54,7 +54,7 @@ struct collection {
 inline constexpr sim_time test_start = 1'767'225'600'000; // 2026-01-01T00:00:00Z
 
 inline profile profile_from(const std::string& toml) {
-    return parse_profile(toml, "test.toml", [](const std::string&) { return std::nullopt; });
+    return parse_profile(toml, "test.toml", {}, [](const std::string&) { return std::nullopt; });
 }
 
 /// Generates `span` of group `group` of the profile, device by device.

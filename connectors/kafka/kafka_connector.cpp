@@ -26,11 +26,11 @@ class embedded_kafka {
         rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
         rd_kafka_conf_set_log_cb(conf, &log_to_spdlog);
         owner_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-        if (!owner_) throw std::runtime_error(std::string("cannot start embedded Kafka: ") + err);
+        if (!owner_) throw run_error("kafka", std::string("cannot start embedded Kafka: ") + err);
         cluster_ = rd_kafka_mock_cluster_new(owner_, 1);
         if (!cluster_) {
             rd_kafka_destroy(owner_);
-            throw std::runtime_error("cannot start embedded Kafka (librdkafka mock cluster)");
+            throw run_error("kafka", "cannot start embedded Kafka (librdkafka mock cluster)");
         }
         bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
     }
@@ -68,10 +68,6 @@ rd_kafka_mock_cluster_t* embedded_mock_cluster(const embedded_kafka& cluster) {
     return cluster.cluster();
 }
 
-void print_kafka_properties() {
-    rd_kafka_conf_properties_show(stdout);
-}
-
 namespace {
 
 /// Our error class of a failed delivery report.
@@ -100,7 +96,7 @@ void log_to_spdlog(const rd_kafka_t*, int level, const char* facility, const cha
 } // namespace
 
 kafka_connector::kafka_connector(const sink_uri& uri, const connector_context& ctx)
-    : options_(parse_kafka_uri(uri, ctx.origin)) {
+    : options_(parse_kafka_uri(uri, ctx)) {
     if (options_.embedded) {
         embedded_ = shared_embedded_kafka();
         bootstrap_ = embedded_->bootstrap();
@@ -109,8 +105,8 @@ kafka_connector::kafka_connector(const sink_uri& uri, const connector_context& c
     }
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     for (const auto& p : kafka_default_properties()) set_kafka_property(conf, p);
-    set_kafka_property(conf, {"bootstrap.servers", bootstrap_, ctx.origin});
-    for (const auto& p : ctx.kafka_properties) set_kafka_property(conf, p);
+    set_kafka_property(conf, {"bootstrap.servers", bootstrap_, {ctx.origin, 0, 0}});
+    for (const auto& p : options_.properties) set_kafka_property(conf, p);
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, &kafka_connector::on_delivery);
     rd_kafka_conf_set_error_cb(conf, &kafka_connector::on_error);
@@ -136,7 +132,7 @@ kafka_connector::kafka_connector(const sink_uri& uri, const connector_context& c
                                  " ms: " + rd_kafka_err2str(e);
         if (fixed_topic_) rd_kafka_topic_destroy(fixed_topic_);
         rd_kafka_destroy(producer_);
-        throw std::runtime_error(what);
+        throw run_error("kafka", what);
     }
     spdlog::debug("kafka: {} brokers reachable at {}", metadata->broker_cnt, bootstrap_);
     rd_kafka_metadata_destroy(metadata);

@@ -17,7 +17,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "connectors/connector.hpp"
-#include "connectors/connector_registry.hpp"
+#include "connectors/connector_context.hpp"
 #include "connectors/kafka/kafka_options.hpp"
 
 namespace synthfeed {
@@ -27,7 +27,7 @@ class embedded_kafka;
 class kafka_connector final : public connector {
   public:
     /// Configures the producer (config_error, exit 2, for bad properties) and checks the
-    /// brokers answer within the connect timeout (std::runtime_error, exit 1, if not).
+    /// brokers answer within the connect timeout (run_error, exit 1, if not).
     kafka_connector(const sink_uri& uri, const connector_context& ctx);
     ~kafka_connector() override;
 
@@ -65,8 +65,5 @@ std::shared_ptr<embedded_kafka> shared_embedded_kafka();
 std::string embedded_bootstrap(const embedded_kafka& cluster);
 /// The mock cluster itself, for fault injection in tests (rd_kafka_mock_* functions).
 rd_kafka_mock_cluster_t* embedded_mock_cluster(const embedded_kafka& cluster);
-
-/// Prints librdkafka's property table (for `-X list`).
-void print_kafka_properties();
 
 } // namespace synthfeed

@@ -1,5 +1,5 @@
 #pragma once
-/// Parsing of `kafka://` sink URIs and assembly of librdkafka properties from defaults,
+/// `kafka://` sink URIs, Kafka's option table, and librdkafka properties passed through from
 /// the profile's [kafka] table, SYNTHFEED_RDKAFKA_* env and `-X`, in rising precedence.
 
 #include <string>
@@ -8,7 +8,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "connectors/connector_registry.hpp"
+#include "connectors/connector_context.hpp"
+#include "connectors/connector_options.hpp"
 #include "connectors/topic_template.hpp"
 
 namespace synthfeed {
@@ -21,21 +22,24 @@ struct kafka_options {
     std::string topic_template; ///< may hold {group} and {device_id}
     kafka_key_mode key = kafka_key_mode::device_id;
     int connect_timeout_ms = 10000; ///< start-up reachability check
+    /// librdkafka properties given (profile, env, -X), lowest precedence first; synthfeed's
+    /// defaults (kafka_default_properties) go before them.
+    std::vector<connector_setting> properties;
 };
 
-/// Parses the part after "kafka://": HOSTS/TOPIC[?key=device_id|group|none&connect_timeout=10s].
-/// Throws config_error naming `origin`.
-kafka_options parse_kafka_uri(const sink_uri& uri, const std::string& origin);
+/// Kafka's options ([kafka], ?name=value) and librdkafka's pass-through properties.
+extern const option_table kafka_option_table;
+
+/// Parses HOSTS/TOPIC[?key=device_id|group|none&connect_timeout=10s] and merges the options
+/// of `ctx` ("kafka" settings). Throws config_error naming ctx.origin or the option's origin.
+kafka_options parse_kafka_uri(const sink_uri& uri, const connector_context& ctx);
 
 /// librdkafka defaults synthfeed sets before any user property (throughput-minded).
-const std::vector<connector_property>& kafka_default_properties();
-
-/// Reads SYNTHFEED_RDKAFKA_<NAME>=value from the environment ("_" → ".", lower case).
-std::vector<connector_property> kafka_properties_from_env();
+const std::vector<connector_setting>& kafka_default_properties();
 
 /// Sets one librdkafka property; on failure destroys `conf` and throws config_error with
 /// librdkafka's message, secret values redacted.
-void set_kafka_property(rd_kafka_conf_t* conf, const connector_property& p);
+void set_kafka_property(rd_kafka_conf_t* conf, const connector_setting& p);
 
 /// Whether a property holds a secret whose value must never be printed.
 bool is_secret_property(std::string_view name);

@@ -27,7 +27,7 @@ struct consumer_handle {
 
 std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx,
                                std::chrono::milliseconds timeout, const record_visitor& visit) {
-    const kafka_options o = parse_kafka_uri(uri, ctx.origin);
+    const kafka_options o = parse_kafka_uri(uri, ctx);
     if (o.embedded)
         throw config_error(
             {ctx.origin, 0, 0}, uri.text,
@@ -38,16 +38,16 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
 
     char err[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    const std::vector<connector_property> base{
-        {"bootstrap.servers", o.bootstrap, ctx.origin},
-        {"group.id", "synthfeed-verify-" + std::to_string(::getpid()), "default"},
-        {"enable.auto.commit", "false", "default"},
-        {"enable.partition.eof", "true", "default"},
-        {"client.id", "synthfeed-verify", "default"},
+    const std::vector<connector_setting> base{
+        {"bootstrap.servers", o.bootstrap, {ctx.origin}},
+        {"group.id", "synthfeed-verify-" + std::to_string(::getpid()), {"default"}},
+        {"enable.auto.commit", "false", {"default"}},
+        {"enable.partition.eof", "true", {"default"}},
+        {"client.id", "synthfeed-verify", {"default"}},
     };
-    const auto set = [&](const connector_property& p) { set_kafka_property(conf, p); };
+    const auto set = [&](const connector_setting& p) { set_kafka_property(conf, p); };
     for (const auto& p : base) set(p);
-    for (const auto& p : ctx.kafka_properties) {
+    for (const auto& p : o.properties) {
         // Producer-only properties (our defaults' kind) make no sense here; skip them quietly.
         if (p.name == "linger.ms" || p.name == "batch.size" || p.name == "compression.type" ||
             p.name == "enable.idempotence" || p.name.starts_with("queue.buffering"))
@@ -58,7 +58,7 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
     c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!c.rk) {
         rd_kafka_conf_destroy(conf);
-        throw std::runtime_error(std::string("cannot create Kafka consumer: ") + err);
+        throw run_error("kafka", std::string("cannot create Kafka consumer: ") + err);
     }
     const auto give_up = std::chrono::steady_clock::now() + timeout;
     auto left_ms = [&] {
@@ -73,14 +73,15 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
     const rd_kafka_resp_err_t me = rd_kafka_metadata(c.rk, 0, rkt, &md, left_ms());
     rd_kafka_topic_destroy(rkt);
     if (me != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error("cannot read metadata of " + o.topic_template + " at " +
-                                 o.bootstrap + ": " + rd_kafka_err2str(me));
+        throw run_error("kafka", "cannot read metadata of " + o.topic_template + " at " +
+                                     o.bootstrap + ": " + rd_kafka_err2str(me));
     std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> md_guard(
         md, rd_kafka_metadata_destroy);
     if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw std::runtime_error(
-            "topic " + o.topic_template + ": " +
-            rd_kafka_err2str(md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+        throw run_error("kafka",
+                        "topic " + o.topic_template + ": " +
+                            rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
+                                                           : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
 
     std::map<int, std::int64_t> end; // partition → high watermark still to reach
     rd_kafka_topic_partition_list_t* assignment =
@@ -92,8 +93,8 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
                                                          &low, &high, left_ms());
         if (we != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_topic_partition_list_destroy(assignment);
-            throw std::runtime_error("cannot read offsets of " + o.topic_template + ": " +
-                                     rd_kafka_err2str(we));
+            throw run_error("kafka", "cannot read offsets of " + o.topic_template + ": " +
+                                         rd_kafka_err2str(we));
         }
         if (high <= low) continue;
         end[partition] = high;
@@ -106,9 +107,9 @@ std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx
     std::uint64_t read = 0;
     while (!end.empty()) {
         if (std::chrono::steady_clock::now() >= give_up)
-            throw std::runtime_error("timed out reading " + o.topic_template + " after " +
-                                     std::to_string(read) + " messages; " +
-                                     std::to_string(end.size()) + " partitions unfinished");
+            throw run_error("kafka", "timed out reading " + o.topic_template + " after " +
+                                         std::to_string(read) + " messages; " +
+                                         std::to_string(end.size()) + " partitions unfinished");
         rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 200);
         if (!m) continue;
         const int partition = m->partition;

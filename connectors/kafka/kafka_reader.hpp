@@ -6,15 +6,12 @@
 #include <functional>
 #include <string_view>
 
-#include "connectors/connector_registry.hpp"
+#include "connectors/connector_context.hpp"
 
 namespace synthfeed {
 
-/// Called for every message: payload and partition.
-using record_visitor = std::function<void(std::string_view payload, int partition)>;
-
 /// Consumes every partition of the URI's topic up to its high watermark. Throws config_error
-/// for a bad URI or property, std::runtime_error when the topic cannot be read in time.
+/// for a bad URI or property, run_error when the topic cannot be read in time.
 /// Returns the number of messages read.
 std::uint64_t read_kafka_topic(const sink_uri& uri, const connector_context& ctx,
                                std::chrono::milliseconds timeout, const record_visitor& visit);

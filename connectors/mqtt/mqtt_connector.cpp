@@ -1,5 +1,7 @@
 #include "connectors/mqtt/mqtt_connector.hpp"
 
+#include "src/core/errors.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -211,8 +213,7 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
     std::call_once(library_once, [] { mosquitto_lib_init(); });
     raise_descriptor_limit();
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0)
-        throw std::runtime_error(std::string("mqtt: epoll: ") + std::strerror(errno));
+    if (epoll_fd_ < 0) throw run_error("mqtt", std::string("epoll: ") + std::strerror(errno));
 
     // The first connections are made before generation starts, so that credentials, TLS and
     // reachability fail at once. Per-device mode opens one probe connection (its own id, so it
@@ -244,7 +245,7 @@ mqtt_connector::mqtt_connector(const sink_uri& uri, const connector_context& ctx
     if (!failure.empty()) {
         close_all(clock::now());
         ::close(epoll_fd_);
-        throw std::runtime_error("MQTT connection to " + options_.host_port + " " + failure);
+        throw run_error("mqtt", "connection to " + options_.host_port + " " + failure);
     }
     if (options_.per_device) {
         close_all(clock::now() + std::chrono::seconds(1));
@@ -275,7 +276,7 @@ mqtt_connector::session& mqtt_connector::add_session(std::string client_id) {
     decline_socket_pair = false;
     if (!s->client) {
         last_error_ = explain(MOSQ_ERR_ERRNO, errno);
-        throw std::runtime_error("mqtt: cannot create a client: " + last_error_);
+        throw run_error("mqtt", "cannot create a client: " + last_error_);
     }
     ::mosquitto* m = s->client;
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
@@ -302,8 +303,7 @@ mqtt_connector::session& mqtt_connector::add_session(std::string client_id) {
             mosquitto_tls_insecure_set(m, true);
         }
         if (rc != MOSQ_ERR_SUCCESS)
-            throw std::runtime_error("mqtt: TLS settings refused: " +
-                                     std::string(mosquitto_strerror(rc)));
+            throw run_error("mqtt", "TLS settings refused: " + std::string(mosquitto_strerror(rc)));
     }
     mosquitto_connect_v5_callback_set(
         m, [](::mosquitto*, void* obj, int reason, int, const mosquitto_property*) {

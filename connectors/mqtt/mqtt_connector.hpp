@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
-#include "connectors/connector_registry.hpp"
+#include "connectors/connector_context.hpp"
 #include "connectors/mqtt/mqtt_options.hpp"
 
 struct mosquitto;
@@ -37,7 +37,7 @@ class mqtt_connector final : public connector {
   public:
     /// Validates options (config_error, exit 2) and makes the shared connections (per-device
     /// mode: one probe connection), so a bad password or an absent broker fails before
-    /// generation starts (std::runtime_error, exit 1).
+    /// generation starts (run_error, exit 1).
     mqtt_connector(const sink_uri& uri, const connector_context& ctx);
     ~mqtt_connector() override;
 

@@ -8,7 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/connector_registry.hpp"
+#include "connectors/connector_context.hpp"
+#include "connectors/connector_options.hpp"
 
 namespace synthfeed {
 
@@ -40,11 +41,12 @@ struct mqtt_options {
     std::vector<std::string> bind_addresses;          ///< local source addresses, round-robin
 };
 
-/// Parses and validates; throws config_error naming the URI or the option's origin.
-mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx);
+/// MQTT's options: the profile's [mqtt] table, SYNTHFEED_MQTT_* env twins, ?name=value.
+extern const option_table mqtt_option_table;
 
-/// Reads SYNTHFEED_MQTT_{USERNAME,PASSWORD,CA,CERT,KEY} from the environment.
-std::vector<connector_property> mqtt_options_from_env();
+/// Parses the URI and merges the options of `ctx` ("mqtt" settings) under its query; throws
+/// config_error naming the URI or the option's origin.
+mqtt_options parse_mqtt_uri(const sink_uri& uri, const connector_context& ctx);
 
 /// Expands {n}, {device_id} and {pid} in a client id template.
 std::string expand_client_id(const std::string& id_template, int n, std::string_view device_id);

@@ -15,9 +15,6 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/connector_registry.hpp"
-#include "connectors/kafka/kafka_connector.hpp"
-#include "connectors/kafka/kafka_reader.hpp"
-#include "connectors/mqtt/mqtt_options.hpp"
 #include "devices/group_model.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
@@ -99,33 +96,29 @@ struct run_flags {
     std::string http;                    ///< --http: HOST:PORT of metrics, health, control
 };
 
-/// Where a profile option came from, for error messages.
-std::string profile_origin(const profile& p, const passthrough_property& k) {
-    return p.path + ":" + std::to_string(k.line) + ":" + std::to_string(k.column);
+/// The options of the profile's connector tables, each with its file:line:col.
+connector_context profile_settings(const profile& p) {
+    connector_context ctx;
+    for (const auto& table : p.connectors)
+        for (const auto& k : table.properties)
+            ctx.settings[table.scheme].push_back(
+                {k.name, k.value, {p.path, k.line, k.column}, table.scheme});
+    return ctx;
 }
 
-/// MQTT options from the profile [mqtt] table and env; the URI query overrides both.
-std::vector<connector_property> mqtt_options(const profile& p) {
-    std::vector<connector_property> out;
-    for (const auto& k : p.mqtt) out.push_back({k.name, k.value, profile_origin(p, k)});
-    for (auto& e : mqtt_options_from_env()) out.push_back(std::move(e));
-    return out;
+/// Connector options in rising precedence: the profile's connector tables, env, then the
+/// pass-through flag `-X`; each sink's URI query comes last, at open.
+connector_context connector_settings(const profile& p, const std::vector<std::string>& x) {
+    connector_context ctx = profile_settings(p);
+    add_environment_settings(ctx);
+    add_flag_settings(ctx, "-X", x);
+    return ctx;
 }
 
-/// librdkafka properties in rising precedence: profile [kafka] table, env, -X.
-std::vector<connector_property> kafka_properties(const run_flags& f, const profile& p) {
-    std::vector<connector_property> out;
-    for (const auto& k : p.kafka)
-        out.push_back({k.name, k.value,
-                       p.path + ":" + std::to_string(k.line) + ":" + std::to_string(k.column)});
-    for (auto& e : kafka_properties_from_env()) out.push_back(std::move(e));
-    for (const auto& x : f.properties) {
-        const auto eq = x.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw config_error({"-X", 0, 0}, x, "expected -X name=value (or -X list)");
-        out.push_back({x.substr(0, eq), x.substr(eq + 1), "-X"});
-    }
-    return out;
+/// The same settings for the stream named by `origin` ("--labels").
+connector_context for_stream(connector_context ctx, std::string origin) {
+    ctx.origin = std::move(origin);
+    return ctx;
 }
 
 sim_duration flag_duration(const std::string& flag, const std::string& value) {
@@ -255,27 +248,32 @@ void check_addresses(const profile& p, const std::string& uri, const connector_c
         for (std::uint64_t index : {std::uint64_t{0}, g.count - 1}) {
             const std::string id = format_device_id(g.id_template, g.name, index);
             if (const std::string problem = problem_of(g.name, id); !problem.empty())
-                throw config_error({ctx.origin, 0, 0}, uri,
+                throw config_error({ctx.origin, 0, 0}, shown_sink_uri(uri),
                                    "device \"" + id + "\" of group \"" + g.name + "\": " + problem);
         }
 }
 
+/// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs.
+profile read_profile(const std::string& path) {
+    const std::vector<std::string_view> tables = connector_table_names();
+    return load_profile(path, tables);
+}
+
 int command_run(const run_flags& f) {
-    profile p = load_profile(f.profile);
+    profile p = read_profile(f.profile);
     if (!f.seed.empty())
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
     const run_options o = build_options(f, p);
     const device_directory ids(p);
 
-    const auto kafka = kafka_properties(f, p);
-    const auto mqtt = mqtt_options(p);
-    check_addresses(p, f.sink, {"--sink", kafka, mqtt});
-    if (!f.labels.empty()) check_addresses(p, f.labels, {"--labels", kafka, mqtt});
-    if (!f.episodes.empty()) check_addresses(p, f.episodes, {"--episodes", kafka, mqtt});
-    auto data = open_connector(f.sink, {"--sink", kafka, mqtt});
+    const connector_context ctx = connector_settings(p, f.properties);
+    check_addresses(p, f.sink, for_stream(ctx, "--sink"));
+    if (!f.labels.empty()) check_addresses(p, f.labels, for_stream(ctx, "--labels"));
+    if (!f.episodes.empty()) check_addresses(p, f.episodes, for_stream(ctx, "--episodes"));
+    auto data = open_connector(f.sink, for_stream(ctx, "--sink"));
     std::unique_ptr<connector> labels, episodes;
-    if (!f.labels.empty()) labels = open_connector(f.labels, {"--labels", kafka, mqtt});
-    if (!f.episodes.empty()) episodes = open_connector(f.episodes, {"--episodes", kafka, mqtt});
+    if (!f.labels.empty()) labels = open_connector(f.labels, for_stream(ctx, "--labels"));
+    if (!f.episodes.empty()) episodes = open_connector(f.episodes, for_stream(ctx, "--episodes"));
     if (!f.summary_json.empty()) {
         std::ofstream probe(f.summary_json, std::ios::app);
         if (!probe)
@@ -335,31 +333,8 @@ struct verify_flags {
 /// Feeds every record of a file (one per line) or Kafka topic to `visit`.
 void read_source(const std::string& text, const std::string& origin, const verify_flags& f,
                  const record_visitor& visit) {
-    const sink_uri u = parse_sink_uri(text, origin);
-    if (u.scheme == "file") {
-        std::ifstream in(u.target, std::ios::binary);
-        if (!in) throw config_error({origin, 0, 0}, text, "cannot open for reading");
-        std::string line;
-        bool first = true;
-        while (std::getline(in, line)) {
-            // A CSV header is not a record.
-            if (first && (line.starts_with("device_id,"))) {
-                first = false;
-                continue;
-            }
-            first = false;
-            visit(line, 0);
-        }
-        return;
-    }
-    if (u.scheme != "kafka")
-        throw config_error({origin, 0, 0}, text,
-                           "verify reads file:PATH or kafka://HOST:PORT/TOPIC");
-    run_flags as_run;
-    as_run.properties = f.properties;
-    const auto properties = kafka_properties(as_run, profile{});
-    read_kafka_topic(u, {origin, properties, {}},
-                     std::chrono::milliseconds(flag_duration("--timeout", f.timeout)), visit);
+    read_stream(text, for_stream(connector_settings(profile{}, f.properties), origin),
+                std::chrono::milliseconds(flag_duration("--timeout", f.timeout)), visit);
 }
 
 int command_verify(const verify_flags& f) {
@@ -383,10 +358,10 @@ int command_validate(const std::vector<std::string>& paths, const std::vector<st
     int status = exit_ok;
     for (const auto& path : paths) {
         try {
-            const profile p = load_profile(path);
+            const profile p = read_profile(path);
             const device_directory ids(p);
-            for (const auto& uri : sinks)
-                check_addresses(p, uri, {"--sink", kafka_properties({}, p), mqtt_options(p)});
+            check_connector_settings(profile_settings(p));
+            for (const auto& uri : sinks) check_addresses(p, uri, connector_settings(p, {}));
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
             fmt::print(
@@ -416,8 +391,7 @@ void print_kinds(std::string_view title, const vocabulary<Row, N>& table) {
 }
 
 void command_list() {
-    fmt::print("sinks:\n");
-    for (const auto& k : connector_kinds()) fmt::print("  {:<22} {}\n", k.synopsis, k.description);
+    fmt::print("{}", describe_connectors());
     print_kinds("payload formats (--format)", payload_formats);
     print_kinds("label formats (--labels-format)", label_formats);
     print_kinds("signals (signal.kind)", signal_kinds);
@@ -510,6 +484,7 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")
         ->envname("SYNTHFEED_GRACE");
+    run->footer(connector_options_help());
 
     std::vector<std::string> validate_paths;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
@@ -549,10 +524,9 @@ int run_cli(int argc, char** argv) {
 
     try {
         if (*run &&
-            std::find(f.properties.begin(), f.properties.end(), "list") != f.properties.end()) {
-            print_kafka_properties();
+            std::find(f.properties.begin(), f.properties.end(), "list") != f.properties.end() &&
+            print_flag_names("-X"))
             return exit_ok;
-        }
         if (*run) return command_run(f);
         if (*validate) return command_validate(validate_paths, validate_sinks);
         if (*verify) return command_verify(vf);

@@ -213,12 +213,19 @@ struct load_spec {
     sim_duration period = 0;          ///< cycle
 };
 
-/// A connector option from the profile (the [kafka] and [mqtt] tables), kept as text.
+/// A connector option from the profile (a connector's table: [kafka], [mqtt]), kept as text.
 struct passthrough_property {
     std::string name;
     std::string value;
     int line = 0;
     int column = 0;
+};
+
+/// A connector's table in the profile, its options unchecked here: the connector checks them
+/// (`synthfeed validate`, and `run` for the sinks it opens).
+struct connector_table {
+    std::string scheme; ///< the table's name, its connector's ("mqtt" also serves mqtts://)
+    std::vector<passthrough_property> properties; ///< in file order
 };
 
 struct profile {
@@ -228,8 +235,7 @@ struct profile {
     std::uint64_t seed = 0;
     std::optional<sim_time> start;
     std::vector<group_spec> groups;
-    std::vector<passthrough_property> kafka; ///< librdkafka properties, lowest precedence
-    std::vector<passthrough_property> mqtt;  ///< MQTT sink options, lowest precedence
+    std::vector<connector_table> connectors; ///< connector options, lowest precedence
     load_spec load;                          ///< [load]: emission rate shape (--rate overrides)
 
     std::uint64_t device_count() const noexcept {

@@ -53,8 +53,8 @@ void read_passthrough(const toml::table& table, const std::string& prefix, const
             read_passthrough(*nested, name, file, table_name, out);
             continue;
         }
-        passthrough_property p{name, "", static_cast<int>(v.source().begin.line),
-                               static_cast<int>(v.source().begin.column)};
+        passthrough_property p{name, "", static_cast<int>(k.source().begin.line),
+                               static_cast<int>(k.source().begin.column)}; // at the key
         if (auto s = v.as_string())
             p.value = s->get();
         else if (auto i = v.as_integer())
@@ -193,7 +193,8 @@ std::string renamed_field_name(const group_spec& g, std::size_t field) {
     }
 }
 
-profile parse_profile(std::string_view raw, const std::string& origin, const env_lookup& lookup) {
+profile parse_profile(std::string_view raw, const std::string& origin,
+                      connector_table_names_t connector_tables, const env_lookup& lookup) {
     const std::string text = interpolate_env(raw, origin, lookup);
     toml::table root;
     try {
@@ -234,20 +235,23 @@ profile parse_profile(std::string_view raw, const std::string& origin, const env
         r.fail("group",
                "at most " + std::to_string(max_groups_per_profile) + " groups are supported");
     if (auto load = r.table("load")) p.load = read_load(*load);
-    if (r.table("kafka"))
-        read_passthrough(*root.get("kafka")->as_table(), "", origin, "kafka", p.kafka);
-    if (r.table("mqtt"))
-        read_passthrough(*root.get("mqtt")->as_table(), "", origin, "mqtt", p.mqtt);
+    for (const std::string_view table : connector_tables)
+        if (r.table(table)) {
+            p.connectors.push_back({std::string(table), {}});
+            read_passthrough(*root.get(table)->as_table(), "", origin, std::string(table),
+                             p.connectors.back().properties);
+        }
     r.reject_unknown_keys();
     return p;
 }
 
-profile load_profile(const std::string& path, const env_lookup& lookup) {
+profile load_profile(const std::string& path, connector_table_names_t connector_tables,
+                     const env_lookup& lookup) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw config_error({path, 0, 0}, "", "cannot open profile");
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_profile(text.str(), path, lookup);
+    return parse_profile(text.str(), path, connector_tables, lookup);
 }
 
 } // namespace synthfeed

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,11 +15,18 @@
 
 namespace synthfeed {
 
+/// The top-level tables that hold connector options ([kafka], [mqtt]): the caller passes the
+/// registry's names (connector_table_names()), so config never depends on connectors. They
+/// are read as raw properties into profile::connectors; the connectors check them.
+using connector_table_names_t = std::span<const std::string_view>;
+
 /// Loads and validates the profile at `path` (after `${VAR:-default}` interpolation).
-profile load_profile(const std::string& path, const env_lookup& lookup = process_env);
+profile load_profile(const std::string& path, connector_table_names_t connector_tables = {},
+                     const env_lookup& lookup = process_env);
 
 /// Parses profile text; `origin` is the name used in error messages.
 profile parse_profile(std::string_view text, const std::string& origin,
+                      connector_table_names_t connector_tables = {},
                       const env_lookup& lookup = process_env);
 
 /// Formats a device id from a group's template ({index}, {index:05}, {index:x}, {group}; the

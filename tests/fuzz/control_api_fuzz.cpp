@@ -106,7 +106,7 @@ std::optional<std::string> no_env(const std::string&) {
 }
 
 struct fixture {
-    profile plan = parse_profile(fixture_profile, "fuzz-control.toml", no_env);
+    profile plan = parse_profile(fixture_profile, "fuzz-control.toml", {}, no_env);
     device_directory ids{plan};
     run_stats stats;
     run_control control;

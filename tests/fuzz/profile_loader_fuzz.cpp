@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/connector_registry.hpp"
 #include "devices/group_model.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/byte_buffer.hpp"
@@ -144,7 +145,8 @@ void exercise(const profile& p) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
-        const profile p = parse_profile(text, "fuzz.toml", no_env);
+        static const std::vector<std::string_view> tables = connector_table_names();
+        const profile p = parse_profile(text, "fuzz.toml", tables, no_env);
         exercise(p);
     } catch (const config_error&) {
         // The documented refusal of a bad profile.

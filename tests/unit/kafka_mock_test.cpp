@@ -5,6 +5,7 @@
 
 #include <numeric>
 
+#include "connectors/connector_registry.hpp"
 #include "connectors/kafka/kafka_connector.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
@@ -18,10 +19,11 @@ namespace {
 constexpr std::int16_t produce_api_key = 0;
 
 std::unique_ptr<kafka_connector> open_embedded(const std::string& topic,
-                                               std::vector<connector_property> props = {}) {
+                                               std::vector<connector_setting> props = {}) {
     const auto uri = parse_sink_uri("kafka://embedded/" + topic, "--sink");
-    return std::make_unique<kafka_connector>(uri,
-                                             connector_context{"--sink", std::move(props), {}});
+    connector_context ctx;
+    ctx.settings["kafka"] = std::move(props);
+    return std::make_unique<kafka_connector>(uri, ctx);
 }
 
 std::uint64_t send_all(kafka_connector& k, int n) {
@@ -90,7 +92,7 @@ TEST(KafkaMock, PermanentProduceErrorsAreCountedFailed) {
 }
 
 TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
-    auto k = open_embedded("down", {{"message.timeout.ms", "1500", "-X"}});
+    auto k = open_embedded("down", {{"message.timeout.ms", "1500", {"-X"}}});
     auto cluster = shared_embedded_kafka();
     rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
     ASSERT_EQ(send_all(*k, 50), 50u);
@@ -105,7 +107,7 @@ TEST(KafkaMock, BrokerDownPastDeliveryTimeoutFailsEveryMessage) {
 TEST(KafkaMock, EngineReportsUndeliveredRunsAsExitOne) {
     const profile p = load_profile(source_path("tests/golden/golden.toml"));
     const device_directory ids(p);
-    auto k = open_embedded("engine-down", {{"message.timeout.ms", "1000", "-X"}});
+    auto k = open_embedded("engine-down", {{"message.timeout.ms", "1000", {"-X"}}});
     auto cluster = shared_embedded_kafka();
     rd_kafka_mock_broker_set_down(embedded_mock_cluster(*cluster), 1);
     run_options o;
@@ -127,8 +129,8 @@ TEST(KafkaMock, FullQueueIsBackpressureNotLoss) {
     const profile p = load_profile(source_path("tests/golden/golden.toml"));
     const device_directory ids(p);
     // A 20-message local queue: the engine must poll and retry thousands of times.
-    auto k = open_embedded(
-        "backpressure", {{"queue.buffering.max.messages", "20", "-X"}, {"linger.ms", "1", "-X"}});
+    auto k = open_embedded("backpressure", {{"queue.buffering.max.messages", "20", {"-X"}},
+                                            {"linger.ms", "1", {"-X"}}});
     run_options o;
     o.start = test_start;
     o.count = 3000;
@@ -151,10 +153,10 @@ TEST(KafkaMock, BadUrisAndPropertiesAreConfigErrors) {
                      config_error)
             << uri;
     }
-    EXPECT_THROW(open_embedded("x", {{"linger.ms", "soon", "-X"}}), config_error);
+    EXPECT_THROW(open_embedded("x", {{"linger.ms", "soon", {"-X"}}}), config_error);
     try {
-        open_embedded("x", {{"ssl.key.password", "hunter2", "SYNTHFEED_RDKAFKA_SSL_KEY_PASSWORD"},
-                            {"no.such", "1", "-X"}});
+        open_embedded("x", {{"ssl.key.password", "hunter2", {"SYNTHFEED_RDKAFKA_SSL_KEY_PASSWORD"}},
+                            {"no.such", "1", {"-X"}}});
         FAIL();
     } catch (const config_error& e) {
         EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos);

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "connectors/connector.hpp"
+#include "connectors/connector_registry.hpp"
 #include "connectors/mqtt/mqtt_connector.hpp"
 #include "connectors/mqtt/mqtt_options.hpp"
 #include "src/core/errors.hpp"
