@@ -253,6 +253,14 @@ void check_addresses(const profile& p, const std::string& uri, const connector_c
         }
 }
 
+/// The URI form of every sink this binary has, for --help ("null:, stdout:, file:PATH, …").
+std::string sink_forms() {
+    std::string forms;
+    for (const auto& k : connector_kinds())
+        forms.append(forms.empty() ? "" : ", ").append(k.synopsis);
+    return forms;
+}
+
 /// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs.
 profile read_profile(const std::string& path) {
     const std::vector<std::string_view> tables = connector_table_names();
@@ -435,7 +443,7 @@ int run_cli(int argc, char** argv) {
     run->add_option("profile", f.profile, "profile TOML file")
         ->required()
         ->envname("SYNTHFEED_PROFILE");
-    run->add_option("--sink", f.sink, "where messages go: null:, stdout:, file:PATH")
+    run->add_option("--sink", f.sink, "where messages go: " + sink_forms())
         ->envname("SYNTHFEED_SINK");
     run->add_option("--labels", f.labels, "where per-message labels go (URI or path)")
         ->envname("SYNTHFEED_LABELS");

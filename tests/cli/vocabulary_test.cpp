@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/connector_registry.hpp"
 #include "src/config/kinds.hpp"
 #include "src/encode/message_encoder.hpp"
 #include "src/labels/label_encoder.hpp"
@@ -163,6 +164,8 @@ TEST(VocabularyCli, ListAndHelpNameEveryKind) {
     for (const auto& k : label_formats) EXPECT_TRUE(listed(k.name)) << k.name;
 
     const auto help = run_synthfeed("run --help");
+    for (const auto& k : connector_kinds())
+        EXPECT_NE(help.out.find(std::string(k.synopsis)), std::string::npos) << k.scheme;
     for (const auto& k : payload_formats)
         EXPECT_NE(help.out.find(std::string(k.name)), std::string::npos) << k.name;
     for (const auto& k : label_formats)
