@@ -692,9 +692,10 @@ send_result mqtt_connector::publish(session& s, const record& r) noexcept {
     case hand_over_result::kept: // the link broke under this QoS 0 message
         count_failed(1, send_error::client);
         return send_result::rejected;
-    default:
+    case hand_over_result::refused:
         return send_result::rejected;
     }
+    return send_result::rejected; // not reached: every result is a case above
 }
 
 void mqtt_connector::publish_held(session& s) noexcept {
