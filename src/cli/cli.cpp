@@ -269,6 +269,9 @@ profile read_profile(const std::string& path) {
 
 int command_run(const run_flags& f) {
     profile p = read_profile(f.profile);
+    // The profile's connector tables are checked whatever the sinks, as validate does: a
+    // typo in [mqtt] fails the same way in both commands.
+    check_connector_settings(profile_settings(p));
     if (!f.seed.empty())
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
     const run_options o = build_options(f, p);

@@ -81,7 +81,7 @@ from strict_parsers import (TS_RE, ParseError, check_line_bytes,  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = REPO / "build" / "release" / "synthfeed"
-LOADER = REPO / "src" / "config" / "profile_loader.cpp"
+CONFIG = REPO / "src" / "config"
 
 PROFILES = int(os.environ.get("SYNTHFEED_GENERATIVE_PROFILES", "250"))
 FIRST_SEED = int(os.environ.get("SYNTHFEED_GENERATIVE_FIRST_SEED", "0"))
@@ -98,42 +98,77 @@ PRLIMIT = shutil.which("prlimit")
 MAX_PROBLEMS_SHOWN = 12
 
 # ------------------------------------------------------------------------------------------------
-# What the loader accepts: every `choice("key", {...})` of profile_loader.cpp, by function.
+# What the loader accepts: the kinds of every vocabulary, as `synthfeed list` prints them from
+# the tables the loader reads (src/config/kinds.hpp), and every literal `choice("key", {...})`
+# of src/config's section readers, by function.
 # ------------------------------------------------------------------------------------------------
+
+# `synthfeed list` section → (reader, key) the generator records its use under.
+LIST_SECTIONS = {
+    "signals (signal.kind)": ("read_signal", "kind"),
+    "noise (noise.kind)": ("read_noise", "kind"),
+    "drift (drift.kind)": ("read_drift", "kind"),
+    "[[group.anomaly]] kinds": ("read_anomaly", "kind"),
+    "[[group.fault]] kinds": ("read_fault", "kind"),
+    "[[group.fraud]] kinds": ("read_fraud", "kind"),
+    "load shapes ([load] shape)": ("read_load", "shape"),
+    "payload formats (--format)": ("run", "--format"),
+    "label formats (--labels-format)": ("run", "--labels-format"),
+}
+
+
+def list_sections() -> dict[str, list[str]]:
+    """{section title: [names]} of `synthfeed list`: a title line ends with ':', each kind is
+    a line of its own indented by two spaces (its keys follow, indented further)."""
+    out = subprocess.run([str(BINARY), "list"], capture_output=True, text=True, timeout=30,
+                         env=clean_env()).stdout
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in out.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = line[:-1]
+            sections[current] = []
+        elif current is not None and (m := re.match(r"  (\S+)", line)):
+            sections[current].append(m.group(1))
+    return sections
 
 
 def loader_choices() -> dict[tuple[str, str], list[str]]:
-    """{(function, key): [values]} for every r.choice(...) in profile_loader.cpp, so a kind added
-    there without the generator covering it fails test_generator_covers_every_loader_choice."""
-    text = LOADER.read_text()
-    functions = [(m.start(), m.group(1)) for m in
-                 re.finditer(r"^[A-Za-z][\w:<>,\s\*&]*?\b(\w+)\([^;{]*\)\s*(?:const\s*)?\{",
-                             text, re.M)]
+    """{(function, key): [values]}: every kind `synthfeed list` names and every r.choice(...)
+    with literal values in src/config, so a kind added without the generator covering it fails
+    test_generator_covers_every_loader_choice."""
     out: dict[tuple[str, str], list[str]] = {}
-    for m in re.finditer(r"\bchoice\(\s*\"(\w+)\"\s*,\s*\{([^}]*)\}", text, re.S):
-        owner = [name for pos, name in functions if pos < m.start()]
-        key = (owner[-1] if owner else "?", m.group(1))
-        values = re.findall(r"\"(\w+)\"", m.group(2))
-        out.setdefault(key, [])
-        out[key] += [v for v in values if v not in out[key]]
+    sections = list_sections()
+    for title, key in LIST_SECTIONS.items():
+        if key[0] == "run":
+            continue
+        assert title in sections, f"`synthfeed list` has no section {title!r}: {list(sections)}"
+        out[key] = list(sections[title])
+    for source in sorted(CONFIG.glob("*.cpp")):
+        text = source.read_text()
+        functions = [(m.start(), m.group(1)) for m in
+                     re.finditer(r"^[A-Za-z][\w:<>,\s\*&]*?\b(\w+)\([^;{]*\)\s*(?:const\s*)?\{",
+                                 text, re.M)]
+        for m in re.finditer(r"\bchoice\(\s*\"(\w+)\"\s*,\s*\{([^}]*)\}", text, re.S):
+            owner = [name for pos, name in functions if pos < m.start()]
+            key = (owner[-1] if owner else "?", m.group(1))
+            values = re.findall(r"\"(\w+)\"", m.group(2))
+            out.setdefault(key, [])
+            out[key] += [v for v in values if v not in out[key]]
     return out
 
 
 def binary_formats() -> list[str]:
     """Payload formats as `synthfeed list` prints them."""
-    out = subprocess.run([str(BINARY), "list"], capture_output=True, text=True, timeout=30,
-                         env=clean_env()).stdout
-    m = re.search(r"payload formats \(--format\):\s*([\w ,]+)", out)
-    assert m, f"`synthfeed list` names no payload formats:\n{out}"
-    return [f.strip() for f in m.group(1).split(",") if f.strip()]
+    formats = list_sections().get("payload formats (--format)")
+    assert formats, "`synthfeed list` names no payload formats"
+    return formats
 
 
 def label_formats() -> list[str]:
-    out = subprocess.run([str(BINARY), "list"], capture_output=True, text=True, timeout=30,
-                         env=clean_env()).stdout
-    m = re.search(r"label formats \(--labels-format\):\s*([\w ,]+)", out)
-    assert m, f"`synthfeed list` names no label formats:\n{out}"
-    return [f.strip() for f in m.group(1).split(",") if f.strip()]
+    formats = list_sections().get("label formats (--labels-format)")
+    assert formats, "`synthfeed list` names no label formats"
+    return formats
 
 
 def clean_env() -> dict:
@@ -501,9 +536,9 @@ class Generator:
                 s["period"] = self.duration(period_ms)
             if r.random() < 0.7:
                 s["interpolate"] = r.choice(["step", "linear"])
-                self.use("read_signal", "interpolate", s["interpolate"])
+                self.use("read_schedule_points", "interpolate", s["interpolate"])
             else:
-                self.use("read_signal", "interpolate", "step")
+                self.use("read_schedule_points", "interpolate", "step")
             offsets = sorted(set(r.randrange(period_ms) for _ in range(r.randint(1, 5))))
             points = []
             for off in offsets:
@@ -665,7 +700,7 @@ class Generator:
             change = r.choice(["rename", "type"]) if r.random() < 0.8 else None
             if change:
                 t["change"] = change
-            self.use("read_fault", "change", change or "rename")
+            self.use("read_fault_magnitude", "change", change or "rename")
             self.schedule(t, kind, g, span_ms, start_iso, zero_ok=False)
         return t
 
@@ -1029,12 +1064,25 @@ class Generator:
                 w.kv("mean", mean)
                 w.kv("amplitude", r.choice([0, mean / 2, mean]))
                 w.kv("period", self.duration(r.choice([1, 60_000])))
+        # Connector tables: options the connectors accept (checked by validate and run alike,
+        # whatever the sink), and now and then a name no connector knows (refused: exit 2).
+        valid = {
+            "kafka": {"linger.ms": lambda: r.randint(0, 1000), "acks": lambda: r.choice(["all", "1", "0"]),
+                      "client.id": lambda: "synthfeed-" + str(r.randint(0, 99)),
+                      "key": lambda: r.choice(["device_id", "group", "none"])},
+            "mqtt": {"qos": lambda: r.randint(0, 2), "retain": lambda: r.random() < 0.5,
+                     "keepalive": lambda: r.choice(["5s", "30s", "10m"]),
+                     "buffer": lambda: r.randint(1, 100_000)},
+        }
         for table in ("kafka", "mqtt"):
             if r.random() < 0.1:
                 w.header(table)
-                keys = {r.choice(["linger.ms", "client.id", "acks"]), self.text() or "k"}
+                options = valid[table]
+                keys = set(r.sample(sorted(options), r.randint(1, len(options))))
                 for key in sorted(keys):
-                    w.lines.append(f"{toml_string(key, r)} = "
+                    w.lines.append(f"{toml_string(key, r)} = {toml_value(options[key](), r)}")
+                if r.random() < 0.2:
+                    w.lines.append(f"{toml_string(self.text() or 'k', r)} = "
                                    + toml_value(r.choice([self.text(allow_empty=True), 1, 2.5,
                                                           True, -7]), r))
         profile_text = w.text()
@@ -1809,6 +1857,9 @@ def test_loader_choices_are_found():
     assert "exponential" in c.get(("read_drift", "kind"), []), c
     assert "student_t" in c.get(("read_noise", "kind"), []), c
     assert "cycle" in c.get(("read_load", "shape"), []), c
+    assert "linear" in c.get(("read_schedule_points", "interpolate"), []), c
+    assert "type" in c.get(("read_fault_magnitude", "change"), []), c
+    assert "aligned" in c.get(("read_group", "phase"), []), c
 
 
 def required_coverage() -> set:
