@@ -518,6 +518,11 @@ int run_cli(int argc, char** argv) {
     CLI::App* list =
         app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
 
+    // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
+    // through to the app.
+    for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        sub->fallthrough();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -528,6 +533,21 @@ int run_cli(int argc, char** argv) {
         std::fputs((version_text() + "\n").c_str(), stdout);
         return exit_ok;
     } catch (const CLI::ParseError& e) {
+        // A first word that is no command reads as one mistyped, not as a stray argument.
+        if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+            const std::string given = std::string(argv[1]).substr(0, 40);
+            std::string commands, hint;
+            for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+                commands.append(commands.empty() ? "" : ", ").append(sub->get_name());
+                if (hint.empty() && edit_distance(given, sub->get_name()) <= 2)
+                    hint = "did you mean \"" + sub->get_name() + "\"? ";
+            }
+            fmt::print(stderr,
+                       "synthfeed: error: unknown command \"{}\" ({}commands: {})\nRun with "
+                       "--help for usage.\n",
+                       given, hint, commands);
+            return exit_usage;
+        }
         fmt::print(stderr, "synthfeed: error: {}\nRun with --help for usage.\n", e.what());
         return exit_usage;
     }

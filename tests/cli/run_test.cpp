@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/core/errors.hpp"
 #include "tests/test_support.hpp"
 
 using namespace synthfeed;
@@ -223,3 +224,37 @@ TEST(Run, RateWithRunForEmitsExactlyTheScheduledCount) {
     EXPECT_TRUE(s.contains("max_schedule_lag_seconds"));
     std::filesystem::remove_all(dir);
 }
+
+namespace synthfeed {
+namespace {
+
+TEST(CommandLine, AMistypedCommandIsNamedWithTheCommands) {
+    const auto r = testing::run_synthfeed("valdate profiles/cold_chain.toml");
+    EXPECT_EQ(r.exit_code, exit_usage);
+    EXPECT_NE(r.err.find("unknown command \"valdate\" (did you mean \"validate\"? commands: run, "
+                         "validate, verify, list)"),
+              std::string::npos)
+        << r.err;
+    const auto far = testing::run_synthfeed("frobnicate");
+    EXPECT_EQ(far.exit_code, exit_usage);
+    EXPECT_NE(far.err.find("unknown command \"frobnicate\" (commands:"), std::string::npos)
+        << far.err;
+}
+
+TEST(CommandLine, GlobalFlagsWorkAfterTheSubcommand) {
+    // --log-level belongs to the app; after `run` it falls through to it (the README lists it
+    // among run's flags). warn silences the info lines a run logs.
+    const std::string profile = testing::source_path("tests/golden/golden.toml");
+    const auto quiet =
+        testing::run_synthfeed("run " + profile + " --count 5 --sink null: --log-level warn");
+    EXPECT_EQ(quiet.exit_code, exit_ok) << quiet.err;
+    EXPECT_EQ(quiet.err.find("info:"), std::string::npos) << quiet.err;
+    const auto chatty = testing::run_synthfeed("run " + profile + " --count 5 --sink null:");
+    EXPECT_NE(chatty.err.find("info:"), std::string::npos) << chatty.err;
+    const auto bad = testing::run_synthfeed("run " + profile + " --count 5 --log-level loud");
+    EXPECT_EQ(bad.exit_code, exit_usage);
+    EXPECT_NE(bad.err.find("--log-level"), std::string::npos) << bad.err;
+}
+
+} // namespace
+} // namespace synthfeed
