@@ -236,7 +236,7 @@ if os.path.exists(fleet):
                 if "progress:" not in l and l.strip()]
         kinds = {}
         for l in errs:
-            key = re.sub(r"\d+", "N", re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", l))[:160]
+            key = re.sub(r"\d+", "N", re.sub(r"^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT[\d:.]+Z) ", "", l))[:160]
             kinds[key] = kinds.get(key, 0) + 1
         notable = [(v, key) for key, v in kinds.items() if not key.startswith(("info:", "summary:", "generated", "delivered",
                                                                              "truth", "sim time", "clients"))]

@@ -427,7 +427,8 @@ int run_cli(int argc, char** argv) {
     if (process_env("SYNTHFEED_LOG_FORMAT").value_or("text") == "json")
         logger->set_formatter(std::make_unique<json_log_formatter>());
     else
-        logger->set_pattern("%^%l%$: %v");
+        // RFC 3339 in UTC to the millisecond, as the JSON logs' ts and the summary's times.
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$: %v", spdlog::pattern_time_type::utc);
     spdlog::set_default_logger(logger);
 
     CLI::App app{

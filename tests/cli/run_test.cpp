@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -254,6 +255,20 @@ TEST(CommandLine, GlobalFlagsWorkAfterTheSubcommand) {
     const auto bad = testing::run_synthfeed("run " + profile + " --count 5 --log-level loud");
     EXPECT_EQ(bad.exit_code, exit_usage);
     EXPECT_NE(bad.err.find("--log-level"), std::string::npos) << bad.err;
+}
+
+TEST(CommandLine, LogLinesStartWithAnRfc3339UtcTimestamp) {
+    const auto r = testing::run_synthfeed(
+        "run " + testing::source_path("tests/golden/golden.toml") + " --count 5 --sink null:");
+    ASSERT_EQ(r.exit_code, exit_ok) << r.err;
+    const std::regex stamped(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: )");
+    int info_lines = 0;
+    for (const auto& line : testing::lines(r.err)) {
+        if (line.find(" info: ") == std::string::npos) continue;
+        ++info_lines;
+        EXPECT_TRUE(std::regex_search(line, stamped)) << line;
+    }
+    EXPECT_GT(info_lines, 0) << r.err;
 }
 
 } // namespace
