@@ -62,13 +62,13 @@ std::string number_text(double v) {
 
 std::string unknown_option_problem(const option_table& table, std::string_view name,
                                    bool from_uri) {
-    std::string known, closest;
-    std::size_t best = 3; // suggest names at most two edits away
+    std::string known;
+    std::vector<std::string_view> names;
     for (const auto& row : table.rows) {
         known += (known.empty() ? "" : ", ") + std::string(row.name);
-        const std::size_t d = edit_distance(std::string(name), std::string(row.name));
-        if (d < best) best = d, closest = row.name;
+        names.push_back(row.name);
     }
+    const std::string closest = closest_match(name, names);
     std::string problem = "unknown option";
     if (!closest.empty()) problem += " (did you mean \"" + closest + "\"?)";
     problem += "; known: " + known;

@@ -155,14 +155,19 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& value) {
     return {index, count};
 }
 
+/// A flag's value as an error message quotes it: at most 40 bytes, a longer one marked "…".
+std::string shown_input(const std::string& text) {
+    return text.substr(0, 40) + (text.size() > 40 ? "…" : "");
+}
+
 /// A kind of `table` named by `flag` (or its env twin); exit 2 naming the kinds otherwise.
 template <class Row, std::size_t N>
 decltype(Row::kind) flag_kind(const char* flag, const vocabulary<Row, N>& table,
                               const std::string& text) {
     if (const Row* row = table.find(text)) return row->kind;
     throw config_error({flag, 0, 0}, "",
-                       "expected one of " + names_of(table) + ", got \"" + text.substr(0, 40) +
-                           (text.size() > 40 ? "…" : "") + "\"");
+                       "expected one of " + names_of(table) + ", got \"" + shown_input(text) +
+                           "\"");
 }
 
 /// A whole number in [min, max] given to `flag` (or its env twin); exit 2 otherwise.
@@ -174,8 +179,7 @@ std::int64_t flag_integer(const char* flag, const std::string& text, std::int64_
     if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max)
         throw config_error({flag, 0, 0}, "",
                            "expected a whole number from " + std::to_string(min) + " to " +
-                               std::to_string(max) + ", got \"" + text.substr(0, 40) +
-                               (text.size() > 40 ? "…" : "") + "\"");
+                               std::to_string(max) + ", got \"" + shown_input(text) + "\"");
     return v;
 }
 
@@ -537,12 +541,14 @@ int run_cli(int argc, char** argv) {
         // A first word that is no command reads as one mistyped, not as a stray argument.
         if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
             const std::string given = std::string(argv[1]).substr(0, 40);
-            std::string commands, hint;
+            std::string commands;
+            std::vector<std::string> names;
             for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
                 commands.append(commands.empty() ? "" : ", ").append(sub->get_name());
-                if (hint.empty() && edit_distance(given, sub->get_name()) <= 2)
-                    hint = "did you mean \"" + sub->get_name() + "\"? ";
+                names.push_back(sub->get_name());
             }
+            const std::string closest = closest_match(given, names);
+            const std::string hint = closest.empty() ? "" : "did you mean \"" + closest + "\"? ";
             fmt::print(stderr,
                        "synthfeed: error: unknown command \"{}\" ({}commands: {})\nRun with "
                        "--help for usage.\n",

@@ -201,12 +201,7 @@ void toml_reader::reject_unknown_keys() const {
     for (auto&& [k, v] : *table_) {
         const std::string key(k.str());
         if (seen_.contains(key)) continue;
-        std::string best;
-        std::size_t best_distance = 3;
-        for (const auto& known : seen_) {
-            const std::size_t d = edit_distance(key, known);
-            if (d < best_distance) best_distance = d, best = known;
-        }
+        const std::string best = closest_match(key, seen_);
         std::string message = "unknown key";
         if (!best.empty()) message += " (did you mean \"" + best + "\"?)";
         const auto& region = k.source().begin.line ? k.source() : v.source();

@@ -11,6 +11,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace synthfeed {
 
@@ -66,5 +67,19 @@ class request_error : public located_error {
 
 /// Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(const std::string& a, const std::string& b);
+
+/// The "did you mean" of error messages: the candidate nearest to `given` if at most two edits
+/// away (the first of equals), else empty. `candidates` is a range of string-like names.
+template <class Range>
+std::string closest_match(std::string_view given, const Range& candidates) {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto& candidate : candidates) {
+        const std::string name(candidate);
+        if (const std::size_t d = edit_distance(std::string(given), name); d < best_distance)
+            best_distance = d, best = name;
+    }
+    return best;
+}
 
 } // namespace synthfeed
