@@ -413,8 +413,7 @@ void command_list() {
     print_kinds("noise (noise.kind)", noise_kinds);
     print_kinds("drift (drift.kind)", drift_kinds);
     for (const char* table : {"anomaly", "fault", "fraud", "drift"})
-        print_kinds(fmt::format("[[group.{}]] kinds", table), anomaly_kinds,
-                    [table](const anomaly_kind_row& row) { return row.table == table; });
+        print_kinds(fmt::format("[[group.{}]] kinds", table), anomaly_kinds, written_in(table));
     print_kinds("load shapes ([load] shape)", load_shapes);
 }
 

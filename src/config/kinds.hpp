@@ -266,6 +266,11 @@ inline constexpr vocabulary anomaly_kinds{std::array{
 static_assert(anomaly_kinds.in_enum_order());
 inline constexpr std::size_t anomaly_kind_count = anomaly_kinds.size();
 
+/// Selects the episode kinds written in [[group.<table>]] (for reading, `list`, tests).
+constexpr auto written_in(std::string_view table) noexcept {
+    return [table](const anomaly_kind_row& row) { return row.table == table; };
+}
+
 constexpr anomaly_class class_of(anomaly_kind k) noexcept {
     return anomaly_kinds[k].label_class;
 }

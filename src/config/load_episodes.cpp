@@ -135,8 +135,7 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
 
 /// Reads `kind`, one of the kinds written in [[group.<table>]], into `a`; returns its row.
 const anomaly_kind_row& read_episode_kind(toml_reader& r, anomaly_spec& a, std::string_view table) {
-    const auto in_table = [table](const anomaly_kind_row& row) { return row.table == table; };
-    const anomaly_kind_row& row = anomaly_kinds[r.kind("kind", anomaly_kinds, in_table)];
+    const anomaly_kind_row& row = anomaly_kinds[r.kind("kind", anomaly_kinds, written_in(table))];
     a.kind = row.kind;
     return row;
 }

@@ -110,16 +110,13 @@ TEST_F(Vocabulary, ReadmeNoiseAndDriftTablesListEveryKindWithItsKeys) {
 }
 
 TEST_F(Vocabulary, ReadmeEpisodeTablesListEveryKindOfTheirTable) {
-    auto in = [](std::string_view table) {
-        return [table](const anomaly_kind_row& row) { return row.table == table; };
-    };
     EXPECT_EQ(names_in(table_after(readme, "| kind | effect on the field during the episode |")),
-              table_names(anomaly_kinds, in("anomaly")));
+              table_names(anomaly_kinds, written_in("anomaly")));
     const auto faults = table_after(readme, "| kind | keys | what the stream shows |");
-    EXPECT_EQ(names_in(faults), table_names(anomaly_kinds, in("fault")));
+    EXPECT_EQ(names_in(faults), table_names(anomaly_kinds, written_in("fault")));
     expect_keys_documented(anomaly_kinds, faults);
     const auto fraud = table_after(readme, "| kind | transactions during the episode |");
-    EXPECT_EQ(names_in(fraud), table_names(anomaly_kinds, in("fraud")));
+    EXPECT_EQ(names_in(fraud), table_names(anomaly_kinds, written_in("fraud")));
     // The fraud table states each typology's default magnitude range.
     for (const auto& r : fraud) {
         const anomaly_kind_row& row = *anomaly_kinds.find(r.names.front());
