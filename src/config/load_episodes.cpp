@@ -1,7 +1,9 @@
 #include "src/config/profile_sections.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <cctype>
+#include <charconv>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -23,6 +25,31 @@ sim_time read_window_time(toml_reader& r, std::string_view key, bool& relative) 
     r.fail(key, "expected an RFC 3339 time (\"2026-01-01T06:00:00Z\") or an offset from the run "
                 "start (\"6h\"), got \"" +
                     text + "\"");
+}
+
+/// The index of device `id` in group `g`, or nullopt. Inverts format_device_id instead of
+/// walking the group (up to 10^8 ids): an index adds only a run of digits or hex letters to an
+/// id (see id_template_problem), so every such run of at most 64 characters is read in each
+/// base a template can use, and a candidate below the group's count is kept when it formats
+/// back to `id`.
+std::optional<std::uint64_t> device_index(const group_spec& g, std::string_view id) {
+    const std::string last = format_device_id(g.id_template, g.name, g.count - 1);
+    if (id.size() > last.size()) return std::nullopt; // ids grow with their index
+    for (std::size_t start = 0; start < id.size(); ++start) {
+        for (std::size_t end = start + 1; end <= std::min(id.size(), start + 64); ++end) {
+            if (!std::isxdigit(static_cast<unsigned char>(id[end - 1]))) break;
+            for (int base : {10, 16, 8, 2}) {
+                std::uint64_t index = 0;
+                const auto [ptr, ec] =
+                    std::from_chars(id.data() + start, id.data() + end, index, base);
+                if (ec != std::errc{} || ptr != id.data() + end || index >= g.count) continue;
+                if (format_device_id(g.id_template, g.name, index) == id) return index;
+            }
+        }
+    }
+    // A template without {index} (count 1) adds no run of digits.
+    if (g.count == 1 && id == last) return 0;
+    return std::nullopt;
 }
 
 /// The field an episode targets ("field" key), or -1 when `allowed` is false.
@@ -94,27 +121,14 @@ void read_schedule(toml_reader& r, const group_spec& g, anomaly_spec& a, const s
         win.relative = start_relative;
         if (win.end <= win.start) w.fail("end", "must be after start");
         if (const toml::array* devices = w.array("devices")) {
-            // One pass over the group's ids, stopping once every listed one is found (a
-            // group may hold 10^8 devices; a table of all their ids per window would not do).
-            std::unordered_map<std::string, std::uint32_t> wanted;
             for (const auto& d : *devices) {
-                auto id = d.value<std::string>();
+                const auto id = d.value<std::string>();
                 if (!id) w.fail_at(d, "devices", "device ids are strings");
-                wanted.emplace(*id, UINT32_MAX);
-            }
-            std::size_t found = 0;
-            for (std::uint64_t i = 0; i < g.count && found < wanted.size(); ++i) {
-                auto it = wanted.find(format_device_id(g.id_template, g.name, i));
-                if (it != wanted.end() && it->second == UINT32_MAX)
-                    it->second = static_cast<std::uint32_t>(i), ++found;
-            }
-            for (const auto& d : *devices) {
-                const std::uint32_t index = wanted[*d.value<std::string>()];
-                if (index == UINT32_MAX)
+                const auto index = device_index(g, *id);
+                if (!index)
                     w.fail_at(d, "devices",
-                              "no device \"" + *d.value<std::string>() + "\" in group \"" + g.name +
-                                  "\"");
-                win.devices.push_back(index);
+                              "no device \"" + *id + "\" in group \"" + g.name + "\"");
+                win.devices.push_back(static_cast<std::uint32_t>(*index));
             }
             std::sort(win.devices.begin(), win.devices.end()); // searched by bisection
         }

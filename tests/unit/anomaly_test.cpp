@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "src/core/errors.hpp"
 #include "tests/test_support.hpp"
 
 using namespace synthfeed;
@@ -181,6 +182,34 @@ TEST(Anomaly, ExplicitWindowsHitOnlyTheNamedDevices) {
             EXPECT_EQ(e.start, test_start + 5 * 3'600'000);
     }
     expect_labels_match_windows(c);
+}
+
+TEST(Anomaly, WindowDevicesAreFoundByIdInAGroupOfAHundredMillion) {
+    // The ids are read back from the template, not looked up by walking the group, so a
+    // missing id in the largest group fails at once (a fuzzer found the walk's timeout).
+    const auto profile_with = [](const std::string& id_template, const std::string& devices) {
+        return "name = \"p\"\n[[group]]\nname = \"g\"\ncount = 100000000\nid = \"" + id_template +
+               "\"\n[[group.field]]\nname = \"x\"\nsignal = { kind = \"constant\", value = 1 "
+               "}\n[[group.anomaly]]\nkind = \"dropout\"\nwindows = [ { start = \"1h\", end = "
+               "\"2h\", devices = [" +
+               devices + "] } ]\n";
+    };
+    const auto indexes = [&](const std::string& id_template, const std::string& devices) {
+        return profile_from(profile_with(id_template, devices))
+            .groups[0]
+            .anomalies[0]
+            .windows[0]
+            .devices;
+    };
+    using v = std::vector<std::uint32_t>;
+    EXPECT_EQ(indexes("{group}-{index}", R"("g-99999999", "g-0", "g-12")"), (v{0, 12, 99999999}));
+    EXPECT_EQ(indexes("s{index:08}-{group}", R"("s00000255-g")"), (v{255}));
+    EXPECT_EQ(indexes("{group}{index:x}", R"("gff", "gabc")"), (v{255, 0xabc}));
+    EXPECT_EQ(indexes("b{index:b}", R"("b101")"), (v{5}));
+    for (const char* missing : {R"("g-100000000")", R"("g-01")", R"("h-1")", R"("g-")"})
+        EXPECT_THROW(profile_from(profile_with("{group}-{index}", missing)), config_error)
+            << missing;
+    EXPECT_THROW(profile_from(profile_with("s{index:08}-{group}", R"("s255-g")")), config_error);
 }
 
 TEST(Anomaly, DirectionControlsTheSign) {
