@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <tuple>
 
 #include <spdlog/spdlog.h>
 
 namespace synthfeed::engine_detail {
 
-void drain_clock::begin(const char* why) noexcept {
+void drain_clock::begin(const char* why, bool cut_short) noexcept {
     if (started_) return;
     started_ = true;
+    cut_short_ = cut_short;
+    stopped_at_ = std::min(clock::now(), hard_end_);
     until_ = clock::now() + grace_;
     if (control_) {
         control_->running.store(false);
@@ -23,9 +26,9 @@ void drain_clock::begin(const char* why) noexcept {
 
 bool drain_clock::start_if_due() noexcept {
     if (stop_.load(std::memory_order_relaxed)) {
-        begin("stop requested");
+        begin("stop requested", true);
     } else if (hard_end_ != clock::time_point::max() && clock::now() >= hard_end_) {
-        begin("--run-for reached");
+        begin("--run-for reached", true);
     }
     return started_;
 }
@@ -66,9 +69,12 @@ std::span<const record_header> record_headers(const message_entry& m, const wind
 
 emitter::emitter(const emitter_setup& setup, run_stats& stats, pacer& pace, drain_clock& drain)
     : setup_(setup), stats_(stats), pace_(pace), drain_(drain),
-      idle_([this](clock::duration d) { return idle(d); }), waiting_([this] { report_progress(); }),
+      idle_([this](clock::duration d) { return idle(d); }), waiting_([this] { while_blocked(); }),
       limit_(std::min(setup.limits.count, setup.limits.schedule)),
-      last_progress_(setup.wall_start) {
+      nominal_rate_(setup.plan->nominal_rate() * static_cast<double>(stats.devices.load()) /
+                    static_cast<double>(std::max<std::uint64_t>(1, setup.plan->device_count()))),
+      next_unsent_ts_(setup.sim_start), last_progress_(setup.wall_start) {
+    checkpoint_mask_ = pace_.checkpoint_every(nominal_rate_) - 1;
     summary_.profile = setup.plan->name;
     summary_.seed = setup.plan->seed;
     summary_.sim_start = setup.sim_start;
@@ -80,6 +86,7 @@ void emitter::emit_window(std::span<window_batch* const> batches, sim_time windo
     cut_ = {window_end, 0, false};
     window_merge merge(batches);
     send_messages(merge, window_start);
+    if (!finished_) next_unsent_ts_ = window_end; // the next window's messages come at or after
     send_episode_lines(batches, window_end, last_window);
     publish_counts();
     if (generated_ >= limit_) finished_ = true;
@@ -100,8 +107,14 @@ void emitter::send_messages(window_merge& merge, sim_time window_start) {
         if (m.emitted && generated_ >= limit_)
             return cut_at(ts, device, ts == last_ts && device == last_device);
         last_ts = ts, last_device = device;
-        if ((n & 1023) == 0 && !checkpoint(ts)) return cut_at(ts, device);
-        if (m.emitted && !pace_.wait_for(ts, generated_, idle_, stats_)) return cut_at(ts, device);
+        next_unsent_ts_ = ts;
+        if ((n & checkpoint_mask_) == 0 && !checkpoint(ts)) return cut_at(ts, device);
+        if (m.emitted) {
+            wake w;
+            while ((w = pace_.wait_for(ts, generated_, idle_, stats_)) == wake::control)
+                apply_control(); // then wait again, under the new rate
+            if (w == wake::stop) return cut_at(ts, device);
+        }
         const std::string_view id = ids.id(device);
         const std::string_view group = setup_.plan->groups[m.group].name;
         if (m.emitted) {
@@ -130,8 +143,8 @@ void emitter::send_messages(window_merge& merge, sim_time window_start) {
     }
 }
 
-/// Every 1024 messages: control requests, the stop check, delivery reports, counters, lag and
-/// progress. False once the run is stopping.
+/// Every checkpoint_mask_ + 1 messages: control requests, the stop check, delivery reports,
+/// counters, lag and progress. False once the run is stopping.
 bool emitter::checkpoint(sim_time ts) {
     apply_control();
     if (drain_.stopping()) return false;
@@ -195,24 +208,48 @@ void emitter::publish_counts() noexcept {
     stats_.sim_clock.store(summary_.sim_end, std::memory_order_relaxed);
 }
 
+/// A pause or a rate change waits to be applied (not while a pause is being held: a rate
+/// change then waits for the resume, so that it counts from the resumed schedule).
+bool emitter::control_pending() const noexcept {
+    const run_control* control = setup_.control;
+    return control && !pausing_ &&
+           (control->paused.load(std::memory_order_relaxed) ||
+            !std::isnan(control->requested_rate.load(std::memory_order_relaxed)));
+}
+
 /// Pause and rate changes from the control API, applied between messages.
 void emitter::apply_control() {
     run_control* control = setup_.control;
     if (!control) return;
-    const double rate = control->requested_rate.exchange(std::numeric_limits<double>::quiet_NaN());
-    if (!std::isnan(rate)) {
-        pace_.set_rate(rate, generated_);
-        limit_ = setup_.limits.count; // the clock decides from now on
-        control->target_rate.store(rate);
-        spdlog::info("control: target rate set to {} msg/s", rate);
-    }
+    apply_rate();
     if (!control->paused.load()) return;
     const auto paused_at = clock::now();
     spdlog::info("control: paused");
-    while (control->paused.load() && idle(std::chrono::milliseconds(20))) {
+    pausing_ = true;
+    while (control->paused.load() && idle(std::chrono::milliseconds(20)) != wake::stop) {
     }
+    pausing_ = false;
     pace_.shift(clock::now() - paused_at);
     spdlog::info("control: resumed");
+    apply_rate(); // one requested while paused
+}
+
+void emitter::apply_rate() {
+    run_control* control = setup_.control;
+    const double rate = control->requested_rate.exchange(std::numeric_limits<double>::quiet_NaN());
+    if (std::isnan(rate)) return;
+    pace_.set_rate(rate, generated_);
+    checkpoint_mask_ = pace_.checkpoint_every(nominal_rate_) - 1;
+    limit_ = setup_.limits.count; // the clock decides from now on
+    control->target_rate.store(rate);
+    spdlog::info("control: target rate set to {} msg/s", rate);
+}
+
+/// While a full sink holds the oldest unsent message back: lag keeps growing, and the
+/// progress line says so.
+void emitter::while_blocked() {
+    pace_.observe_lag(next_unsent_ts_, generated_, stats_);
+    report_progress();
 }
 
 void emitter::report_progress() {
@@ -228,20 +265,52 @@ void emitter::report_progress() {
     last_progress_count_ = generated_;
 }
 
-bool emitter::idle(clock::duration d) {
+wake emitter::idle(clock::duration d) {
     const run_sinks& sinks = setup_.sinks;
     for (connector* c : {sinks.labels, sinks.episodes})
         if (c) c->poll(std::chrono::milliseconds(0));
     const auto until = clock::now() + d;
-    for (auto now = clock::now(); now < until && !drain_.stopping(); now = clock::now())
-        sinks.data->poll(std::chrono::ceil<std::chrono::milliseconds>(until - now));
-    return !drain_.stopping();
+    // Stops and control requests are looked for before each nap, not after the last one: a
+    // message due before the --run-for end still goes out when the nap that waited for it
+    // overshoots the end by the timer's grain.
+    for (auto now = clock::now(); now < until; now = clock::now()) {
+        if (drain_.stopping()) return wake::stop;
+        if (control_pending()) return wake::control;
+        // Sinks poll in whole milliseconds; the last fraction is slept exactly.
+        if (until - now < std::chrono::milliseconds(1))
+            std::this_thread::sleep_for(until - now);
+        else
+            sinks.data->poll(std::chrono::floor<std::chrono::milliseconds>(until - now));
+    }
+    return wake::due;
 }
 
 void emitter::serve_sinks() {
     for (connector* c : {setup_.sinks.data, setup_.sinks.labels, setup_.sinks.episodes})
         if (c) c->poll(std::chrono::milliseconds(0));
+    apply_control();
+    pace_.observe_lag(next_unsent_ts_, generated_, stats_);
     report_progress();
+}
+
+/// What the schedule wanted by the stop and did not get: a run cut short by a stop or
+/// --run-for while behind. A run that ended by itself (--count, --duration, the load shape's
+/// total) sent everything it wanted.
+void emitter::report_shortfall(run_summary& summary) const {
+    if (!drain_.cut_short()) return;
+    const clock::time_point at = drain_.stopped_at();
+    std::uint64_t shortfall = pace_.shortfall(next_unsent_ts_, generated_, nominal_rate_, at);
+    if (limit_ != UINT64_MAX)
+        shortfall = std::min(shortfall, limit_ - std::min(limit_, generated_));
+    summary.shortfall = shortfall;
+    summary.shortfall_estimated = pace_.shortfall_estimated();
+    summary.lag_at_end_seconds = std::max(0.0, pace_.lag_at(next_unsent_ts_, generated_, at));
+    // Behind by less than a pacer's nap is the clock's grain, not a sink that could not keep up.
+    if (shortfall > 0 && summary.lag_at_end_seconds >= 0.01)
+        spdlog::warn("the run ended {:.3f}s behind its schedule: {}{} messages it wanted were not "
+                     "sent (shortfall); the sink or the generator could not keep up",
+                     summary.lag_at_end_seconds, summary.shortfall_estimated ? "about " : "",
+                     shortfall);
 }
 
 run_summary emitter::drain_and_summarise(bool interrupted) {
@@ -249,6 +318,7 @@ run_summary emitter::drain_and_summarise(bool interrupted) {
     run_summary summary = summary_;
     summary.interrupted = interrupted;
     drain_.begin("end of run");
+    report_shortfall(summary);
     const deadline drain_until = drain_.until();
     for (connector* c : {sinks.data, sinks.labels, sinks.episodes})
         if (c) summary.undelivered += c->drain(drain_until);

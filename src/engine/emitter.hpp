@@ -49,10 +49,16 @@ class drain_clock {
 
     /// True once the run is stopping; starts the drain the first time.
     bool stopping() noexcept { return started_ || start_if_due(); }
-    /// Starts the drain now (once), saying why in the log.
-    void begin(const char* why) noexcept;
+    /// Starts the drain now (once), saying why in the log. `cut_short`: the run stops before
+    /// its schedule ends (a stop request, --run-for), so what it did not send is a shortfall.
+    void begin(const char* why, bool cut_short = false) noexcept;
     /// The drain deadline (valid once stopping).
     deadline until() const noexcept { return until_; }
+    /// Whether a stop or --run-for ended the run (valid once stopping).
+    bool cut_short() const noexcept { return cut_short_; }
+    /// When the run stopped taking new work: the --run-for end itself (found up to one
+    /// checkpoint later), or the moment a stop was seen (valid once stopping).
+    clock::time_point stopped_at() const noexcept { return stopped_at_; }
 
   private:
     bool start_if_due() noexcept;
@@ -62,7 +68,9 @@ class drain_clock {
     std::chrono::milliseconds grace_;
     run_control* control_;
     bool started_ = false;
+    bool cut_short_ = false;
     deadline until_{};
+    clock::time_point stopped_at_{};
 };
 
 enum class delivery { handed_over, abandoned };
@@ -120,15 +128,17 @@ class emitter {
                      sim_time window_end, bool last_window);
     bool finished() const noexcept { return finished_; }
 
-    /// Serves the sinks' callbacks and the progress line between windows.
+    /// Serves the sinks' callbacks, the lag and the progress line between windows and while
+    /// the workers are still generating the next one.
     void serve_sinks();
 
     /// Ends the run: starts the drain, drains every sink until its deadline and returns the
     /// summary of what was sent, delivered and lost.
     run_summary drain_and_summarise(bool interrupted);
 
-    /// Waits up to `d` serving the sinks; false once the run is stopping (the pacer's idle).
-    bool idle(clock::duration d);
+    /// Waits up to `d` serving the sinks (the pacer's idle): wake::stop once the run is
+    /// stopping, wake::control as soon as a control request waits, else wake::due.
+    wake idle(clock::duration d);
 
   private:
     /// Where a cut falls in the window being sent: the first entry not sent.
@@ -151,8 +161,12 @@ class emitter {
     void send_episode_lines(std::span<window_batch* const> batches, sim_time window_end,
                             bool last_window);
     void publish_counts() noexcept;
+    bool control_pending() const noexcept;
     void apply_control();
+    void apply_rate();
+    void while_blocked();
     void report_progress();
+    void report_shortfall(run_summary& summary) const;
 
     emitter_setup setup_;
     run_stats& stats_;
@@ -161,6 +175,10 @@ class emitter {
     const idle_fn idle_;
     const waiting_fn waiting_;
     std::uint64_t limit_;
+    double nominal_rate_; ///< this shard's messages per simulated second at nominal cadence
+    std::uint64_t checkpoint_mask_ = 1023; ///< a checkpoint when (message number & mask) == 0
+    sim_time next_unsent_ts_ = 0;          ///< event time of the oldest message not yet sent
+    bool pausing_ = false;
     bool finished_ = false;
     window_cut cut_{};
     std::uint64_t generated_ = 0, suppressed_ = 0, labels_ = 0;

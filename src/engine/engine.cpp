@@ -130,12 +130,10 @@ message_limits limits_of(const run_options& o) {
     return limits;
 }
 
-/// --run-for as the drain clock's hard end (max: none). It is a hard limit; a load shape's
-/// exact message count gets a second's slack for its last message.
-clock::time_point hard_end(const run_options& o, const message_limits& limits) {
-    if (!o.wall_limit) return clock::time_point::max();
-    const auto wall_end = clock::now() + *o.wall_limit;
-    return limits.schedule == UINT64_MAX ? wall_end : wall_end + std::chrono::seconds(1);
+/// --run-for as the drain clock's hard end (max: none): generation stops then, whatever the
+/// achieved rate; what the schedule wanted and did not get is the shortfall.
+clock::time_point hard_end(const run_options& o, clock::time_point schedule_start) {
+    return o.wall_limit ? schedule_start + *o.wall_limit : clock::time_point::max();
 }
 
 void announce_running(run_control* control, const load_spec& load) {
@@ -182,7 +180,7 @@ void refuse_injections(run_control* control) {
 
 } // namespace
 
-sim_duration window_length(const profile& p, double speed) noexcept {
+sim_duration window_length(const profile& p, double speed, double target_rate) noexcept {
     double peak_rate = 0; // messages per second, with every group at its busiest
     for (const auto& g : p.groups)
         peak_rate += static_cast<double>(g.count) * 1000.0 / static_cast<double>(g.interval) *
@@ -190,7 +188,15 @@ sim_duration window_length(const profile& p, double speed) noexcept {
     const double rate_per_ms = peak_rate / 1000.0;
     double ms =
         rate_per_ms > 0 ? messages_per_window / rate_per_ms : static_cast<double>(ms_per_day);
-    if (speed > 0) ms = std::min(ms, paced_window_wall_ms * speed);
+    if (target_rate > 0) {
+        // Paced by count: about paced_window_wall_ms of wall time at the target rate (at
+        // least one message), whatever --speed says, since event time then runs at the
+        // rate's pace, not the clock's.
+        const double messages = std::max(1.0, target_rate * paced_window_wall_ms / 1000);
+        if (rate_per_ms > 0) ms = std::min(ms, messages / rate_per_ms);
+    } else if (speed > 0) {
+        ms = std::min(ms, paced_window_wall_ms * speed);
+    }
     return static_cast<sim_duration>(std::clamp(ms, 1.0, static_cast<double>(ms_per_day)));
 }
 
@@ -208,12 +214,12 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         make_workers(encoders.shared(p, ids, o, sinks, injections), models, shard, stats);
     write_preambles(sinks, encoders);
 
-    const sim_duration window = window_length(p, o.speed);
+    const sim_duration window = window_length(p, o.speed, load_schedule(o.load).peak_rate());
     const sim_time end = run_end(p, o, shard.devices);
     pipeline pipe(producers(workers), o.start, window, end);
     pacer pace(o.start, o.speed, o.load);
     const message_limits limits = limits_of(o);
-    drain_clock drain(stop, hard_end(o, limits), o.grace, control);
+    drain_clock drain(stop, hard_end(o, clock::now()), o.grace, control); // the pacer's start
     emitter out(
         {&p, &ids, sinks, o.start, o.label_headers, o.progress_every, limits, wall_start, control},
         stats, pace, drain);
@@ -221,6 +227,10 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
 
     pipe.request(static_cast<std::int64_t>(pipeline_depth) - 1);
     for (std::int64_t w = 0; !out.finished() && !pipe.past_end(w); ++w) {
+        // Workers slower than the schedule: the sinks, the control plane, the lag and the
+        // stop are still served while the window is being generated.
+        while (!drain.stopping() && !pipe.ready(w, std::chrono::milliseconds(10)))
+            out.serve_sinks();
         if (drain.stopping()) break;
         out.emit_window(pipe.wait(w), pipe.window_start(w), pipe.window_end(w),
                         pipe.past_end(w + 1));

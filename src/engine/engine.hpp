@@ -55,7 +55,9 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
                        const run_sinks& sinks, run_stats& stats, const std::atomic<bool>& stop,
                        run_control* control = nullptr);
 
-/// Window length (simulated) the engine uses: about 64k messages, shorter when paced.
-sim_duration window_length(const profile& p, double speed) noexcept;
+/// Window length (simulated ms) the engine uses: about 64k messages at the fleet's busiest,
+/// shorter when paced: about 20 ms of wall time at the `target_rate` (msg/s, the load
+/// shape's peak; 0 for none), else at `speed`.
+sim_duration window_length(const profile& p, double speed, double target_rate = 0) noexcept;
 
 } // namespace synthfeed

@@ -33,6 +33,25 @@ double load_schedule::rate_at(double t) const noexcept {
     return 0;
 }
 
+double load_schedule::peak_rate() const noexcept {
+    const load_spec& s = spec_;
+    switch (s.shape) {
+    case load_shape::none:
+        return 0;
+    case load_shape::constant:
+        return s.rate;
+    case load_shape::ramp:
+        return std::max(s.from, s.to);
+    case load_shape::step:
+        return s.steps.empty() ? 0 : *std::max_element(s.steps.begin(), s.steps.end());
+    case load_shape::spike:
+        return std::max(s.rate, s.peak);
+    case load_shape::cycle:
+        return s.rate + s.amplitude;
+    }
+    return 0;
+}
+
 double load_schedule::cumulative(double t) const noexcept {
     if (t <= 0) return 0;
     const load_spec& s = spec_;
@@ -75,8 +94,8 @@ double load_schedule::cumulative(double t) const noexcept {
 }
 
 double load_schedule::due_time(std::uint64_t index) const noexcept {
-    // cumulative() is non-decreasing: bisect for the first t with cumulative(t) >= index + 1.
-    const double target = static_cast<double>(index) + 1;
+    // cumulative() is non-decreasing: bisect for the first t with cumulative(t) >= index.
+    const double target = static_cast<double>(index);
     double lo = 0, hi = 1;
     while (cumulative(hi) < target) {
         lo = hi;

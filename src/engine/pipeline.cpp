@@ -29,11 +29,14 @@ void pipeline::request(std::int64_t w) {
     cv_.notify_all();
 }
 
+bool pipeline::ready(std::int64_t w, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return done(w); });
+}
+
 std::vector<window_batch*> pipeline::wait(std::int64_t w) {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] {
-        return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; });
-    });
+    cv_.wait(lock, [&] { return done(w); });
     std::vector<window_batch*> out;
     for (std::size_t p = 0; p < producers_.size(); ++p) out.push_back(&slot(p, w));
     return out;

@@ -11,6 +11,7 @@
 /// thread (set-up time).
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -56,12 +57,19 @@ class pipeline {
     /// Lets the producers generate every window up to and including w.
     void request(std::int64_t w);
 
+    /// Waits up to `timeout` for every producer to finish window w (requested before); true
+    /// once they have.
+    bool ready(std::int64_t w, std::chrono::milliseconds timeout);
+
     /// Waits until every producer has generated window w (requested before); returns their
     /// batches, in producer order.
     std::vector<window_batch*> wait(std::int64_t w);
 
   private:
     void work(std::size_t id);
+    bool done(std::int64_t w) const noexcept {
+        return std::all_of(done_.begin(), done_.end(), [&](std::int64_t d) { return d >= w; });
+    }
     window_batch& slot(std::size_t producer, std::int64_t w) noexcept {
         return slots_[producer * pipeline_depth + static_cast<std::size_t>(w) % pipeline_depth];
     }

@@ -53,11 +53,13 @@ std::string summary_text(const run_summary& s) {
         "  delivered  {}   failed {}   dropped {}   undelivered at exit {}\n"
         "  truth      {} anomaly episodes, {} label lines, {} ticks silenced by dropouts, "
         "{} label and episode lines failed\n"
-        "  sim time   {} .. {}   max lag behind schedule {:.3f}s\n",
+        "  sim time   {} .. {}\n"
+        "  schedule   max lag {:.3f}s   lag at end {:.3f}s   shortfall {}{}\n",
         s.profile, s.seed, s.interrupted ? " (interrupted)" : "", s.generated, s.elapsed_seconds,
         si(s.messages_per_second()), s.bytes, s.delivered, s.failed, s.dropped, s.undelivered,
         s.episodes, s.labels, s.suppressed, s.truth_failed, format_timestamp(s.sim_start),
-        format_timestamp(s.sim_end), s.max_lag_seconds);
+        format_timestamp(s.sim_end), s.max_lag_seconds, s.lag_at_end_seconds, s.shortfall,
+        s.shortfall_estimated ? " (estimated from the lag)" : "");
     if (const auto& c = s.connections)
         out += fmt::format("  clients    {} (peak {} connected), {} given up, {} reconnects, {} "
                            "messages resent; connect p50 {:.3f}s p95 {:.3f}s p99 {:.3f}s\n",
@@ -82,6 +84,9 @@ std::string summary_json(const run_summary& s) {
     j["elapsed_seconds"] = s.elapsed_seconds;
     j["messages_per_second"] = s.messages_per_second();
     j["max_schedule_lag_seconds"] = s.max_lag_seconds;
+    j["schedule_lag_at_end_seconds"] = s.lag_at_end_seconds;
+    j["shortfall"] = s.shortfall;
+    j["shortfall_estimated"] = s.shortfall_estimated;
     j["anomaly_episodes"] = s.episodes;
     nlohmann::ordered_json kinds = nlohmann::ordered_json::object();
     for (std::size_t k = 0; k < anomaly_kind_count; ++k)

@@ -53,7 +53,12 @@ struct run_summary {
     sim_time sim_start = 0;
     sim_time sim_end = 0;
     double elapsed_seconds = 0;
-    double max_lag_seconds = 0; ///< worst lag of emission behind its schedule (paced runs)
+    double max_lag_seconds = 0;    ///< worst lag of emission behind its schedule (paced runs)
+    double lag_at_end_seconds = 0; ///< lag when a stop or --run-for cut the run short
+    /// Messages the schedule wanted by the stop that were not sent (a run cut short while
+    /// behind); an estimate from the lag when paced by --speed (`shortfall_estimated`).
+    std::uint64_t shortfall = 0;
+    bool shortfall_estimated = false;
     bool interrupted = false;
     std::optional<connection_summary> connections; ///< the data sink's, when it has any
 
