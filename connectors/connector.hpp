@@ -2,7 +2,9 @@
 /// The contract every sink meets. A connector knows bytes, keys and destinations, never
 /// anomalies or devices. Counting rules: `delivered` only once the destination has taken the
 /// message (written to the fd, acknowledged by the broker); `failed` for every message that
-/// will never be delivered, including rejected sends. No message leaves uncounted.
+/// was not delivered, including rejected sends; `in_doubt` for a message whose fate is
+/// unknown (sent to a broker that went away before acknowledging it: it may be stored).
+/// No message leaves uncounted: accepted = delivered + failed + dropped + in_doubt.
 ///
 /// Concurrency: send/poll/drain are called from one thread (the engine's emitter); counts()
 /// and check() may be called from any thread.
@@ -15,6 +17,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "src/core/latency_histogram.hpp"
 
 namespace synthfeed {
 
@@ -42,8 +46,9 @@ enum class send_result {
 struct delivery_counts {
     std::uint64_t delivered = 0;
     std::uint64_t failed = 0;
-    std::uint64_t dropped = 0; ///< only under an explicit drop policy
-    std::uint64_t bytes = 0;   ///< payload bytes delivered
+    std::uint64_t dropped = 0;  ///< only under an explicit drop policy
+    std::uint64_t bytes = 0;    ///< payload bytes delivered
+    std::uint64_t in_doubt = 0; ///< possibly stored, never acknowledged
 };
 
 /// Why a message failed, for synthfeed_send_errors_total{error_type}: a small fixed set, so
@@ -59,61 +64,6 @@ enum class send_error : std::uint8_t {
 inline constexpr std::size_t send_error_types = 6;
 inline constexpr std::array<const char*, send_error_types> send_error_names{
     "rejected", "timed_out", "broker", "client", "drain_deadline", "io"};
-
-/// Delivery latency (send to acknowledgement) in fixed buckets, Prometheus-style cumulative
-/// on export. Observations are relaxed atomic adds: safe from any callback thread.
-class latency_histogram {
-  public:
-    static constexpr std::array<double, 16> bounds{
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-
-    void observe(double seconds) noexcept {
-        std::size_t b = 0;
-        while (b < bounds.size() && seconds > bounds[b]) ++b;
-        buckets_[b].fetch_add(1, std::memory_order_relaxed);
-        sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
-    }
-    /// Observations per bucket (not cumulative); the last one is +Inf.
-    std::array<std::uint64_t, bounds.size() + 1> buckets() const noexcept {
-        std::array<std::uint64_t, bounds.size() + 1> out{};
-        for (std::size_t b = 0; b < out.size(); ++b)
-            out[b] = buckets_[b].load(std::memory_order_relaxed);
-        return out;
-    }
-    double sum_seconds() const noexcept {
-        return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
-    }
-    std::uint64_t count() const noexcept {
-        std::uint64_t n = 0;
-        for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
-        return n;
-    }
-    /// The q-quantile (0 < q < 1) in seconds, interpolated linearly within its bucket as
-    /// Prometheus' histogram_quantile() does; 0 without observations. Past the last bound it
-    /// answers that bound (the histogram knows nothing finer).
-    double quantile(double q) const noexcept {
-        const auto counts = buckets(); // one snapshot: the total must match the buckets
-        std::uint64_t total = 0;
-        for (const auto n : counts) total += n;
-        if (total == 0) return 0;
-        const double rank = q * static_cast<double>(total);
-        double below = 0;
-        for (std::size_t b = 0; b < counts.size(); ++b) {
-            const auto in = static_cast<double>(counts[b]);
-            if (below + in >= rank && in > 0) {
-                if (b == bounds.size()) return bounds.back();
-                const double lower = b == 0 ? 0 : bounds[b - 1];
-                return lower + (bounds[b] - lower) * (rank - below) / in;
-            }
-            below += in;
-        }
-        return bounds.back();
-    }
-
-  private:
-    std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
-    std::atomic<std::uint64_t> sum_micros_{0};
-};
 
 /// Connection states of a connector that holds many broker connections (MQTT per-device
 /// fleets), for the progress line, the summary and /metrics. Written by the emitter thread,
@@ -159,7 +109,8 @@ class connector {
 
     delivery_counts counts() const noexcept {
         return {delivered_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed),
-                dropped_.load(std::memory_order_relaxed), bytes_.load(std::memory_order_relaxed)};
+                dropped_.load(std::memory_order_relaxed), bytes_.load(std::memory_order_relaxed),
+                in_doubt_.load(std::memory_order_relaxed)};
     }
     /// Failed messages by reason; they add up to counts().failed.
     std::array<std::uint64_t, send_error_types> errors() const noexcept {
@@ -179,17 +130,31 @@ class connector {
         delivered_.store(delivered_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
         bytes_.store(bytes_.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
     }
-    void count_failed(std::uint64_t n, send_error why) noexcept {
+    /// `cause`, when given, is logged with the first failure of each kind (then never again
+    /// for that kind: the counts and /metrics carry the rest).
+    void count_failed(std::uint64_t n, send_error why, std::string_view cause = {}) noexcept {
         failed_.store(failed_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
         auto& e = errors_[static_cast<std::size_t>(why)];
-        e.store(e.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        const std::uint64_t before = e.load(std::memory_order_relaxed);
+        e.store(before + n, std::memory_order_relaxed);
+        if (before == 0 && n > 0) log_first_failure(why, cause, n);
+    }
+    /// Messages sent to a broker that may have stored them but never said so.
+    void count_in_doubt(std::uint64_t n, std::string_view cause = {}) noexcept {
+        const std::uint64_t before = in_doubt_.load(std::memory_order_relaxed);
+        in_doubt_.store(before + n, std::memory_order_relaxed);
+        if (before == 0 && n > 0) log_first_in_doubt(cause, n);
     }
     void count_dropped(std::uint64_t n) noexcept {
         dropped_.store(dropped_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 
   private:
+    void log_first_failure(send_error why, std::string_view cause, std::uint64_t n) const noexcept;
+    void log_first_in_doubt(std::string_view cause, std::uint64_t n) const noexcept;
+
     std::atomic<std::uint64_t> delivered_{0};
+    std::atomic<std::uint64_t> in_doubt_{0};
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> bytes_{0};

@@ -130,6 +130,20 @@ std::string shown_sink_uri(std::string_view text) {
     return masked_uri(u, nullptr); // an unknown scheme: every value may be a secret
 }
 
+std::string shown_flag_setting(std::string_view flag, std::string_view name_value) {
+    const auto eq = name_value.find('=');
+    if (eq == std::string_view::npos) return std::string(name_value);
+    const std::string_view name = name_value.substr(0, eq);
+    bool known = false, secret = false;
+    for (const option_table* t : option_tables()) {
+        if (!t->passthrough || t->passthrough->flag != flag) continue;
+        known = true;
+        secret = secret || t->passthrough->is_secret(name);
+    }
+    return std::string(name) + "=" +
+           (known && !secret ? std::string(name_value.substr(eq + 1)) : "***");
+}
+
 std::uint64_t read_stream(std::string_view text, const connector_context& ctx,
                           std::chrono::milliseconds timeout, const record_visitor& visit) {
     const sink_uri u = parse_sink_uri(text, ctx.origin);

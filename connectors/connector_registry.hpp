@@ -52,6 +52,11 @@ std::unique_ptr<connector> open_connector(std::string_view uri, const connector_
 /// `uri` as messages may quote it: passwords and secret option values read "***".
 std::string shown_sink_uri(std::string_view uri);
 
+/// A pass-through flag's value ("-X sasl.password=s3cret") as a summary may quote it: the
+/// value reads "***" when a connector taking `flag` says the name holds a secret, or when no
+/// connector takes the flag.
+std::string shown_flag_setting(std::string_view flag, std::string_view name_value);
+
 /// Reads the stream at `uri` back (file:PATH, kafka://…/TOPIC) for `synthfeed verify`;
 /// returns the number of records. config_error for a scheme that cannot be read back.
 std::uint64_t read_stream(std::string_view uri, const connector_context& ctx,

@@ -213,9 +213,10 @@ std::uint64_t kafka_connector::drain(deadline until) noexcept {
     const std::uint64_t undelivered = in_flight_;
     if (undelivered > 0) {
         spdlog::warn("kafka: {} messages still undelivered at the drain deadline; purging them "
-                     "(counted failed)",
+                     "(counted failed, or in doubt when already sent)",
                      undelivered);
-        // Purged messages get delivery reports with a _PURGE_* error: counted failed there.
+        // Purged messages get delivery reports with a _PURGE_* error: counted failed there, or
+        // in doubt for those already sent to the broker.
         rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         for (int i = 0; i < 50 && in_flight_ > 0; ++i) rd_kafka_poll(producer_, 100);
         if (in_flight_ > 0) { // reports that never came: still count them, never lose silently
@@ -239,10 +240,20 @@ void kafka_connector::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void
         // Microseconds from produce() to the acknowledgement, measured by librdkafka.
         if (const std::int64_t us = rd_kafka_message_latency(m); us >= 0)
             self->latency_.observe(static_cast<double>(us) / 1e6);
-    } else {
-        self->count_failed(1, failure_reason(m->err));
-        self->last_error_ = rd_kafka_err2str(m->err);
+        return;
     }
+    self->last_error_ = rd_kafka_err2str(m->err);
+    std::string cause = self->last_error_;
+    if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
+        cause += " (not acknowledged within message.timeout.ms)";
+    if (!self->last_broker_error_.empty())
+        cause += "; last broker error: " + self->last_broker_error_;
+    // Sent to a broker that went away before answering: it may be in the topic. Counting it
+    // as failed would make a consumer's count exceed delivered + failed's complement.
+    if (rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED)
+        self->count_in_doubt(1, cause);
+    else
+        self->count_failed(1, failure_reason(m->err), cause);
 }
 
 void kafka_connector::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -255,6 +266,7 @@ void kafka_connector::on_error(rd_kafka_t* rk, int err, const char* reason, void
         spdlog::error("kafka: fatal error: {}", fatal);
         return;
     }
+    self->last_broker_error_ = reason;
     spdlog::warn("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
 }
 

@@ -57,6 +57,7 @@ class kafka_connector final : public connector {
     std::uint64_t in_flight_ = 0;
     std::atomic<int> fatal_{0}; ///< a fatal producer error: every later send is rejected
     std::string last_error_;
+    std::string last_broker_error_; ///< the error callback's last reason, for failure causes
 };
 
 /// Creates librdkafka's mock cluster once per process for kafka://embedded URIs.

@@ -151,7 +151,8 @@ bool emitter::checkpoint(sim_time ts) {
     // Serve delivery reports as they come, so a broker sink's queue stays short.
     setup_.sinks.data->poll(std::chrono::milliseconds(0));
     stats_.generated.store(generated_, std::memory_order_relaxed);
-    pace_.observe_lag(ts, generated_, stats_);
+    stats_.sim_clock.store(ts, std::memory_order_relaxed);
+    observe_schedule();
     report_progress(); // paced windows can last longer than the progress interval
     return true;
 }
@@ -225,12 +226,14 @@ void emitter::apply_control() {
     if (!control->paused.load()) return;
     const auto paused_at = clock::now();
     spdlog::info("control: paused");
+    note_event("pause", false);
     pausing_ = true;
     while (control->paused.load() && idle(std::chrono::milliseconds(20)) != wake::stop) {
     }
     pausing_ = false;
     pace_.shift(clock::now() - paused_at);
     spdlog::info("control: resumed");
+    note_event("resume", false);
     apply_rate(); // one requested while paused
 }
 
@@ -243,12 +246,30 @@ void emitter::apply_rate() {
     limit_ = setup_.limits.count; // the clock decides from now on
     control->target_rate.store(rate);
     spdlog::info("control: target rate set to {} msg/s", rate);
+    note_event(fmt::format("rate {} msg/s", rate), false);
+}
+
+/// Lag and shortfall of the oldest unsent message, now, for the progress line and /metrics.
+void emitter::observe_schedule() {
+    pace_.observe_lag(next_unsent_ts_, generated_, stats_);
+    stats_.shortfall.store(
+        pace_.shortfall(next_unsent_ts_, generated_, nominal_rate_, clock::now()),
+        std::memory_order_relaxed);
+}
+
+void emitter::note_event(std::string what, bool changes_content) {
+    summary_.events.push_back(
+        {std::chrono::duration<double>(clock::now() - setup_.wall_start).count(), std::move(what),
+         changes_content});
 }
 
 /// While a full sink holds the oldest unsent message back: lag keeps growing, and the
 /// progress line says so.
 void emitter::while_blocked() {
-    pace_.observe_lag(next_unsent_ts_, generated_, stats_);
+    // Once draining, the schedule is over: waiting on the sink is no longer lag.
+    if (!drain_.stopping()) observe_schedule();
+    stats_.generated.store(generated_, std::memory_order_relaxed);
+    stats_.sim_clock.store(next_unsent_ts_, std::memory_order_relaxed);
     report_progress();
 }
 
@@ -256,13 +277,15 @@ void emitter::report_progress() {
     const auto now = clock::now();
     if (setup_.progress_every.count() <= 0 || now - last_progress_ < setup_.progress_every) return;
     const double span = std::chrono::duration<double>(now - last_progress_).count();
-    const run_sinks& sinks = setup_.sinks;
-    spdlog::info(progress_line(stats_, sinks.data->counts(),
+    const connector& data = *setup_.sinks.data;
+    const std::uint64_t bytes = data.counts().bytes;
+    spdlog::info(progress_line(stats_, data,
                                std::chrono::duration<double>(now - setup_.wall_start).count(),
                                static_cast<double>(generated_ - last_progress_count_) / span,
-                               sinks.data->fleet()));
+                               static_cast<double>(bytes - last_progress_bytes_) / 1e6 / span));
     last_progress_ = now;
     last_progress_count_ = generated_;
+    last_progress_bytes_ = bytes;
 }
 
 wake emitter::idle(clock::duration d) {
@@ -289,7 +312,7 @@ void emitter::serve_sinks() {
     for (connector* c : {setup_.sinks.data, setup_.sinks.labels, setup_.sinks.episodes})
         if (c) c->poll(std::chrono::milliseconds(0));
     apply_control();
-    pace_.observe_lag(next_unsent_ts_, generated_, stats_);
+    observe_schedule();
     report_progress();
 }
 
@@ -297,12 +320,14 @@ void emitter::serve_sinks() {
 /// --run-for while behind. A run that ended by itself (--count, --duration, the load shape's
 /// total) sent everything it wanted.
 void emitter::report_shortfall(run_summary& summary) const {
+    stats_.shortfall.store(0, std::memory_order_relaxed); // the final figure replaces the live one
     if (!drain_.cut_short()) return;
     const clock::time_point at = drain_.stopped_at();
     std::uint64_t shortfall = pace_.shortfall(next_unsent_ts_, generated_, nominal_rate_, at);
     if (limit_ != UINT64_MAX)
         shortfall = std::min(shortfall, limit_ - std::min(limit_, generated_));
     summary.shortfall = shortfall;
+    stats_.shortfall.store(shortfall, std::memory_order_relaxed);
     summary.shortfall_estimated = pace_.shortfall_estimated();
     summary.lag_at_end_seconds = std::max(0.0, pace_.lag_at(next_unsent_ts_, generated_, at));
     // Behind by less than a pacer's nap is the clock's grain, not a sink that could not keep up.
@@ -328,7 +353,15 @@ run_summary emitter::drain_and_summarise(bool interrupted) {
     summary.delivered = data.delivered;
     summary.failed = data.failed + abandoned_;
     summary.dropped = data.dropped;
+    summary.in_doubt = data.in_doubt;
     summary.bytes = data.bytes;
+    const std::array<std::pair<const char*, connector*>, 3> streams{
+        {{"data", sinks.data}, {"labels", sinks.labels}, {"episodes", sinks.episodes}}};
+    for (const auto& [stream, c] : streams)
+        if (c)
+            summary.sinks.push_back(
+                {stream, std::string(c->name()), {}, c->counts(), summarize(c->latency())});
+    summary.sinks.front().counts.failed += abandoned_;
     summary.suppressed = suppressed_;
     for (connector* c : {sinks.labels, sinks.episodes})
         if (c) summary.truth_failed += c->counts().failed;

@@ -136,6 +136,9 @@ class emitter {
     /// summary of what was sent, delivered and lost.
     run_summary drain_and_summarise(bool interrupted);
 
+    /// Records a control event (rate change, pause, injection) for the summary, timed now.
+    void note_event(std::string what, bool changes_content);
+
     /// Waits up to `d` serving the sinks (the pacer's idle): wake::stop once the run is
     /// stopping, wake::control as soon as a control request waits, else wake::due.
     wake idle(clock::duration d);
@@ -165,6 +168,7 @@ class emitter {
     void apply_control();
     void apply_rate();
     void while_blocked();
+    void observe_schedule();
     void report_progress();
     void report_shortfall(run_summary& summary) const;
 
@@ -186,6 +190,7 @@ class emitter {
     run_summary summary_;
     clock::time_point last_progress_;
     std::uint64_t last_progress_count_ = 0;
+    std::uint64_t last_progress_bytes_ = 0;
     std::vector<held_episode> held_episodes_; // label due in a later window
     std::vector<std::pair<episode_entry, std::string_view>> window_episodes_;
     std::array<record_header, 4> headers_; // --label-headers: refilled per message

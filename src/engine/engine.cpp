@@ -145,7 +145,7 @@ void announce_running(run_control* control, const load_spec& load) {
 /// Publishes waiting injection requests so that workers apply them from `window` on: the
 /// earliest window not yet handed to them, so "now" is at most pipeline_depth windows away.
 void schedule_injections(injection_queue& queue, injection_board& board, const pipeline& pipe,
-                         std::int64_t window) {
+                         std::int64_t window, emitter& out) {
     for (auto& [request, answer] : queue.take()) {
         injected_episode e = request.episode;
         e.start = pipe.window_start(window);
@@ -158,6 +158,9 @@ void schedule_injections(injection_queue& queue, injection_board& board, const p
         }
         spdlog::info("control: injected {} episode {} from {}", to_string(e.kind), *id,
                      format_timestamp(e.start));
+        out.note_event(fmt::format("injected {} episode {} from {} to {}", to_string(e.kind), *id,
+                                   format_timestamp(e.start), format_timestamp(e.end)),
+                       true);
         answer.set_value({true, *id, e.start, e.end, {}});
     }
 }
@@ -165,9 +168,9 @@ void schedule_injections(injection_queue& queue, injection_board& board, const p
 /// Lets the workers go on with the window `pipeline_depth` after w, with the injections
 /// requested meanwhile.
 void request_next_window(pipeline& pipe, std::int64_t w, run_control* control,
-                         injection_board& injections) {
+                         injection_board& injections, emitter& out) {
     const std::int64_t next = w + static_cast<std::int64_t>(pipeline_depth);
-    if (control) schedule_injections(control->injections, injections, pipe, next);
+    if (control) schedule_injections(control->injections, injections, pipe, next, out);
     pipe.request(next);
 }
 
@@ -234,7 +237,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         if (drain.stopping()) break;
         out.emit_window(pipe.wait(w), pipe.window_start(w), pipe.window_end(w),
                         pipe.past_end(w + 1));
-        if (!out.finished()) request_next_window(pipe, w, control, injections);
+        if (!out.finished()) request_next_window(pipe, w, control, injections, out);
         out.serve_sinks();
     }
     const bool interrupted = stop.load();

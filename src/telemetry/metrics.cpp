@@ -26,22 +26,21 @@ void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels 
     f.metric.push_back(std::move(m));
 }
 
-/// prometheus-cpp's histogram data (cumulative counts) from our fixed buckets.
+/// prometheus-cpp's histogram data (cumulative counts at our fixed bounds) from the
+/// log-linear histogram.
 ClientMetric histogram_metric(const latency_histogram& h, std::vector<ClientMetric::Label> labels) {
     ClientMetric m;
     m.label = std::move(labels);
-    const auto counts = h.buckets();
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < counts.size(); ++b) {
-        cumulative += counts[b];
+    const auto cumulative = h.cumulative_at_bounds();
+    for (std::size_t b = 0; b < cumulative.size(); ++b) {
         ClientMetric::Bucket bucket;
-        bucket.cumulative_count = cumulative;
+        bucket.cumulative_count = cumulative[b];
         bucket.upper_bound = b < latency_histogram::bounds.size()
                                  ? latency_histogram::bounds[b]
                                  : std::numeric_limits<double>::infinity();
         m.histogram.bucket.push_back(bucket);
     }
-    m.histogram.sample_count = cumulative;
+    m.histogram.sample_count = cumulative.back();
     m.histogram.sample_sum = h.sum_seconds();
     return m;
 }
@@ -68,6 +67,10 @@ std::vector<MetricFamily> run_metrics::Collect() const {
                           "Messages dropped by an explicit drop policy.", MetricType::Counter);
     auto bytes =
         family("synthfeed_bytes_delivered_total", "Payload bytes delivered.", MetricType::Counter);
+    auto in_doubt = family("synthfeed_messages_in_doubt_total",
+                           "Messages sent to a broker that went away before acknowledging them "
+                           "(possibly stored).",
+                           MetricType::Counter);
     for (const auto& [role, c] : sinks_) {
         if (!c) continue;
         const delivery_counts counts = c->counts();
@@ -77,11 +80,13 @@ std::vector<MetricFamily> run_metrics::Collect() const {
         add(failed, static_cast<double>(counts.failed), labels);
         add(dropped, static_cast<double>(counts.dropped), labels);
         add(bytes, static_cast<double>(counts.bytes), labels);
+        add(in_doubt, static_cast<double>(counts.in_doubt), labels);
     }
     out.push_back(std::move(delivered));
     out.push_back(std::move(failed));
     out.push_back(std::move(dropped));
     out.push_back(std::move(bytes));
+    out.push_back(std::move(in_doubt));
 
     auto errors =
         family("synthfeed_send_errors_total",
@@ -148,10 +153,16 @@ std::vector<MetricFamily> run_metrics::Collect() const {
             {{"kind", std::string(to_string(static_cast<anomaly_kind>(k)))}});
     out.push_back(std::move(episodes));
 
-    auto lag = family("synthfeed_scheduler_lag_seconds", "How far emission trails its schedule.",
-                      MetricType::Gauge);
+    auto lag = family("synthfeed_scheduler_lag_seconds",
+                      "How long ago the oldest unsent message was due.", MetricType::Gauge);
     add(lag, stats_->lag_seconds.load());
     out.push_back(std::move(lag));
+    auto shortfall = family("synthfeed_schedule_shortfall_messages",
+                            "Messages the schedule wanted by now that were not sent (estimated "
+                            "from the lag when paced by --speed).",
+                            MetricType::Gauge);
+    add(shortfall, static_cast<double>(stats_->shortfall.load()));
+    out.push_back(std::move(shortfall));
 
     auto target = family("synthfeed_target_rate_messages_per_second",
                          "Target emission rate (0: the profile's cadence).", MetricType::Gauge);

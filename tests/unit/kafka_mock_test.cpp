@@ -59,9 +59,8 @@ TEST(KafkaMock, CountsDeliveredOnlyFromDeliveryReports) {
     EXPECT_EQ(k->counts().failed, 0u);
     EXPECT_TRUE(k->check().ok);
     // Every acknowledgement is one latency observation, none past the drain's 20 s.
-    const auto buckets = k->latency().buckets();
-    EXPECT_EQ(std::accumulate(buckets.begin(), buckets.end(), std::uint64_t{0}), 1000u);
-    EXPECT_EQ(buckets.back(), 0u);
+    EXPECT_EQ(k->latency().count(), 1000u);
+    EXPECT_LE(k->latency().max_seconds(), 20.0);
     EXPECT_GT(k->latency().sum_seconds(), 0.0);
 }
 

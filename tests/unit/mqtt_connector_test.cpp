@@ -46,20 +46,6 @@ TEST(MqttOptions, BracketedIpv6Broker) {
     EXPECT_EQ(o.port, 1884);
 }
 
-TEST(LatencyHistogram, QuantilesInterpolateWithinBuckets) {
-    latency_histogram h;
-    EXPECT_EQ(h.quantile(0.5), 0);
-    // 100 observations in (0.001, 0.0025]: every quantile falls inside that bucket.
-    for (int i = 0; i < 100; ++i) h.observe(0.002);
-    EXPECT_NEAR(h.quantile(0.5), 0.001 + 0.0015 * 0.5, 1e-12);
-    EXPECT_NEAR(h.quantile(0.99), 0.001 + 0.0015 * 0.99, 1e-12);
-    // One slow outlier moves p99 only if it is past the 99th rank.
-    h.observe(20);
-    EXPECT_LT(h.quantile(0.99), 0.0025);
-    EXPECT_GT(h.quantile(0.999), 10);
-    EXPECT_EQ(h.count(), 101u);
-}
-
 TEST(MqttConnector, AClosedPortFailsAtOnceWithTheReason) {
     // Port 1 on loopback: nothing listens, the kernel refuses at once.
     const auto uri = parse_sink_uri("mqtt://127.0.0.1:1/t?connect_timeout=2s", "--sink");
