@@ -16,6 +16,7 @@
 
 #include "connectors/connector_registry.hpp"
 #include "devices/group_model.hpp"
+#include "src/cli/run_report.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
@@ -90,10 +91,12 @@ struct run_flags {
     std::string summary_json;
     std::string grace = "20s";
     bool label_headers = false;
-    std::vector<std::string> properties; ///< -X name=value
-    std::optional<double> rate;          ///< --rate: constant target msg/s
-    std::string run_for;                 ///< --run-for: wall-clock limit
-    std::string http;                    ///< --http: HOST:PORT of metrics, health, control
+    std::vector<std::string> properties;   ///< -X name=value
+    std::optional<double> rate;            ///< --rate: constant target msg/s
+    std::string run_for;                   ///< --run-for: wall-clock limit
+    std::string http;                      ///< --http: HOST:PORT of metrics, health, control
+    std::vector<std::string> thresholds;   ///< --threshold 'p99<200ms' (repeatable)
+    std::vector<std::string> command_line; ///< argv with secrets masked, for the summary
 };
 
 /// The options of the profile's connector tables, each with its file:line:col.
@@ -279,6 +282,9 @@ int command_run(const run_flags& f) {
     if (!f.seed.empty())
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
     const run_options o = build_options(f, p);
+    std::vector<threshold> thresholds;
+    for (const auto& t : f.thresholds) thresholds.push_back(parse_threshold(t));
+    check_thresholds_fit(thresholds, o);
     const device_directory ids(p);
 
     const connector_context ctx = connector_settings(p, f.properties);
@@ -321,9 +327,33 @@ int command_run(const run_flags& f) {
         spdlog::info("http: /metrics, /livez, /readyz{} on {} (port {})",
                      control_api ? " and the control API" : "", f.http, http->port());
     }
-    const run_summary s = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()}, stats,
-                                     stop_requested, &control);
+    run_context context{version_with_build(),
+                        f.command_line,
+                        f.profile,
+                        sha256_of_file(f.profile),
+                        format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()),
+                        describe_load(o),
+                        describe_fleet(p)};
+    std::string crossed;
+    run_summary s = [&] {
+        const threshold_watch watch(thresholds, *data, stats, stop_requested);
+        run_summary result = run_engine(p, ids, o, {data.get(), labels.get(), episodes.get()},
+                                        stats, stop_requested, &control);
+        crossed = watch.crossed();
+        return result;
+    }();
     draining_flag.store(nullptr);
+    s.context = std::move(context);
+    for (sink_summary& k : s.sinks)
+        k.uri = shown_sink_uri(k.stream == "data"     ? f.sink
+                               : k.stream == "labels" ? f.labels
+                                                      : f.episodes);
+    if (!crossed.empty())
+        s.events.push_back(
+            {s.elapsed_seconds, "stopped: threshold " + crossed + " crossed", false});
+    judge(s, thresholds);
     std::fputs(summary_text(s).c_str(), stderr);
     if (!f.summary_json.empty()) {
         std::ofstream out(f.summary_json, std::ios::trunc);
@@ -499,6 +529,11 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->add_option("--grace", f.grace, "how long to wait for sinks to deliver at the end")
         ->envname("SYNTHFEED_GRACE");
+    run->add_option("--threshold", f.thresholds,
+                    "pass/fail criterion METRIC OP VALUE[,abort_on_fail], e.g. 'p99<200ms', "
+                    "'delivered_ratio>=0.999', 'rate>=0.98*target' (repeatable; a failed one "
+                    "exits 99; metrics: synthfeed list)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->footer(connector_options_help());
 
     std::vector<std::string> validate_paths;
@@ -564,7 +599,10 @@ int run_cli(int argc, char** argv) {
             std::find(f.properties.begin(), f.properties.end(), "list") != f.properties.end() &&
             print_flag_names("-X"))
             return exit_ok;
-        if (*run) return command_run(f);
+        if (*run) {
+            f.command_line = masked_command_line(argc, argv);
+            return command_run(f);
+        }
         if (*validate) return command_validate(validate_paths, validate_sinks);
         if (*verify) return command_verify(vf);
         if (*list) {

@@ -321,8 +321,10 @@ void emitter::serve_sinks() {
 /// total) sent everything it wanted.
 void emitter::report_shortfall(run_summary& summary) const {
     stats_.shortfall.store(0, std::memory_order_relaxed); // the final figure replaces the live one
-    if (!drain_.cut_short()) return;
     const clock::time_point at = drain_.stopped_at();
+    summary.sending_seconds = pace_.seconds_at(at);
+    summary.target_rate = pace_.mean_target_rate(at, nominal_rate_);
+    if (!drain_.cut_short()) return;
     std::uint64_t shortfall = pace_.shortfall(next_unsent_ts_, generated_, nominal_rate_, at);
     if (limit_ != UINT64_MAX)
         shortfall = std::min(shortfall, limit_ - std::min(limit_, generated_));

@@ -36,6 +36,12 @@ std::uint64_t pacer::shortfall(sim_time ts, std::uint64_t index, double nominal_
     return static_cast<std::uint64_t>(std::llround(behind * speed_ * nominal_rate));
 }
 
+double pacer::mean_target_rate(clock::time_point at, double nominal_rate) const noexcept {
+    const double seconds = seconds_at(at);
+    if (by_count_) return seconds > 0 ? static_cast<double>(allowed_at(seconds)) / seconds : 0;
+    return speed_ > 0 ? speed_ * nominal_rate : 0;
+}
+
 std::uint64_t pacer::checkpoint_every(double nominal_rate) const noexcept {
     const double rate = by_count_ ? schedule_.peak_rate() : speed_ * nominal_rate;
     if (rate <= 0) return 1024; // not paced: only stops and control requests to look for

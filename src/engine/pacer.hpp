@@ -56,6 +56,14 @@ class pacer {
 
     /// Wall seconds since the start.
     double elapsed_seconds() const;
+    /// Wall seconds from the start to `at`, pauses left out.
+    double seconds_at(clock::time_point at) const noexcept {
+        return std::chrono::duration<double>(at - wall_start_).count();
+    }
+    /// The schedule's mean rate (msg/s) from the start to `at`: what it let out over that
+    /// time, or `speed` × `nominal_rate` (msg per simulated second) when paced by --speed;
+    /// 0 when not paced.
+    double mean_target_rate(clock::time_point at, double nominal_rate) const noexcept;
     /// The largest lag behind the schedule seen so far (seconds).
     double max_lag() const noexcept { return max_lag_; }
 

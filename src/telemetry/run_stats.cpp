@@ -96,8 +96,8 @@ std::string summary_text(const run_summary& s) {
         s.max_lag_seconds, s.lag_at_end_seconds, s.shortfall,
         s.shortfall_estimated ? " (estimated from the lag)" : "");
     for (const sink_summary& k : s.sinks) {
-        out += fmt::format("  {:<10} {}{}{}: delivered {} failed {}{}", k.stream, k.connector,
-                           k.uri.empty() ? "" : " ", k.uri, k.counts.delivered, k.counts.failed,
+        out += fmt::format("  {:<10} {}: delivered {} failed {}{}", k.stream,
+                           k.uri.empty() ? k.connector : k.uri, k.counts.delivered, k.counts.failed,
                            k.counts.in_doubt ? fmt::format(" in doubt {}", k.counts.in_doubt) : "");
         const latency_summary& l = k.latency;
         if (l.count > 0)

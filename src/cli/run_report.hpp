@@ -1,0 +1,69 @@
+#pragma once
+/// What the run command adds around the engine for an unattended run: the context that makes
+/// a pasted summary reproducible (version, masked command line, profile digest, load), the
+/// --threshold verdicts with their exit code, and the watcher that stops a run as soon as an
+/// abort_on_fail threshold is crossed.
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "src/config/profile.hpp"
+#include "src/engine/engine.hpp"
+#include "src/telemetry/run_stats.hpp"
+#include "src/telemetry/thresholds.hpp"
+
+namespace synthfeed {
+
+/// "0.1.0 (commit 1a2b3c4d5e, GNU 12.2.0, Release)".
+std::string version_with_build();
+
+/// `argv` with secrets masked: passwords and secret options in URIs, secret -X values.
+std::vector<std::string> masked_command_line(int argc, const char* const* argv);
+
+/// SHA-256 of a file's bytes, in hex; empty when it cannot be read.
+std::string sha256_of_file(const std::string& path);
+
+/// The load a run follows: "constant 5000 msg/s", "profile cadence at 1x", "as fast as
+/// possible", a ramp or steps with their figures.
+std::string describe_load(const run_options& o);
+
+/// "210 devices in 3 groups, 200 msg/s nominal".
+std::string describe_fleet(const profile& p);
+
+/// Whether a threshold needs a schedule's target (FACTOR*target) that an unpaced run lacks:
+/// config_error naming it then.
+void check_thresholds_fit(const std::vector<threshold>& thresholds, const run_options& o);
+
+/// Evaluates `thresholds` on the finished run into `s` (verdicts and the exit rule).
+void judge(run_summary& s, const std::vector<threshold>& thresholds);
+
+/// Watches the abort_on_fail thresholds every 200 ms while the run goes on, from the data
+/// sink's live figures; the first one crossed is logged and sets `stop` (a drain as by
+/// SIGTERM). Stops watching when destroyed.
+class threshold_watch {
+  public:
+    threshold_watch(const std::vector<threshold>& thresholds, const connector& data,
+                    const run_stats& stats, std::atomic<bool>& stop);
+    ~threshold_watch();
+    threshold_watch(const threshold_watch&) = delete;
+    threshold_watch& operator=(const threshold_watch&) = delete;
+
+    /// The expression that stopped the run, or empty.
+    std::string crossed() const;
+
+  private:
+    void watch(std::stop_token token);
+
+    std::vector<threshold> watched_;
+    const connector& data_;
+    const run_stats& stats_;
+    std::atomic<bool>& stop_;
+    std::atomic<const threshold*> crossed_{nullptr};
+    std::jthread thread_;
+};
+
+} // namespace synthfeed
