@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +24,10 @@ bool same_secret(const std::string& a, const std::string& b) {
     for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
         diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^ (i < b.size() ? b[i] : 0));
     return diff == 0;
+}
+
+http_reply text_reply(unsigned status, std::string body) {
+    return {status, "text/plain; charset=utf-8", std::move(body)};
 }
 
 http_reply json_reply(unsigned status, const json& body) {
@@ -135,23 +143,75 @@ injection_request parse_injection(const json& body, const profile& p, const devi
     return r;
 }
 
+namespace {
+
+/// How long POST /v1/anomalies waits for the engine before answering 202 (queued). The engine
+/// schedules an injection at its next window boundary: milliseconds away when paced, never
+/// while paused.
+constexpr std::chrono::seconds injection_patience{2};
+
+/// The reply once the engine has scheduled the injection (200) or refused it (409).
+http_reply injection_reply(const injection_request& request, const injection_outcome& o,
+                           const profile& plan, const device_directory& ids) {
+    if (!o.accepted) return json_error(409, o.error);
+    const injected_episode& e = request.episode;
+    const std::string suffix = ":injected:" + std::to_string(o.id);
+    return json_reply(200,
+                      {{"id", o.id},
+                       {"kind", to_string(e.kind)},
+                       {"group", plan.groups[e.group].name},
+                       {"device", e.device == injected_episode::whole_group
+                                      ? json(nullptr)
+                                      : json(std::string(ids.id(e.device)))},
+                       {"episode", e.device == injected_episode::whole_group
+                                       ? "<device_id>" + suffix
+                                       : std::string(ids.id(e.device)) + suffix},
+                       {"start", format_timestamp(o.start)},
+                       {"end", anomaly_kinds[e.kind].zero_length ? json(nullptr)
+                                                                 : json(format_timestamp(o.end))}});
+}
+
+/// POST /v1/anomalies: queues the request for the engine and answers once the engine has
+/// scheduled it, without holding the I/O thread meanwhile.
+http_answer inject(const control_api_context& c, const std::string& text) {
+    const auto body = json::parse(text, nullptr, false);
+    if (body.is_discarded()) return json_error(400, "the body is not valid JSON");
+    injection_request request;
+    try {
+        request = parse_injection(body, c.plan, c.ids);
+    } catch (const request_error& e) {
+        return json_error(e.status(), e.what());
+    }
+    if (!c.control.running.load() || c.control.draining.load())
+        return json_error(409, "generation is not running");
+    const std::shared_future<injection_outcome> outcome =
+        c.control.injections.submit(request).share();
+    // The profile and the directory outlive the listener, hence every deferred reply.
+    return http_deferred_reply{
+        [outcome, request, &plan = c.plan, &ids = c.ids]() -> std::optional<http_reply> {
+            if (outcome.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+                return std::nullopt;
+            return injection_reply(request, outcome.get(), plan, ids);
+        },
+        injection_patience, json_reply(202, {{"status", "queued"}})};
+}
+
+} // namespace
+
 http_handler make_http_handler(control_api_context c) {
-    return [c = std::move(c)](const http_request_view& r) -> http_reply {
+    return [c = std::move(c)](const http_request_view& r) -> http_answer {
         const std::string path = r.target.substr(0, r.target.find('?'));
         if (path == "/metrics" && r.method == "GET")
-            return {200, "text/plain; version=0.0.4; charset=utf-8", c.metrics.text()};
-        if (path == "/livez" && r.method == "GET")
-            return {200, "text/plain; charset=utf-8", "ok\n"};
+            return http_reply{200, "text/plain; version=0.0.4; charset=utf-8", c.metrics.text()};
+        if (path == "/livez" && r.method == "GET") return text_reply(200, "ok\n");
         if (path == "/readyz" && r.method == "GET") {
             if (!c.control.running.load() || c.control.draining.load())
-                return {503, "text/plain; charset=utf-8",
-                        c.control.draining.load() ? "draining\n" : "starting\n"};
+                return text_reply(503, c.control.draining.load() ? "draining\n" : "starting\n");
             for (const connector* sink : c.sinks)
-                if (sink && !sink->check().ok)
-                    return {503, "text/plain; charset=utf-8", sink->check().detail + "\n"};
-            return {200, "text/plain; charset=utf-8", "ready\n"};
+                if (sink && !sink->check().ok) return text_reply(503, sink->check().detail + "\n");
+            return text_reply(200, "ready\n");
         }
-        if (!path.starts_with("/v1/")) return {404, "text/plain; charset=utf-8", "not found\n"};
+        if (!path.starts_with("/v1/")) return text_reply(404, "not found\n");
         if (!c.token)
             return json_error(404,
                               "the control API is off; set SYNTHFEED_CONTROL_TOKEN to enable it");
@@ -180,39 +240,7 @@ http_handler make_http_handler(control_api_context c) {
             c.control.requested_rate.store(body["rate"].get<double>());
             return json_reply(200, {{"target_rate", body["rate"]}});
         }
-        if (path == "/v1/anomalies" && r.method == "POST") {
-            const auto body = json::parse(r.body, nullptr, false);
-            if (body.is_discarded()) return json_error(400, "the body is not valid JSON");
-            injection_request request;
-            try {
-                request = parse_injection(body, c.plan, c.ids);
-            } catch (const request_error& e) {
-                return json_error(e.status(), e.what());
-            }
-            if (!c.control.running.load() || c.control.draining.load())
-                return json_error(409, "generation is not running");
-            // The engine schedules it at its next window boundary (milliseconds when paced).
-            auto outcome = c.control.injections.submit(request);
-            if (outcome.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
-                return json_reply(202, {{"status", "queued"}});
-            const injection_outcome o = outcome.get();
-            if (!o.accepted) return json_error(409, o.error);
-            const injected_episode& e = request.episode;
-            const std::string suffix = ":injected:" + std::to_string(o.id);
-            return json_reply(
-                200, {{"id", o.id},
-                      {"kind", to_string(e.kind)},
-                      {"group", c.plan.groups[e.group].name},
-                      {"device", e.device == injected_episode::whole_group
-                                     ? json(nullptr)
-                                     : json(std::string(c.ids.id(e.device)))},
-                      {"episode", e.device == injected_episode::whole_group
-                                      ? "<device_id>" + suffix
-                                      : std::string(c.ids.id(e.device)) + suffix},
-                      {"start", format_timestamp(o.start)},
-                      {"end", anomaly_kinds[e.kind].zero_length ? json(nullptr)
-                                                                : json(format_timestamp(o.end))}});
-        }
+        if (path == "/v1/anomalies" && r.method == "POST") return inject(c, r.body);
         return json_error(404, "unknown endpoint or method");
     };
 }

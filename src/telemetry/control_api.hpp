@@ -27,6 +27,9 @@ struct control_api_context {
     const device_directory& ids;
 };
 
+/// The routes, answered on the listener's I/O thread without waiting on the engine. POST
+/// /v1/anomalies is a deferred reply: 200 (or 409) once the engine has scheduled (or refused)
+/// the episode, 202 {"status": "queued"} when it has not within 2 s.
 http_handler make_http_handler(control_api_context context);
 
 /// Resolves a POST /v1/anomalies body against the profile. Throws request_error (HTTP 400) with

@@ -8,7 +8,8 @@
 //
 // The handler must answer every request: an exception escaping it (http_server would turn it
 // into a 500) is a finding, as are crashes and sanitizer reports; request_error from
-// parse_injection is the documented refusal (a 400). Every JSON reply must parse.
+// parse_injection is the documented refusal (a 400). Every JSON reply must parse. A deferred
+// reply (an injection waiting for the engine) is polled until it completes, as the server does.
 //
 // An accepted injection goes through what the engine does with it: a stand-in for the
 // engine's emitter thread answers the queued request (as schedule_injections does), and the
@@ -26,6 +27,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -122,7 +125,7 @@ fixture& the_fixture() {
 }
 
 /// Plays the engine's emitter for one request: takes it off the queue and answers it the way
-/// schedule_injections does. Gives up after `patience` (the handler then answers 202 itself).
+/// schedule_injections does. Gives up after 3 s (the deferred reply then times out: a 202).
 class engine_stand_in {
   public:
     engine_stand_in(run_control& control, injection_board& board, sim_time window_start)
@@ -209,6 +212,19 @@ void apply(const fixture& f, const injection_board& board) {
     }
 }
 
+/// The reply the server would send: a deferred one is polled until it completes or its patience
+/// runs out (the server looks on a timer; this harness may simply sleep).
+http_reply settle(http_answer answer) {
+    if (auto* reply = std::get_if<http_reply>(&answer)) return std::move(*reply);
+    const http_deferred_reply& deferred = std::get<http_deferred_reply>(answer);
+    const auto give_up = std::chrono::steady_clock::now() + deferred.patience;
+    while (std::chrono::steady_clock::now() < give_up) {
+        if (auto reply = deferred.poll()) return std::move(*reply);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return deferred.on_timeout;
+}
+
 void check_reply(const http_reply& reply) {
     if (reply.content_type != "application/json") return;
     const json parsed = json::parse(reply.body, nullptr, false);
@@ -240,7 +256,7 @@ void send(fixture& f, http_request_view request) {
             engine.emplace(f.control, *board, f.start + 1500);
         }
     }
-    const http_reply reply = f.handler(request);
+    const http_reply reply = settle(f.handler(request));
     engine.reset(); // joins the stand-in
     f.control.running.store(false);
     check_reply(reply);

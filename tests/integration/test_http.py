@@ -1,14 +1,51 @@
 """The HTTP listener: /metrics, /livez, /readyz and the token-protected control API, exercised
 while a real run is in progress (scraped with urllib, an independent client)."""
 
+import contextlib
 import json
 import os
+import resource
+import signal
+import socket
 import subprocess
+import threading
 import time
 
-from helpers import PROFILES, free_port, get, metric, wait_until_up
+from helpers import PROFILES, established_on, free_port, get, metric, wait_until_up
 
 TOKEN = "test-token-123"
+
+
+@contextlib.contextmanager
+def control_plane(synthfeed_bin, tmp_path, nofile=None):
+    """A paced cold-chain run (long enough to outlast the test) with the listener and the control
+    API, optionally under RLIMIT_NOFILE `nofile`. Yields (port, stderr path); at the end SIGTERM
+    stops the run, which must exit 0."""
+    port = free_port()
+    log = tmp_path / "synthfeed.stderr"
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen([str(synthfeed_bin), "run", str(PROFILES / "cold_chain.toml"), "--speed", "1x",
+                                 "--run-for", "5m", "--sink", "null:", "--progress", "off",
+                                 "--http", f"127.0.0.1:{port}"], stdin=subprocess.DEVNULL, stderr=stderr,
+                                env={**os.environ, "SYNTHFEED_CONTROL_TOKEN": TOKEN}, preexec_fn=limit)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}")
+        yield port, log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0, log.read_text(errors="replace")[-3000:]
+
+
+def wait_for_log(log, predicate, what, deadline=10.0):
+    end = time.monotonic() + deadline
+    while not predicate(log.read_text(errors="replace")):
+        assert time.monotonic() < end, f"no {what} in the log:\n{log.read_text(errors='replace')[-3000:]}"
+        time.sleep(0.05)
 
 
 def test_metrics_health_and_control_api(synthfeed_bin, tmp_path):
@@ -164,3 +201,68 @@ def test_injected_anomalies_are_applied_and_labelled(synthfeed_bin, tmp_path):
     report = subprocess.run([str(synthfeed_bin), "verify", f"file:{data}", "--labels", f"file:{labels}"],
                             capture_output=True, text=True)
     assert report.returncode == 0, report.stdout + report.stderr
+
+
+def test_livez_answers_within_100ms_while_50_injections_wait_for_the_engine(synthfeed_bin, tmp_path):
+    """Issue #15: the engine answers an injection only at a window boundary, and never while
+    paused. 50 POST /v1/anomalies wait for a paused engine (each gets 202 "queued" after 2 s),
+    and /livez, asked meanwhile, answers within 100 ms. Once resumed, the engine schedules every
+    queued injection."""
+    with control_plane(synthfeed_bin, tmp_path) as (port, log):
+        base = f"http://127.0.0.1:{port}"
+        assert get(f"{base}/v1/pause", token=TOKEN, method="POST")[0] == 200
+        wait_for_log(log, lambda text: "control: paused" in text, "pause")
+
+        answers, finished = [], []
+
+        def inject():
+            body = json.dumps({"kind": "spike", "device": "reefer-00042", "field": "temp_c"})
+            answers.append(get(f"{base}/v1/anomalies", token=TOKEN, method="POST", body=body))
+            finished.append(time.monotonic())
+
+        posts = [threading.Thread(target=inject) for _ in range(50)]
+        for post in posts:
+            post.start()
+        end = time.monotonic() + 10
+        while established_on(port) < 50:
+            assert time.monotonic() < end, "the 50 injection requests did not connect"
+            time.sleep(0.01)
+        time.sleep(0.2)  # the listener reads them (in microseconds) and queues them for the engine
+
+        probes = []
+        for _ in range(5):
+            start = time.monotonic()
+            assert get(f"{base}/livez") == (200, "ok\n")
+            probes.append((start, time.monotonic()))
+            time.sleep(0.05)
+        for post in posts:
+            post.join(timeout=30)
+        assert not finished or probes[0][1] < min(finished), "the first probe came after an injection's answer"
+        durations = [round(end - start, 4) for start, end in probes]
+        assert max(durations) < 0.1, durations
+        assert len(answers) == 50
+        assert all(a == (202, '{"status":"queued"}\n') for a in answers), answers[:3]
+
+        assert get(f"{base}/v1/resume", token=TOKEN, method="POST")[0] == 200
+        wait_for_log(log, lambda text: text.count("control: injected spike") == 50, "50 injected spikes")
+
+
+def test_listener_survives_running_out_of_descriptors(synthfeed_bin, tmp_path):
+    """Under RLIMIT_NOFILE 64, 100 idle connections exhaust synthfeed's descriptors: accept()
+    fails with EMFILE, which is logged (once a second at most, not at every retry) and retried.
+    The listener makes room by closing the connections idle longest, so /livez still answers,
+    and it answers again once every idle connection is gone."""
+    started = time.monotonic()
+    with control_plane(synthfeed_bin, tmp_path, nofile=64) as (port, log):
+        base = f"http://127.0.0.1:{port}"
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(100)]
+        try:
+            wait_for_log(log, lambda text: "accept() failed: Too many open files" in text, "EMFILE report")
+            assert get(f"{base}/livez") == (200, "ok\n")
+        finally:
+            for connection in idle:
+                connection.close()
+        assert get(f"{base}/livez") == (200, "ok\n")
+        assert get(f"{base}/readyz")[0] == 200
+        reports = [line for line in log.read_text(errors="replace").splitlines() if "accept() failed" in line]
+        assert 1 <= len(reports) <= time.monotonic() - started + 1, reports
