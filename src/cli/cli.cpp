@@ -92,6 +92,9 @@ struct run_flags {
     bool label_headers = false;
     std::vector<std::string> properties; ///< -X name=value
     std::optional<double> rate;          ///< --rate: constant target msg/s
+    std::vector<std::string> stages;     ///< --stage DUR:RATE, k6's stages in order
+    std::vector<std::string> devices;    ///< --devices N (the fleet) or GROUP=N
+    std::string pad_to;                  ///< --pad-to BYTES: payload padding
     std::string run_for;                 ///< --run-for: wall-clock limit
     std::string http;                    ///< --http: HOST:PORT of metrics, health, control
 };
@@ -183,6 +186,48 @@ std::int64_t flag_integer(const char* flag, const std::string& text, std::int64_
     return v;
 }
 
+/// The stages of --stage, checked as a profile's `stages` are.
+load_spec flag_stages(const std::vector<std::string>& values) {
+    load_spec l;
+    l.shape = load_shape::stages;
+    for (const auto& value : values) {
+        const auto stage = parse_stage(value);
+        if (!stage)
+            throw config_error({"--stage", 0, 0}, "",
+                               "expected DUR:RATE, a duration and the target messages per second "
+                               "at its end (30s:1000; 0s:500 jumps), got \"" +
+                                   shown_input(value) + "\"");
+        l.stages.push_back(*stage);
+    }
+    if (const auto problem = find_stage_problem(l.stages))
+        throw config_error({"--stage", 0, 0}, "",
+                           problem->index < values.size()
+                               ? "\"" + shown_input(values[problem->index]) +
+                                     "\": " + problem->message
+                               : problem->message);
+    return l;
+}
+
+/// The load the flags ask for (--stage, --rate, which exclude each other), else the profile's.
+load_spec flag_load(std::optional<double> rate, const std::vector<std::string>& stages,
+                    const load_spec& profile_load) {
+    if (!stages.empty()) return flag_stages(stages);
+    if (!rate) return profile_load;
+    if (!(*rate > 0) || !(*rate <= max_target_rate))
+        throw config_error({"--rate", 0, 0}, "",
+                           fmt::format("must be greater than 0 and at most {:g} messages "
+                                       "per second",
+                                       max_target_rate));
+    load_spec l;
+    l.shape = load_shape::constant;
+    l.rate = *rate;
+    return l;
+}
+
+/// --pad-to's bound: the engine holds about two windows of 65536 messages at once (2 GiB of
+/// padding at 16 KiB) and addresses a window's payloads in 32 bits.
+constexpr std::int64_t max_pad_to = 16384;
+
 run_options build_options(const run_flags& f, const profile& p) {
     run_options o;
     if (!f.start.empty() && f.start != "now") {
@@ -218,17 +263,7 @@ run_options build_options(const run_flags& f, const profile& p) {
     std::tie(o.shard_index, o.shard_count) = parse_shard(f.shard);
     o.format = flag_kind("--format", payload_formats, f.format);
     o.labels = flag_kind("--labels-format", label_formats, f.labels_format);
-    o.load = p.load;
-    if (f.rate) {
-        if (!(*f.rate > 0) || !(*f.rate <= max_target_rate))
-            throw config_error({"--rate", 0, 0}, "",
-                               fmt::format("must be greater than 0 and at most {:g} messages "
-                                           "per second",
-                                           max_target_rate));
-        o.load = load_spec{};
-        o.load.shape = load_shape::constant;
-        o.load.rate = *f.rate;
-    }
+    o.load = flag_load(f.rate, f.stages, p.load);
     if (!f.run_for.empty()) {
         const sim_duration d = flag_duration("--run-for", f.run_for);
         if (d <= 0) throw config_error({"--run-for", 0, 0}, "", "must be longer than 0");
@@ -265,19 +300,168 @@ std::string sink_forms() {
     return forms;
 }
 
-/// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs.
-profile read_profile(const std::string& path) {
+/// At most `shown` of `items`, joined by ", ", then how many more there are.
+std::string joined(const std::vector<std::string>& items, std::size_t shown = 8) {
+    std::string text;
+    for (std::size_t i = 0; i < std::min(shown, items.size()); ++i)
+        text.append(i ? ", " : "").append(items[i]);
+    if (items.size() > shown) text += fmt::format(" and {} more", items.size() - shown);
+    return text;
+}
+
+/// The group counts --devices asks for: N, the fleet shared by the groups in proportion, and
+/// GROUP=N, one group's count (each given at most once).
+group_counts flag_devices(const profile& p, const std::vector<std::string>& values) {
+    auto fail = [](const std::string& message) {
+        throw config_error({"--devices", 0, 0}, "", message);
+    };
+    std::optional<std::uint64_t> total;
+    group_counts named;
+    for (const auto& value : values) {
+        // A group name may hold '=', a count never does.
+        const auto equals = value.rfind('=');
+        const std::string_view number =
+            std::string_view(value).substr(equals == std::string::npos ? 0 : equals + 1);
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+        if (number.empty() || ec != std::errc{} || end != number.data() + number.size() ||
+            equals == 0)
+            fail("expected N (the fleet's devices, shared by its groups in proportion) or GROUP=N "
+                 "(one group's), got \"" +
+                 shown_input(value) + "\"");
+        if (equals == std::string::npos) {
+            if (total) fail(fmt::format("the fleet's size is given twice ({} and {})", *total, n));
+            total = n;
+        } else if (!named.emplace(value.substr(0, equals), n).second) {
+            fail("group \"" + shown_input(value.substr(0, equals)) + "\" is given twice");
+        }
+    }
+    return scaled_counts(p, total, named, "--devices");
+}
+
+/// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs, its groups resized
+/// by --devices: read again with the new counts, so every check on a count holds for them.
+profile read_profile(const std::string& path, const std::vector<std::string>& devices = {}) {
     const std::vector<std::string_view> tables = connector_table_names();
-    return load_profile(path, tables);
+    profile p = load_profile(path, tables);
+    if (devices.empty()) return p;
+    const group_counts counts = flag_devices(p, devices);
+    try {
+        return load_profile(path, tables, process_env, counts);
+    } catch (const config_error& e) { // a window naming a device past the new count, say
+        std::vector<std::string> fleet;
+        for (const auto& [name, count] : counts) fleet.push_back(fmt::format("{} {}", name, count));
+        throw config_error(
+            {"--devices", 0, 0}, "",
+            fmt::format("the profile does not hold with {}: {}", joined(fleet), e.what()));
+    }
+}
+
+/// Messages per second as the start line and validate show them: "5000", "0.25".
+std::string rate_text(double rate) {
+    return rate >= 100 ? fmt::format("{:.0f}", rate) : fmt::format("{:.3g}", rate);
+}
+std::string per_second(double rate) {
+    return rate_text(rate) + "/s";
+}
+
+/// A duration as profiles write it ("0s" rather than "0h").
+std::string duration_text(sim_duration d) {
+    return d == 0 ? "0s" : format_duration(d);
+}
+
+/// The fleet, group by group: "sensors 4500 every 1s, doors 200 every ~6h".
+std::string fleet_text(const profile& p) {
+    std::vector<std::string> groups;
+    for (const auto& g : p.groups)
+        groups.push_back(fmt::format("{} {} every {}{}", g.name, g.count,
+                                     g.arrivals || g.transactions ? "~" : "",
+                                     duration_text(g.interval)));
+    return joined(groups);
+}
+
+/// The load shape in words: "stages 30s→1000/s, 1m→5000/s", "constant 2000/s", ….
+std::string load_text(const load_spec& l) {
+    switch (l.shape) {
+    case load_shape::none:
+        return "none (each device at its interval, paced by --speed)";
+    case load_shape::constant:
+        return "constant " + per_second(l.rate);
+    case load_shape::ramp:
+        return fmt::format("ramp {}→{} over {}", per_second(l.from), per_second(l.to),
+                           duration_text(l.over));
+    case load_shape::step: {
+        std::vector<std::string> steps;
+        for (double rate : l.steps) steps.push_back(per_second(rate));
+        return fmt::format("step {} every {}", joined(steps), duration_text(l.every));
+    }
+    case load_shape::spike:
+        return fmt::format("spike {}, {} at {} for {}", per_second(l.rate), per_second(l.peak),
+                           duration_text(l.at), duration_text(l.lasting));
+    case load_shape::cycle:
+        return fmt::format("cycle {} ± {} every {}", per_second(l.rate), per_second(l.amplitude),
+                           duration_text(l.period));
+    case load_shape::stages: {
+        std::vector<std::string> stages;
+        for (const auto& s : l.stages)
+            stages.push_back(duration_text(s.duration) + "→" + per_second(s.target));
+        return "stages " + joined(stages);
+    }
+    }
+    return "";
+}
+
+/// The highest rate `l` asks for, messages per second (0 for none).
+double peak_rate(const load_spec& l) {
+    switch (l.shape) {
+    case load_shape::none:
+        return 0;
+    case load_shape::constant:
+        return l.rate;
+    case load_shape::ramp:
+        return std::max(l.from, l.to);
+    case load_shape::step:
+        return *std::max_element(l.steps.begin(), l.steps.end());
+    case load_shape::spike:
+        return std::max(l.rate, l.peak);
+    case load_shape::cycle:
+        return l.rate + l.amplitude;
+    case load_shape::stages:
+        return std::max_element(l.stages.begin(), l.stages.end(),
+                                [](const auto& a, const auto& b) { return a.target < b.target; })
+            ->target;
+    }
+    return 0;
+}
+
+/// A target rate sends messages by count: above the fleet's nominal rate each device sends
+/// faster than its interval, so at 1x (a live run) event time runs ahead of the wall clock.
+/// Says so at the start, with the fleet size that would keep timestamps real.
+void warn_if_ahead_of_clock(const profile& p, const run_options& o) {
+    // This process generates its shard's share of the fleet.
+    const double nominal = p.nominal_rate() / o.shard_count, peak = peak_rate(o.load);
+    if (o.speed != 1 || !(nominal > 0) || !(peak > nominal)) return;
+    const double devices = std::ceil(static_cast<double>(p.device_count()) * peak / nominal);
+    spdlog::warn("target {} msg/s{} is {:.3g}x the fleet's nominal {} msg/s at 1x: event time "
+                 "will run ahead of the wall clock; {}",
+                 rate_text(peak), o.load.shape == load_shape::constant ? "" : " at its peak",
+                 peak / nominal, rate_text(nominal),
+                 devices <= static_cast<double>(max_devices_per_profile)
+                     ? fmt::format("use --devices {:.0f} to keep timestamps real", devices)
+                     : fmt::format("keeping timestamps real would take {:.3g} devices, more "
+                                   "than a profile holds",
+                                   devices));
 }
 
 int command_run(const run_flags& f) {
-    profile p = read_profile(f.profile);
+    profile p = read_profile(f.profile, f.devices);
     // The profile's connector tables are checked whatever the sinks, as validate does: a
     // typo in [mqtt] fails the same way in both commands.
     check_connector_settings(profile_settings(p));
     if (!f.seed.empty())
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
+    if (!f.pad_to.empty())
+        p.pad_to = static_cast<std::size_t>(flag_integer("--pad-to", f.pad_to, 1, max_pad_to));
     const run_options o = build_options(f, p);
     const device_directory ids(p);
 
@@ -299,6 +483,8 @@ int command_run(const run_flags& f) {
                  "{} shard {}",
                  p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
                  o.speed > 0 ? fmt::format("{}x", o.speed) : "max", o.threads, f.shard);
+    spdlog::info("fleet: {}; load: {}", fleet_text(p), load_text(o.load));
+    warn_if_ahead_of_clock(p, o);
     install_signal_handlers();
     run_stats stats;
     run_control control;
@@ -369,19 +555,30 @@ int command_verify(const verify_flags& f) {
     return r.ok(f.strict_order) ? exit_ok : exit_runtime_failure;
 }
 
-int command_validate(const std::vector<std::string>& paths, const std::vector<std::string>& sinks) {
+/// `validate`'s flags: the profiles, the sinks to check topics for, and the fleet and load
+/// flags of `run` that change what is checked and shown.
+struct validate_flags {
+    std::vector<std::string> paths;
+    std::vector<std::string> sinks;
+    std::vector<std::string> devices, stages;
+    std::optional<double> rate;
+};
+
+int command_validate(const validate_flags& f) {
     int status = exit_ok;
-    for (const auto& path : paths) {
+    for (const auto& path : f.paths) {
         try {
-            const profile p = read_profile(path);
+            const profile p = read_profile(path, f.devices);
+            const load_spec load = flag_load(f.rate, f.stages, p.load);
             const device_directory ids(p);
             check_connector_settings(profile_settings(p));
-            for (const auto& uri : sinks) check_addresses(p, uri, connector_settings(p, {}));
+            for (const auto& uri : f.sinks) check_addresses(p, uri, connector_settings(p, {}));
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
             fmt::print(
                 "ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} episode specs\n",
                 path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
+            fmt::print("  fleet: {}\n  load: {}\n", fleet_text(p), load_text(load));
         } catch (const config_error& e) {
             fmt::print(stderr, "synthfeed: error: {}\n", e.what());
             status = exit_usage;
@@ -419,6 +616,27 @@ void command_list() {
 
 std::string version_text() {
     return fmt::format("synthfeed {}", SYNTHFEED_VERSION);
+}
+
+/// --stage and --devices, which `run` and `validate` share (each repeatable; --stage also
+/// takes a comma-separated list, as k6's does).
+void add_fleet_and_load_options(CLI::App& command, std::vector<std::string>& stages,
+                                std::vector<std::string>& devices) {
+    command
+        .add_option(
+            "--stage", stages,
+            "DUR:RATE, a k6 stage: the target rate moves linearly from the previous stage's "
+            "(0 at first) to RATE over DUR; the last holds (repeatable, replaces [load])")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->delimiter(',')
+        ->excludes("--rate")
+        ->envname("SYNTHFEED_STAGE");
+    command
+        .add_option("--devices", devices,
+                    "N: scale every group's count in proportion to N devices in all; GROUP=N: "
+                    "that group's count (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->envname("SYNTHFEED_DEVICES");
 }
 
 } // namespace
@@ -486,6 +704,11 @@ int run_cli(int argc, char** argv) {
     run->add_option("--rate", f.rate,
                     "target messages per second (overrides the profile's [load] shape and --speed)")
         ->envname("SYNTHFEED_RATE");
+    add_fleet_and_load_options(*run, f.stages, f.devices);
+    run->add_option("--pad-to", f.pad_to,
+                    "pad every payload to at least BYTES (1 to " + std::to_string(max_pad_to) +
+                        ") with a pad member, field or column")
+        ->envname("SYNTHFEED_PAD_TO");
     run->add_option("--http", f.http,
                     "serve /metrics, /livez, /readyz (and the control API) on HOST:PORT")
         ->envname("SYNTHFEED_HTTP");
@@ -501,13 +724,15 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_GRACE");
     run->footer(connector_options_help());
 
-    std::vector<std::string> validate_paths;
+    validate_flags vaf;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
-    validate->add_option("profiles", validate_paths, "profile TOML files")->required();
-    std::vector<std::string> validate_sinks;
-    validate->add_option("--sink", validate_sinks,
+    validate->add_option("profiles", vaf.paths, "profile TOML files")->required();
+    validate->add_option("--sink", vaf.sinks,
                          "also check every device's topic for this sink URI (repeatable; "
                          "nothing connects)");
+    validate->add_option("--rate", vaf.rate, "show and check a constant target rate instead")
+        ->envname("SYNTHFEED_RATE");
+    add_fleet_and_load_options(*validate, vaf.stages, vaf.devices);
     verify_flags vf;
     CLI::App* verify = app.add_subcommand(
         "verify", "read a stream back and check it: gaps, duplicates, order, labels");
@@ -565,7 +790,7 @@ int run_cli(int argc, char** argv) {
             print_flag_names("-X"))
             return exit_ok;
         if (*run) return command_run(f);
-        if (*validate) return command_validate(validate_paths, validate_sinks);
+        if (*validate) return command_validate(vaf);
         if (*verify) return command_verify(vf);
         if (*list) {
             command_list();
