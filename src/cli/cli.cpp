@@ -21,6 +21,7 @@
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
+#include "src/engine/load_schedule.hpp"
 #include "src/telemetry/control_api.hpp"
 #include "src/telemetry/http_server.hpp"
 #include "src/telemetry/metrics.hpp"
@@ -93,6 +94,9 @@ struct run_flags {
     bool label_headers = false;
     std::vector<std::string> properties;   ///< -X name=value
     std::optional<double> rate;            ///< --rate: constant target msg/s
+    std::vector<std::string> stages;       ///< --stage DUR:RATE, k6's stages in order
+    std::vector<std::string> devices;      ///< --devices N (the fleet) or GROUP=N
+    std::string pad_to;                    ///< --pad-to BYTES: payload padding
     std::string run_for;                   ///< --run-for: wall-clock limit
     std::string http;                      ///< --http: HOST:PORT of metrics, health, control
     std::vector<std::string> thresholds;   ///< --threshold 'p99<200ms' (repeatable)
@@ -186,6 +190,48 @@ std::int64_t flag_integer(const char* flag, const std::string& text, std::int64_
     return v;
 }
 
+/// The stages of --stage, checked as a profile's `stages` are.
+load_spec flag_stages(const std::vector<std::string>& values) {
+    load_spec l;
+    l.shape = load_shape::stages;
+    for (const auto& value : values) {
+        const auto stage = parse_stage(value);
+        if (!stage)
+            throw config_error({"--stage", 0, 0}, "",
+                               "expected DUR:RATE, a duration and the target messages per second "
+                               "at its end (30s:1000; 0s:500 jumps), got \"" +
+                                   shown_input(value) + "\"");
+        l.stages.push_back(*stage);
+    }
+    if (const auto problem = find_stage_problem(l.stages))
+        throw config_error({"--stage", 0, 0}, "",
+                           problem->index < values.size()
+                               ? "\"" + shown_input(values[problem->index]) +
+                                     "\": " + problem->message
+                               : problem->message);
+    return l;
+}
+
+/// The load the flags ask for (--stage, --rate, which exclude each other), else the profile's.
+load_spec flag_load(std::optional<double> rate, const std::vector<std::string>& stages,
+                    const load_spec& profile_load) {
+    if (!stages.empty()) return flag_stages(stages);
+    if (!rate) return profile_load;
+    if (!(*rate > 0) || !(*rate <= max_target_rate))
+        throw config_error({"--rate", 0, 0}, "",
+                           fmt::format("must be greater than 0 and at most {:g} messages "
+                                       "per second",
+                                       max_target_rate));
+    load_spec l;
+    l.shape = load_shape::constant;
+    l.rate = *rate;
+    return l;
+}
+
+/// --pad-to's bound: the engine holds about two windows of 65536 messages at once (2 GiB of
+/// padding at 16 KiB) and addresses a window's payloads in 32 bits.
+constexpr std::int64_t max_pad_to = 16384;
+
 run_options build_options(const run_flags& f, const profile& p) {
     run_options o;
     if (!f.start.empty() && f.start != "now") {
@@ -221,17 +267,7 @@ run_options build_options(const run_flags& f, const profile& p) {
     std::tie(o.shard_index, o.shard_count) = parse_shard(f.shard);
     o.format = flag_kind("--format", payload_formats, f.format);
     o.labels = flag_kind("--labels-format", label_formats, f.labels_format);
-    o.load = p.load;
-    if (f.rate) {
-        if (!(*f.rate > 0) || !(*f.rate <= max_target_rate))
-            throw config_error({"--rate", 0, 0}, "",
-                               fmt::format("must be greater than 0 and at most {:g} messages "
-                                           "per second",
-                                           max_target_rate));
-        o.load = load_spec{};
-        o.load.shape = load_shape::constant;
-        o.load.rate = *f.rate;
-    }
+    o.load = flag_load(f.rate, f.stages, p.load);
     if (!f.run_for.empty()) {
         const sim_duration d = flag_duration("--run-for", f.run_for);
         if (d <= 0) throw config_error({"--run-for", 0, 0}, "", "must be longer than 0");
@@ -268,19 +304,83 @@ std::string sink_forms() {
     return forms;
 }
 
-/// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs.
-profile read_profile(const std::string& path) {
+/// The group counts --devices asks for: N, the fleet shared by the groups in proportion, and
+/// GROUP=N, one group's count (each given at most once).
+group_counts flag_devices(const profile& p, const std::vector<std::string>& values) {
+    auto fail = [](const std::string& message) {
+        throw config_error({"--devices", 0, 0}, "", message);
+    };
+    std::optional<std::uint64_t> total;
+    group_counts named;
+    for (const auto& value : values) {
+        // A group name may hold '=', a count never does.
+        const auto equals = value.rfind('=');
+        const std::string_view number =
+            std::string_view(value).substr(equals == std::string::npos ? 0 : equals + 1);
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+        if (number.empty() || ec != std::errc{} || end != number.data() + number.size() ||
+            equals == 0)
+            fail("expected N (the fleet's devices, shared by its groups in proportion) or GROUP=N "
+                 "(one group's), got \"" +
+                 shown_input(value) + "\"");
+        if (equals == std::string::npos) {
+            if (total) fail(fmt::format("the fleet's size is given twice ({} and {})", *total, n));
+            total = n;
+        } else if (!named.emplace(value.substr(0, equals), n).second) {
+            fail("group \"" + shown_input(value.substr(0, equals)) + "\" is given twice");
+        }
+    }
+    return scaled_counts(p, total, named, "--devices");
+}
+
+/// A profile with the connectors' tables ([kafka], [mqtt]) read as theirs, its groups resized
+/// by --devices: read again with the new counts, so every check on a count holds for them.
+profile read_profile(const std::string& path, const std::vector<std::string>& devices = {}) {
     const std::vector<std::string_view> tables = connector_table_names();
-    return load_profile(path, tables);
+    profile p = load_profile(path, tables);
+    if (devices.empty()) return p;
+    const group_counts counts = flag_devices(p, devices);
+    try {
+        return load_profile(path, tables, process_env, counts);
+    } catch (const config_error& e) { // a window naming a device past the new count, say
+        std::vector<std::string> fleet;
+        for (const auto& [name, count] : counts) fleet.push_back(fmt::format("{} {}", name, count));
+        throw config_error(
+            {"--devices", 0, 0}, "",
+            fmt::format("the profile does not hold with {}: {}", joined(fleet), e.what()));
+    }
+}
+
+/// A target rate sends messages by count: above the fleet's nominal rate each device sends
+/// faster than its interval, so at 1x (a live run) event time runs ahead of the wall clock.
+/// Says so at the start, with the fleet size that would keep timestamps real.
+void warn_if_ahead_of_clock(const profile& p, const run_options& o) {
+    // This process generates its shard's share of the fleet.
+    const double nominal = p.nominal_rate() / o.shard_count,
+                 peak = load_schedule(o.load).peak_rate();
+    if (o.speed != 1 || !(nominal > 0) || !(peak > nominal)) return;
+    const double devices = std::ceil(static_cast<double>(p.device_count()) * peak / nominal);
+    spdlog::warn("target {} msg/s{} is {:.3g}x the fleet's nominal {} msg/s at 1x: event time "
+                 "will run ahead of the wall clock; {}",
+                 rate_text(peak), o.load.shape == load_shape::constant ? "" : " at its peak",
+                 peak / nominal, rate_text(nominal),
+                 devices <= static_cast<double>(max_devices_per_profile)
+                     ? fmt::format("use --devices {:.0f} to keep timestamps real", devices)
+                     : fmt::format("keeping timestamps real would take {:.3g} devices, more "
+                                   "than a profile holds",
+                                   devices));
 }
 
 int command_run(const run_flags& f) {
-    profile p = read_profile(f.profile);
+    profile p = read_profile(f.profile, f.devices);
     // The profile's connector tables are checked whatever the sinks, as validate does: a
     // typo in [mqtt] fails the same way in both commands.
     check_connector_settings(profile_settings(p));
     if (!f.seed.empty())
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
+    if (!f.pad_to.empty())
+        p.pad_to = static_cast<std::size_t>(flag_integer("--pad-to", f.pad_to, 1, max_pad_to));
     const run_options o = build_options(f, p);
     std::vector<threshold> thresholds;
     for (const auto& t : f.thresholds) thresholds.push_back(parse_threshold(t));
@@ -305,6 +405,8 @@ int command_run(const run_flags& f) {
                  "{} shard {}",
                  p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
                  o.speed > 0 ? fmt::format("{}x", o.speed) : "max", o.threads, f.shard);
+    spdlog::info("fleet: {}; load: {}", fleet_text(p), load_text(o.load));
+    warn_if_ahead_of_clock(p, o);
     install_signal_handlers();
     run_stats stats;
     run_control control;
@@ -334,8 +436,10 @@ int command_run(const run_flags& f) {
                         format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count()),
-                        describe_load(o),
-                        describe_fleet(p)};
+                        load_text(o.load) + (o.load.shape == load_shape::none && o.speed > 0
+                                                 ? fmt::format(" at {}x", o.speed)
+                                                 : ""),
+                        fleet_text(p)};
     std::string crossed;
     run_summary s = [&] {
         const threshold_watch watch(thresholds, *data, stats, stop_requested);
@@ -399,19 +503,30 @@ int command_verify(const verify_flags& f) {
     return r.ok(f.strict_order) ? exit_ok : exit_runtime_failure;
 }
 
-int command_validate(const std::vector<std::string>& paths, const std::vector<std::string>& sinks) {
+/// `validate`'s flags: the profiles, the sinks to check topics for, and the fleet and load
+/// flags of `run` that change what is checked and shown.
+struct validate_flags {
+    std::vector<std::string> paths;
+    std::vector<std::string> sinks;
+    std::vector<std::string> devices, stages;
+    std::optional<double> rate;
+};
+
+int command_validate(const validate_flags& f) {
     int status = exit_ok;
-    for (const auto& path : paths) {
+    for (const auto& path : f.paths) {
         try {
-            const profile p = read_profile(path);
+            const profile p = read_profile(path, f.devices);
+            const load_spec load = flag_load(f.rate, f.stages, p.load);
             const device_directory ids(p);
             check_connector_settings(profile_settings(p));
-            for (const auto& uri : sinks) check_addresses(p, uri, connector_settings(p, {}));
+            for (const auto& uri : f.sinks) check_addresses(p, uri, connector_settings(p, {}));
             std::size_t anomalies = 0;
             for (const auto& g : p.groups) anomalies += g.anomalies.size();
             fmt::print(
                 "ok: {}: \"{}\", {} groups, {} devices, {:.0f} msg/s nominal, {} episode specs\n",
                 path, p.name, p.groups.size(), p.device_count(), p.nominal_rate(), anomalies);
+            fmt::print("  fleet: {}\n  load: {}\n", fleet_text(p), load_text(load));
         } catch (const config_error& e) {
             fmt::print(stderr, "synthfeed: error: {}\n", e.what());
             status = exit_usage;
@@ -449,6 +564,27 @@ void command_list() {
 
 std::string version_text() {
     return fmt::format("synthfeed {}", SYNTHFEED_VERSION);
+}
+
+/// --stage and --devices, which `run` and `validate` share (each repeatable; --stage also
+/// takes a comma-separated list, as k6's does).
+void add_fleet_and_load_options(CLI::App& command, std::vector<std::string>& stages,
+                                std::vector<std::string>& devices) {
+    command
+        .add_option(
+            "--stage", stages,
+            "DUR:RATE, a k6 stage: the target rate moves linearly from the previous stage's "
+            "(0 at first) to RATE over DUR; the last holds (repeatable, replaces [load])")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->delimiter(',')
+        ->excludes("--rate")
+        ->envname("SYNTHFEED_STAGE");
+    command
+        .add_option("--devices", devices,
+                    "N: scale every group's count in proportion to N devices in all; GROUP=N: "
+                    "that group's count (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->envname("SYNTHFEED_DEVICES");
 }
 
 } // namespace
@@ -516,6 +652,11 @@ int run_cli(int argc, char** argv) {
     run->add_option("--rate", f.rate,
                     "target messages per second (overrides the profile's [load] shape and --speed)")
         ->envname("SYNTHFEED_RATE");
+    add_fleet_and_load_options(*run, f.stages, f.devices);
+    run->add_option("--pad-to", f.pad_to,
+                    "pad every payload to at least BYTES (1 to " + std::to_string(max_pad_to) +
+                        ") with a pad member, field or column")
+        ->envname("SYNTHFEED_PAD_TO");
     run->add_option("--http", f.http,
                     "serve /metrics, /livez, /readyz (and the control API) on HOST:PORT")
         ->envname("SYNTHFEED_HTTP");
@@ -536,13 +677,15 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->footer(connector_options_help());
 
-    std::vector<std::string> validate_paths;
+    validate_flags vaf;
     CLI::App* validate = app.add_subcommand("validate", "check profiles without running them");
-    validate->add_option("profiles", validate_paths, "profile TOML files")->required();
-    std::vector<std::string> validate_sinks;
-    validate->add_option("--sink", validate_sinks,
+    validate->add_option("profiles", vaf.paths, "profile TOML files")->required();
+    validate->add_option("--sink", vaf.sinks,
                          "also check every device's topic for this sink URI (repeatable; "
                          "nothing connects)");
+    validate->add_option("--rate", vaf.rate, "show and check a constant target rate instead")
+        ->envname("SYNTHFEED_RATE");
+    add_fleet_and_load_options(*validate, vaf.stages, vaf.devices);
     verify_flags vf;
     CLI::App* verify = app.add_subcommand(
         "verify", "read a stream back and check it: gaps, duplicates, order, labels");
@@ -603,7 +746,7 @@ int run_cli(int argc, char** argv) {
             f.command_line = masked_command_line(argc, argv);
             return command_run(f);
         }
-        if (*validate) return command_validate(validate_paths, validate_sinks);
+        if (*validate) return command_validate(vaf);
         if (*verify) return command_verify(vf);
         if (*list) {
             command_list();

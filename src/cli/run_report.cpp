@@ -56,31 +56,62 @@ std::string sha256_of_file(const std::string& path) {
     return hex;
 }
 
-std::string describe_load(const run_options& o) {
-    const load_spec& l = o.load;
-    switch (l.shape) {
-    case load_shape::none:
-        return o.speed > 0 ? fmt::format("profile cadence at {}x", o.speed) : "as fast as possible";
-    case load_shape::constant:
-        return fmt::format("constant {} msg/s", l.rate);
-    case load_shape::ramp:
-        return fmt::format("ramp {} to {} msg/s over {}", l.from, l.to, format_duration(l.over));
-    case load_shape::step:
-        return fmt::format("steps of {} msg/s, {} each", fmt::join(l.steps, ", "),
-                           format_duration(l.every));
-    case load_shape::spike:
-        return fmt::format("{} msg/s with a spike to {} at {} for {}", l.rate, l.peak,
-                           format_duration(l.at), format_duration(l.lasting));
-    case load_shape::cycle:
-        return fmt::format("cycle {} ± {} msg/s, period {}", l.rate, l.amplitude,
-                           format_duration(l.period));
-    }
-    return {};
+std::string joined(const std::vector<std::string>& items, std::size_t shown) {
+    std::string text;
+    for (std::size_t i = 0; i < std::min(shown, items.size()); ++i)
+        text.append(i ? ", " : "").append(items[i]);
+    if (items.size() > shown) text += fmt::format(" and {} more", items.size() - shown);
+    return text;
 }
 
-std::string describe_fleet(const profile& p) {
-    return fmt::format("{} devices in {} group{}, {:.6g} msg/s nominal", p.device_count(),
-                       p.groups.size(), p.groups.size() == 1 ? "" : "s", p.nominal_rate());
+std::string rate_text(double rate) {
+    return rate >= 100 ? fmt::format("{:.0f}", rate) : fmt::format("{:.3g}", rate);
+}
+std::string per_second(double rate) {
+    return rate_text(rate) + "/s";
+}
+
+std::string duration_text(sim_duration d) {
+    return d == 0 ? "0s" : format_duration(d);
+}
+
+std::string fleet_text(const profile& p) {
+    std::vector<std::string> groups;
+    for (const auto& g : p.groups)
+        groups.push_back(fmt::format("{} {} every {}{}", g.name, g.count,
+                                     g.arrivals || g.transactions ? "~" : "",
+                                     duration_text(g.interval)));
+    return joined(groups);
+}
+
+std::string load_text(const load_spec& l) {
+    switch (l.shape) {
+    case load_shape::none:
+        return "none (each device at its interval, paced by --speed)";
+    case load_shape::constant:
+        return "constant " + per_second(l.rate);
+    case load_shape::ramp:
+        return fmt::format("ramp {}→{} over {}", per_second(l.from), per_second(l.to),
+                           duration_text(l.over));
+    case load_shape::step: {
+        std::vector<std::string> steps;
+        for (double rate : l.steps) steps.push_back(per_second(rate));
+        return fmt::format("step {} every {}", joined(steps), duration_text(l.every));
+    }
+    case load_shape::spike:
+        return fmt::format("spike {}, {} at {} for {}", per_second(l.rate), per_second(l.peak),
+                           duration_text(l.at), duration_text(l.lasting));
+    case load_shape::cycle:
+        return fmt::format("cycle {} ± {} every {}", per_second(l.rate), per_second(l.amplitude),
+                           duration_text(l.period));
+    case load_shape::stages: {
+        std::vector<std::string> stages;
+        for (const auto& s : l.stages)
+            stages.push_back(duration_text(s.duration) + "→" + per_second(s.target));
+        return "stages " + joined(stages);
+    }
+    }
+    return "";
 }
 
 void check_thresholds_fit(const std::vector<threshold>& thresholds, const run_options& o) {

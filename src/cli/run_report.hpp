@@ -27,12 +27,18 @@ std::vector<std::string> masked_command_line(int argc, const char* const* argv);
 /// SHA-256 of a file's bytes, in hex; empty when it cannot be read.
 std::string sha256_of_file(const std::string& path);
 
-/// The load a run follows: "constant 5000 msg/s", "profile cadence at 1x", "as fast as
-/// possible", a ramp or steps with their figures.
-std::string describe_load(const run_options& o);
-
-/// "210 devices in 3 groups, 200 msg/s nominal".
-std::string describe_fleet(const profile& p);
+/// At most `shown` of `items`, joined by ", ", then how many more there are.
+std::string joined(const std::vector<std::string>& items, std::size_t shown = 8);
+/// Messages per second as the start line and validate show them: "5000", "0.25".
+std::string rate_text(double rate);
+/// rate_text with "/s".
+std::string per_second(double rate);
+/// A duration as profiles write it ("0s" rather than "0h").
+std::string duration_text(sim_duration d);
+/// The fleet, group by group: "sensors 4500 every 1s, doors 200 every ~6h".
+std::string fleet_text(const profile& p);
+/// The load shape in words: "stages 30s→1000/s, 1m→5000/s", "constant 2000/s", ….
+std::string load_text(const load_spec& l);
 
 /// Whether a threshold needs a schedule's target (FACTOR*target) that an unpaced run lacks:
 /// config_error naming it then.

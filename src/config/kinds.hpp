@@ -287,7 +287,7 @@ enum class anomaly_direction { up, down, both };
 // ---------------------------------------------------------------------------------------------
 // Load shapes: the target emission rate over wall time.
 
-enum class load_shape { none, constant, ramp, step, spike, cycle };
+enum class load_shape { none, constant, ramp, step, spike, cycle, stages };
 inline constexpr vocabulary load_shapes{std::array{
     kind_row<load_shape>{load_shape::none, "none", "", "no target rate: --speed paces"},
     kind_row<load_shape>{load_shape::constant, "constant", "rate", "a fixed rate"},
@@ -298,6 +298,9 @@ inline constexpr vocabulary load_shapes{std::array{
     kind_row<load_shape>{load_shape::spike, "spike", "base peak at for",
                          "base, with peak from at for a while"},
     kind_row<load_shape>{load_shape::cycle, "cycle", "mean amplitude period", "a sine around mean"},
+    kind_row<load_shape>{load_shape::stages, "stages", "stages duration target",
+                         "k6 stages: from 0, each ramps to its target over its duration; the "
+                         "last target holds"},
 }};
 static_assert(load_shapes.in_enum_order());
 

@@ -4,8 +4,6 @@
 
 namespace synthfeed::profile_sections {
 
-constexpr std::int64_t max_devices_per_group = 100'000'000;
-
 /// Why an id template cannot be used, or empty. Only `{group}`, `{index}` and `{index:SPEC}`
 /// with a zero-padded width and an integer base (`{index:05}`, `{index:x}`) are allowed, so an
 /// index adds only digits and hex letters to an id: the first and last ids of a group then
@@ -177,11 +175,15 @@ driver_spec read_driver(toml_reader& r) {
 
 } // namespace
 
-group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier) {
+group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier,
+                      const group_counts& counts) {
     group_spec g;
     g.name = r.string("name");
     if (g.name.empty()) r.fail("name", "must not be empty");
-    g.count = static_cast<std::uint64_t>(r.integer("count", 1, 1, max_devices_per_group));
+    g.count = static_cast<std::uint64_t>(
+        r.integer("count", 1, 1, static_cast<std::int64_t>(max_devices_per_group)));
+    // Before any check that reads the count: each then holds for the new one.
+    if (const auto given = counts.find(g.name); given != counts.end()) g.count = given->second;
     if (g.name.front() == '_')
         r.fail("name", "must not start with '_' (InfluxDB reserves such names)");
     if (g.name.front() == '#')

@@ -199,6 +199,15 @@ struct group_spec {
 /// whole nanoseconds, so beyond one message per nanosecond a gap rounds to nothing.
 inline constexpr double max_target_rate = 1e9;
 
+/// One stage of a `stages` load, as k6 writes it: the rate moves linearly from where the
+/// previous stage ended (0 before the first) to `target` over `duration`; a stage of 0 ms
+/// jumps there.
+struct load_stage {
+    sim_duration duration = 0; ///< milliseconds, >= 0
+    double target = 0;         ///< messages per second at the stage's end, 0..max_target_rate
+    bool operator==(const load_stage&) const = default;
+};
+
 /// Target emission rate over wall time (messages per second), for load tests.
 struct load_spec {
     load_shape shape = load_shape::none;
@@ -211,6 +220,7 @@ struct load_spec {
     sim_duration at = 0, lasting = 0; ///< spike window
     double amplitude = 0;             ///< cycle
     sim_duration period = 0;          ///< cycle
+    std::vector<load_stage> stages;   ///< stages: in order; the last target holds after them
 };
 
 /// A connector option from the profile (a connector's table: [kafka], [mqtt]), kept as text.
@@ -237,6 +247,9 @@ struct profile {
     std::vector<group_spec> groups;
     std::vector<connector_table> connectors; ///< connector options, lowest precedence
     load_spec load;                          ///< [load]: emission rate shape (--rate overrides)
+    /// Every payload at least this many bytes, through a padding member, field or column
+    /// (--pad-to; no profile key); 0: no padding.
+    std::size_t pad_to = 0;
 
     std::uint64_t device_count() const noexcept {
         std::uint64_t n = 0;

@@ -1,6 +1,7 @@
 #include "src/config/profile_loader.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -40,7 +41,6 @@ namespace {
 
 using namespace profile_sections;
 
-constexpr std::uint64_t max_devices_per_profile = 1'000'000'000;
 constexpr std::size_t max_groups_per_profile = 65'535;
 
 /// Flattens a [kafka] or [mqtt] table: `"linger.ms" = 10` and dotted keys (`linger.ms = 10`) alike.
@@ -77,6 +77,24 @@ double positive_rate(toml_reader& r, std::string_view key) {
         r.fail(key, "must be greater than 0 and at most " + fmt::format("{:g}", max_target_rate) +
                         " (messages per second)");
     return *v;
+}
+
+/// `stages = [{ duration = "30s", target = 1000 }, …]`: k6's stages, checked as --stage is.
+std::vector<load_stage> read_stages(toml_reader& r) {
+    std::vector<toml_reader> tables = r.tables("stages");
+    std::vector<load_stage> stages;
+    for (auto& t : tables) {
+        if (!t.has("duration")) t.fail("duration", "is required (\"0s\" jumps to the target)");
+        const auto target = t.optional_number("target");
+        if (!target) t.fail("target", "is required (messages per second)");
+        stages.push_back({t.duration("duration", 0), *target});
+        t.reject_unknown_keys();
+    }
+    if (const auto problem = find_stage_problem(stages)) {
+        if (problem->index < tables.size()) tables[problem->index].fail("target", problem->message);
+        r.fail("stages", problem->message);
+    }
+    return stages;
 }
 
 load_spec read_load(toml_reader& r) {
@@ -121,12 +139,47 @@ load_spec read_load(toml_reader& r) {
             r.fail("amplitude", "must be between 0 and mean");
         l.period = positive_duration(r, "period", 60'000);
         break;
+    case load_shape::stages:
+        l.stages = read_stages(r);
+        break;
     }
     r.reject_unknown_keys();
     return l;
 }
 
 } // namespace
+
+std::optional<load_stage> parse_stage(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    const auto duration = parse_duration(text.substr(0, colon));
+    const std::string_view rate = text.substr(colon + 1);
+    double target = 0;
+    const auto [end, ec] = std::from_chars(rate.data(), rate.data() + rate.size(), target);
+    if (!duration || rate.empty() || ec != std::errc{} || end != rate.data() + rate.size())
+        return std::nullopt;
+    return load_stage{*duration, target};
+}
+
+std::optional<stage_problem> find_stage_problem(const std::vector<load_stage>& stages) {
+    if (stages.empty())
+        return stage_problem{0, "a stages shape needs at least one stage (a duration and a "
+                                "target rate)"};
+    if (stages.size() > max_load_stages)
+        return stage_problem{stages.size(), fmt::format("at most {} stages ({} given)",
+                                                        max_load_stages, stages.size())};
+    for (std::size_t i = 0; i < stages.size(); ++i)
+        if (!(stages[i].target >= 0 && stages[i].target <= max_target_rate))
+            return stage_problem{i, fmt::format("the target must be from 0 to {:g} messages per "
+                                                "second",
+                                                max_target_rate)};
+    if (stages.back().target == 0)
+        return stage_problem{stages.size() - 1,
+                             "the last stage's target holds once the stages are over, so it must "
+                             "be greater than 0 (end the run with --run-for, --duration or "
+                             "--count)"};
+    return std::nullopt;
+}
 
 std::string format_device_id(const std::string& id_template, const std::string& group,
                              std::uint64_t index) {
@@ -194,7 +247,8 @@ std::string renamed_field_name(const group_spec& g, std::size_t field) {
 }
 
 profile parse_profile(std::string_view raw, const std::string& origin,
-                      connector_table_names_t connector_tables, const env_lookup& lookup) {
+                      connector_table_names_t connector_tables, const env_lookup& lookup,
+                      const group_counts& counts) {
     const std::string text = interpolate_env(raw, origin, lookup);
     toml::table root;
     try {
@@ -221,7 +275,7 @@ profile parse_profile(std::string_view raw, const std::string& origin,
     auto groups = r.tables("group");
     if (groups.empty()) r.fail("group", "a profile needs at least one [[group]]");
     for (auto& g : groups) {
-        p.groups.push_back(read_group(g, p.groups));
+        p.groups.push_back(read_group(g, p.groups, counts));
         for (std::size_t i = 0; i + 1 < p.groups.size(); ++i)
             if (p.groups[i].name == p.groups.back().name)
                 g.fail("name", "duplicate group name \"" + p.groups.back().name + "\"");
@@ -246,12 +300,12 @@ profile parse_profile(std::string_view raw, const std::string& origin,
 }
 
 profile load_profile(const std::string& path, connector_table_names_t connector_tables,
-                     const env_lookup& lookup) {
+                     const env_lookup& lookup, const group_counts& counts) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw config_error({path, 0, 0}, "", "cannot open profile");
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_profile(text.str(), path, connector_tables, lookup);
+    return parse_profile(text.str(), path, connector_tables, lookup, counts);
 }
 
 } // namespace synthfeed

@@ -3,6 +3,7 @@
 /// file, line, column and key.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,14 +21,49 @@ namespace synthfeed {
 /// are read as raw properties into profile::connectors; the connectors check them.
 using connector_table_names_t = std::span<const std::string_view>;
 
+/// The most devices a group, and a profile, may hold: the engine packs a device index in 32
+/// bits, and a group of 10^8 already takes gigabytes of device state.
+inline constexpr std::uint64_t max_devices_per_group = 100'000'000;
+inline constexpr std::uint64_t max_devices_per_profile = 1'000'000'000;
+
+/// Device counts by group name that replace the profiles' own `count` (--devices). Each is
+/// from 1 to max_devices_per_group (scaled_counts gives such); names the profile lacks are
+/// ignored. Every check the loader makes on a count then runs on the new one.
+using group_counts = std::map<std::string, std::uint64_t, std::less<>>;
+
 /// Loads and validates the profile at `path` (after `${VAR:-default}` interpolation).
 profile load_profile(const std::string& path, connector_table_names_t connector_tables = {},
-                     const env_lookup& lookup = process_env);
+                     const env_lookup& lookup = process_env, const group_counts& counts = {});
 
 /// Parses profile text; `origin` is the name used in error messages.
 profile parse_profile(std::string_view text, const std::string& origin,
                       connector_table_names_t connector_tables = {},
-                      const env_lookup& lookup = process_env);
+                      const env_lookup& lookup = process_env, const group_counts& counts = {});
+
+/// The count of each group of `p` for a fleet of `total` devices (when given) with the groups
+/// of `named` at exactly theirs: the other groups share what is left in proportion to their
+/// counts in `p`, by largest remainder (ties to the earlier group), at least 1 each, so the
+/// fleet holds exactly `total`. Throws config_error at `origin` (the flag) for a group `p`
+/// lacks, a total the named groups leave too little of, or a count beyond the bounds above.
+group_counts scaled_counts(const profile& p, std::optional<std::uint64_t> total,
+                           const group_counts& named, const std::string& origin);
+
+/// The most stages a `stages` load may have: the pacer walks them whenever it waits.
+inline constexpr std::size_t max_load_stages = 1000;
+
+/// Parses a k6-style stage "DUR:RATE" ("30s:1000", "1m30s:2.5e4"); nullopt on bad syntax.
+/// The rate is not range-checked here: find_stage_problem does that for flags and TOML alike.
+std::optional<load_stage> parse_stage(std::string_view text);
+
+/// What keeps stages from shaping a load, and the index of the stage at fault (the count of
+/// stages when it is the list: none, or more than max_load_stages).
+struct stage_problem {
+    std::size_t index = 0;
+    std::string message;
+};
+/// The first problem of `stages` (a target outside 0..max_target_rate, a last target of 0,
+/// which would hold for ever), or nullopt.
+std::optional<stage_problem> find_stage_problem(const std::vector<load_stage>& stages);
 
 /// Formats a device id from a group's template ({index}, {index:05}, {index:x}, {group}; the
 /// loader checked the template, so this does not throw for a loaded profile).

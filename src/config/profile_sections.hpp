@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "src/config/profile.hpp"
+#include "src/config/profile_loader.hpp"
 #include "src/config/toml_reader.hpp"
 
 namespace synthfeed::profile_sections {
@@ -32,8 +33,10 @@ anomaly_spec read_fault(toml_reader& r, const group_spec& g);
 anomaly_spec read_fraud(toml_reader& r, const group_spec& g);
 anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g);
 
-/// A [[group]] (load_groups.cpp); `earlier` are the groups before it (parents).
-group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier);
+/// A [[group]] (load_groups.cpp); `earlier` are the groups before it (parents); `counts`
+/// replaces its `count` when it names the group (--devices).
+group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier,
+                      const group_counts& counts);
 /// Why an id template cannot be used, or empty (load_groups.cpp).
 std::string id_template_problem(std::string_view t);
 

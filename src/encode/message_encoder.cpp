@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "src/config/profile_loader.hpp"
+#include "src/core/rng.hpp"
 #include "src/core/text_escape.hpp"
 
 namespace synthfeed {
@@ -20,6 +21,20 @@ sim_time payload_time(const tick_view& t, const transport_effects& fx) noexcept 
 /// A value Influx can carry: finite, and within int64 when written as an integer.
 bool influx_holds(double v, bool integer) noexcept {
     return integer ? fits_int64(v) : std::isfinite(v);
+}
+
+/// The padding's key: "pad", or "pad_2", … when a field of any group has that name (CSV
+/// columns are shared by every group, so no group may hold it).
+std::string padding_key(const profile& p) {
+    auto taken = [&](const std::string& key) {
+        for (const auto& g : p.groups)
+            for (const auto& f : g.fields)
+                if (f.name == key) return true;
+        return false;
+    };
+    std::string key = "pad";
+    for (int n = 2; taken(key); ++n) key = "pad_" + std::to_string(n);
+    return key;
 }
 
 } // namespace
@@ -77,6 +92,35 @@ message_encoder::message_encoder(const profile& p, payload_format format, bool l
             l.csv_columns.push_back(column);
         }
     }
+    if (p.pad_to == 0) return;
+    pad_.to = p.pad_to;
+    pad_.key = padding_key(p);
+    switch (format) { // the key needs no escaping: letters, digits and '_'
+    case payload_format::json:
+        pad_.open = ",\"" + pad_.key + "\":\"", pad_.close = "\"";
+        break;
+    case payload_format::csv:
+        pad_.open = ",";
+        break;
+    case payload_format::influx:
+        pad_.open = "," + pad_.key + "=\"", pad_.close = "\"";
+        break;
+    }
+    // Letters need no escaping in any format; drawn once (not a run of one letter, which
+    // compression would erase in a broker's batches).
+    pad_.letters.resize(pad_.to);
+    for (std::size_t i = 0; i < pad_.to; ++i)
+        pad_.letters[i] = static_cast<char>('A' + mix64(i) % 26);
+}
+
+void message_encoder::append_padding(byte_buffer& out, std::size_t start, std::size_t tail) const {
+    const std::size_t length = out.size() - start + tail;
+    // A CSV row keeps the column even when it is long enough: every row has the header's cells.
+    if (length >= pad_.to && format_ != payload_format::csv) return;
+    const std::size_t framed = length + pad_.open.size() + pad_.close.size();
+    out.append(pad_.open);
+    out.append(std::string_view(pad_.letters).substr(0, framed < pad_.to ? pad_.to - framed : 0));
+    out.append(pad_.close);
 }
 
 std::string message_encoder::header() const {
@@ -87,6 +131,7 @@ std::string message_encoder::header() const {
         append_escaped(h, f, text_context::csv_cell);
     }
     if (label_in_payload_) h += ",label,episode";
+    if (pad_.to != 0) h += "," + pad_.key;
     return h;
 }
 
@@ -133,6 +178,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
                              timestamp_formatter& ts) const {
     const group_layout& l = groups_[t.group];
     const transport_effects& fx = t.transport ? *t.transport : no_faults;
+    const std::size_t start = out.size();
     switch (format_) {
     case payload_format::json: {
         // Device ids keep to an alphabet no format reserves (checked at load): copied as is.
@@ -160,6 +206,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             names_.append_label(out, t.group, t.episodes);
             names_.append_episode_member(out, device_id, t.group, t.episodes);
         }
+        if (pad_.to != 0) append_padding(out, start, 1); // before the closing brace
         out.push_back('}');
         return;
     }
@@ -194,6 +241,7 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             if (const episode_ref* first = names_.first_labelled_episode(t.group, t.episodes))
                 names_.append_episode_id(out, device_id, *first);
         }
+        if (pad_.to != 0) append_padding(out, start, 0);
         return;
     }
     case payload_format::influx: {
@@ -239,11 +287,17 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
             names_.append_label(out, t.group, t.episodes);
             out.push_back('"');
         }
-        p = out.reserve(32);
-        *p++ = ' ';
         // Influx timestamps are nanoseconds; event times are whole milliseconds (at most
         // max_event_time, so the product fits a signed 64-bit integer).
-        p = write_uint(p, static_cast<std::uint64_t>(payload_time(t, fx)));
+        const auto ms = static_cast<std::uint64_t>(payload_time(t, fx));
+        if (pad_.to != 0) { // before " <ms>000000"
+            char digits[20];
+            append_padding(out, start,
+                           7 + static_cast<std::size_t>(write_uint(digits, ms) - digits));
+        }
+        p = out.reserve(32);
+        *p++ = ' ';
+        p = write_uint(p, ms);
         std::memcpy(p, "000000", 6);
         out.commit_to(p + 6);
         return;

@@ -28,6 +28,13 @@ static_assert(payload_formats.in_enum_order());
 std::optional<payload_format> parse_payload_format(std::string_view name);
 
 /// Encodes one message per emitted tick. Immutable after construction; safe to share.
+///
+/// With profile::pad_to set (--pad-to), a payload shorter than that gets a padding of letters
+/// so it is pad_to bytes long (a few more when even an empty padding would overshoot): a last
+/// JSON member `"pad":"…"`, a last line-protocol string field `pad="…"`, or a last CSV column
+/// `pad`, which every row has (empty in a row long enough already). The key is "pad", or
+/// "pad_2", … when a field of the profile has that name. The letters are the same for every
+/// message, as kafka-producer-perf-test's are.
 class message_encoder {
   public:
     message_encoder(const profile& p, payload_format format, bool label_in_payload,
@@ -59,12 +66,23 @@ class message_encoder {
     char* write_json_values(char* p, const tick_view& t, const group_layout& l,
                             const transport_effects& fx) const noexcept;
     char* write_symbol(char* p, const group_layout& l, std::size_t field, double v) const noexcept;
+    /// Appends the padding of the payload begun at `start`, which `tail` more bytes will end.
+    void append_padding(byte_buffer& out, std::size_t start, std::size_t tail) const;
+
+    /// What brings each payload to pad_to bytes; `to` 0: no padding.
+    struct padding {
+        std::size_t to = 0;
+        std::string key;         ///< the member, field or column name
+        std::string open, close; ///< around the letters: `,"pad":"` and `"` in JSON
+        std::string letters;     ///< `to` of them; a payload takes the share it needs
+    };
 
     payload_format format_;
     bool label_in_payload_;
     truth_names names_;
     std::vector<std::string> csv_fields_;
     std::vector<group_layout> groups_;
+    padding pad_;
 };
 
 } // namespace synthfeed

@@ -5,6 +5,27 @@
 #include <numbers>
 
 namespace synthfeed {
+namespace {
+
+/// k6 stages: the rate at `t`, or with `integral` set, its integral from 0 to `t` (one walk
+/// over the stages serves both: each is a trapezoid, a 0 ms stage a jump).
+double walk_stages(const std::vector<load_stage>& stages, double t, bool integral) noexcept {
+    double begin = 0, rate = 0, total = 0;
+    for (const load_stage& s : stages) {
+        const double length = static_cast<double>(s.duration) / 1000;
+        if (length > 0 && t < begin + length) {
+            const double into = t - begin;
+            const double at_t = rate + (s.target - rate) * into / length;
+            return integral ? total + (rate + at_t) / 2 * into : at_t;
+        }
+        total += (rate + s.target) / 2 * length;
+        begin += length;
+        rate = s.target;
+    }
+    return integral ? total + rate * (t - begin) : rate; // the last target holds
+}
+
+} // namespace
 
 double load_schedule::rate_at(double t) const noexcept {
     const load_spec& s = spec_;
@@ -29,6 +50,8 @@ double load_schedule::rate_at(double t) const noexcept {
     case load_shape::cycle:
         return s.rate + s.amplitude * std::sin(2 * std::numbers::pi * t /
                                                (static_cast<double>(s.period) / 1000));
+    case load_shape::stages:
+        return walk_stages(s.stages, t, false);
     }
     return 0;
 }
@@ -48,6 +71,11 @@ double load_schedule::peak_rate() const noexcept {
         return std::max(s.rate, s.peak);
     case load_shape::cycle:
         return s.rate + s.amplitude;
+    case load_shape::stages: {
+        double peak = 0;
+        for (const auto& stage : s.stages) peak = std::max(peak, stage.target);
+        return peak;
+    }
     }
     return 0;
 }
@@ -89,6 +117,8 @@ double load_schedule::cumulative(double t) const noexcept {
         const double w = 2 * std::numbers::pi / period;
         return s.rate * t + s.amplitude * (1 - std::cos(w * t)) / w;
     }
+    case load_shape::stages:
+        return walk_stages(s.stages, t, true);
     }
     return 0;
 }

@@ -13,8 +13,8 @@ every precision, integer fields, exponential drift with a short tau, long `--dur
 short intervals, start times from 1970 to 2262, fault probabilities of 1 and 1e-300, absurd
 fraud and anomaly rates; and every kind the loader knows: signals, noise, drift, value
 anomalies, transport faults, fraud typologies, concept drift, event arrivals, gateways,
-drivers, load shapes, in all payload and label formats, with and without --label-in-payload,
-shards, thread counts, --seed/--start overrides. A few profiles (refusal probes) hold what the
+drivers, load shapes, in all payload and label formats, with and without --label-in-payload
+and --pad-to, shards, thread counts, --seed/--start overrides. A few profiles (refusal probes) hold what the
 loader refuses: control characters (TOML carries tabs, newlines and \u0000 escaped), a group
 name with a backslash or a leading `#`, an out-of-range start or --seed, an id template that
 pads with spaces.
@@ -31,6 +31,9 @@ What a run must satisfy:
   measurement is the group name, the only tag is device_id, integer fields carry `i`, text
   values round-trip, a non-finite numeric field is left out, timestamp within int64, and no
   name InfluxDB reserves: `_` prefixes, a field or tag key `time`);
+- with --pad-to BYTES, a line is at least BYTES long, exactly BYTES when it carries letters
+  in its last member (`pad`, or `pad_2`, ... when a field has that name), and every CSV row
+  has the `pad` cell;
 - a `type = "int"` field is an integer ("printed without decimals"): a JSON integer, a CSV
   cell of digits (or null/empty when it has no finite value);
 - text values (state names, categories, merchant ids, currency) read back exactly as written
@@ -332,6 +335,15 @@ class Case:
     used: set = field(default_factory=set)
     hostile_flags: set = field(default_factory=set)  # flags set out of range on purpose
     probe: bool = False
+    pad_to: int = 0  # --pad-to: payloads at least this long, through a last `pad` member
+
+    def pad_key(self) -> str:
+        """The padding's key: "pad", or "pad_2", ... when a field of any group is so named."""
+        names = {f.name for g in self.groups for f in g.fields}
+        key, n = "pad", 2
+        while key in names:
+            key, n = f"pad_{n}", n + 1
+        return key
 
 
 class Generator:
@@ -1039,7 +1051,7 @@ class Generator:
                 g = self.sensor_group(w, gi, gname, groups, span_hint_ms, start_iso)
             groups.append(g)
         if r.random() < 0.3:
-            shape = r.choice(["constant", "ramp", "step", "spike", "cycle"])
+            shape = r.choice(["constant", "ramp", "step", "spike", "cycle", "stages"])
             self.use("read_load", "shape", shape)
             w.header("load")
             if shape != "constant" or r.random() < 0.5:
@@ -1059,6 +1071,15 @@ class Generator:
                 w.kv("peak", big())
                 w.kv("at", self.duration(r.choice([0, 1, 30_000])))
                 w.kv("for", self.duration(r.choice([1, 10_000])))
+            elif shape == "stages":  # k6's: 0 on the way is fine, the last one holds
+                stages = []
+                n = r.randint(1, 3)
+                for i in range(n):
+                    target = big() if i == n - 1 else r.choice([0, big()])
+                    # A stage at 0 sends nothing: short ones only, or the run would idle.
+                    ms = r.choice([0, 1, 1000] + ([60_000] if target else []))
+                    stages.append({"duration": self.duration(ms), "target": target})
+                w.kv("stages", stages)
             else:
                 mean = big()
                 w.kv("mean", mean)
@@ -1125,8 +1146,13 @@ class Generator:
         if r.random() < 0.1:
             n = r.randint(2, 4)
             args += ["--shard", f"{r.randrange(n)}/{n}"]
+        pad_to = 0
+        if r.random() < 0.15:  # at most 4096: a window of 65536 such messages is 256 MiB
+            pad_to = r.choice([1, 40, 200, 1000, 4096])
+            args += ["--pad-to", str(pad_to)]
         return Case(self.seed, profile_text, name, groups, self.has_faults, fmt, labels_fmt,
-                    label_in_payload, args, set(self.used), set(self.hostile_flags), self.probe)
+                    label_in_payload, args, set(self.used), set(self.hostile_flags), self.probe,
+                    pad_to)
 
 
 def parse_ms(d: str) -> int:
@@ -1420,6 +1446,19 @@ class DataChecker:
             return f"integer field {f.name!r} holds {value!r}"
         return None
 
+    def padding(self, text: str, value, present: bool) -> str | None:
+        """A problem with --pad-to's padding of a message (README: a payload shorter than
+        BYTES gets a last member of uppercase letters that makes it BYTES long, a few bytes
+        more when even an empty one overshoots; a longer one is left as it is), or None."""
+        length = len(text.encode())
+        if length < self.case.pad_to:
+            return f"--pad-to {self.case.pad_to}: the payload is {length} bytes"
+        if present and not (isinstance(value, str) and re.fullmatch(r"[A-Z]*", value)):
+            return f"--pad-to: the padding holds {str(value)[:60]!r}"
+        if present and value and length != self.case.pad_to:
+            return f"--pad-to {self.case.pad_to}: a padded payload of {length} bytes"
+        return None
+
     def match_fields(self, g: GroupInfo, present: list[str]) -> tuple[dict, list[str]]:
         """{field name: key used} and problems, for keys named f or f_v2 (schema drift)."""
         problems = []
@@ -1475,6 +1514,13 @@ class DataChecker:
         if why:
             return "message-label-join", why
         rest = keys[3:]
+        if self.case.pad_to:
+            padded = bool(rest) and rest[-1] == self.case.pad_key()
+            why = self.padding(text, d[rest[-1]] if padded else None, padded)
+            if why:
+                return "padding", why
+            if padded:
+                rest = rest[:-1]
         if self.case.label_in_payload:
             if rest[-2:] != ["label", "episode"]:
                 return "json-structure", f"--label-in-payload: keys end {rest[-2:]}"
@@ -1499,7 +1545,7 @@ class DataChecker:
         self.seen[key] += 1
         return None
 
-    def csv_record(self, fields: list[str], header: list[str]) -> tuple[str, str] | None:
+    def csv_record(self, fields: list[str], header: list[str], text: str) -> tuple[str, str] | None:
         row = dict(zip(header, fields))
         try:
             key = (row["device_id"], int(row["seq"]))
@@ -1514,8 +1560,15 @@ class DataChecker:
             why = self.label_payload(lab, row["label"], row["episode"] or None)
             if why:
                 return "label-in-payload-mismatch", why
+        if self.case.pad_to:
+            # Every row has the column: empty when the row is long enough already.
+            why = self.padding(text, row[header[-1]], True)
+            if why:
+                return "padding", why
         for col in header[3:]:
             if self.case.label_in_payload and col in ("label", "episode"):
+                continue
+            if self.case.pad_to and col == header[-1]:
                 continue
             f = g.field(col)
             if f is None:
@@ -1554,6 +1607,14 @@ class DataChecker:
             return "influx-measurement", f"measurement {p.measurement[:80]!r}, group " \
                                          f"{g.name[:80]!r}"
         rest = [k for k in fields if k != "seq"]
+        if self.case.pad_to:
+            key = self.case.pad_key()
+            padded = rest[-1:] == [key] and fields[key][0] == "string"
+            why = self.padding(text, fields[key][1] if padded else None, padded)
+            if why:
+                return "padding", why
+            if padded:
+                rest = rest[:-1]
         if self.case.label_in_payload:
             if "label" not in fields or fields["label"][0] != "string":
                 return "influx-structure", "--label-in-payload: no label string field"
@@ -1605,6 +1666,8 @@ def check_data(res: Result, path: Path, labels: dict, device_group: dict):
                     header_expected.append(f.name)
         if c.label_in_payload:
             header_expected += ["label", "episode"]
+        if c.pad_to:
+            header_expected.append(c.pad_key())
         if texts:
             try:
                 header = parse_csv_record(texts[0])
@@ -1618,7 +1681,7 @@ def check_data(res: Result, path: Path, labels: dict, device_group: dict):
                     problem = ("csv-columns" if "columns" in rec.error else "csv-syntax",
                                rec.error)
                 else:
-                    problem = checker.csv_record(rec.fields, header_expected)
+                    problem = checker.csv_record(rec.fields, header_expected, rec.text)
                 if problem:
                     checker.bad.append(Bad(f"{problem[1]}: {rec.text[:200]!r}", problem[0],
                                            identify(rec.text)))
