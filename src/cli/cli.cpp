@@ -436,9 +436,9 @@ int command_run(const run_flags& f) {
                         format_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count()),
-                        load_text(o.load) + (o.load.shape == load_shape::none && o.speed > 0
-                                                 ? fmt::format(" at {}x", o.speed)
-                                                 : ""),
+                        o.load.shape != load_shape::none ? load_text(o.load)
+                        : o.speed > 0 ? fmt::format("profile cadence at {}x", o.speed)
+                                      : std::string("profile cadence, as fast as possible"),
                         fleet_text(p)};
     std::string crossed;
     run_summary s = [&] {
