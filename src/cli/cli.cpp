@@ -560,6 +560,10 @@ void command_list() {
     for (const char* table : {"anomaly", "fault", "fraud", "drift"})
         print_kinds(fmt::format("[[group.{}]] kinds", table), anomaly_kinds, written_in(table));
     print_kinds("load shapes ([load] shape)", load_shapes);
+    fmt::print("threshold metrics (--threshold METRIC OP VALUE[,abort_on_fail]):\n");
+    for (const auto& m : threshold_metrics)
+        fmt::print("  {:<22} {}{}\n", m.name, m.summary,
+                   m.live ? "; abort_on_fail can watch it" : "");
 }
 
 std::string version_text() {

@@ -36,7 +36,8 @@ std::string progress_line(const run_stats& s, const connector& data, double elap
         format_timestamp(s.sim_clock.load()));
     const double lag = s.lag_seconds.load();
     if (lag > 0.001) line += fmt::format(" lag {:.3f}s", lag);
-    if (const auto behind = s.shortfall.load(); behind > 0)
+    // Behind by less than a pacer's nap is the clock's grain (a message or two just due).
+    if (const auto behind = s.shortfall.load(); behind > 0 && lag >= 0.01)
         line += fmt::format(" behind {}", si(static_cast<double>(behind)));
     if (const latency_summary l = summarize(data.latency()); l.count > 0)
         line += fmt::format(" latency p50 {} p99 {}", short_duration(l.p50), short_duration(l.p99));

@@ -11,6 +11,7 @@
 #include "src/config/kinds.hpp"
 #include "src/encode/message_encoder.hpp"
 #include "src/labels/label_encoder.hpp"
+#include "src/telemetry/thresholds.hpp"
 #include "tests/test_support.hpp"
 
 namespace synthfeed {
@@ -133,6 +134,19 @@ TEST_F(Vocabulary, ReadmeLoadShapeTableListsEveryShapeWithItsKeys) {
     expect_keys_documented(load_shapes, rows);
 }
 
+TEST_F(Vocabulary, ReadmeThresholdTableListsEveryMetric) {
+    const auto rows = table_after(readme, "| metric | unit | abort_on_fail | what |");
+    std::vector<std::string> metrics;
+    for (const auto& m : synthfeed::threshold_metrics) metrics.emplace_back(m.name);
+    EXPECT_EQ(names_in(rows), metrics);
+    for (const auto& row : rows)
+        for (const auto& name : row.names)
+            for (const auto& m : synthfeed::threshold_metrics)
+                if (m.name == name)
+                    EXPECT_NE(row.rest.find(m.live ? "| yes |" : "| no |"), std::string::npos)
+                        << name << ": abort_on_fail column";
+}
+
 TEST_F(Vocabulary, ReadmeFlagTableNamesEveryFormat) {
     for (const auto& row : table_after(readme, "| flag | default | meaning |")) {
         if (row.names.empty()) continue;
@@ -158,6 +172,7 @@ TEST(VocabularyCli, ListAndHelpNameEveryKind) {
     for (const auto& k : anomaly_kinds) EXPECT_TRUE(listed(k.name)) << k.name;
     for (const auto& k : load_shapes) EXPECT_TRUE(k.name == "none" || listed(k.name)) << k.name;
     for (const auto& k : payload_formats) EXPECT_TRUE(listed(k.name)) << k.name;
+    for (const auto& m : synthfeed::threshold_metrics) EXPECT_TRUE(listed(m.name)) << m.name;
     for (const auto& k : label_formats) EXPECT_TRUE(listed(k.name)) << k.name;
 
     const auto help = run_synthfeed("run --help");
