@@ -199,3 +199,13 @@ TEST(RunFor, IsAHardLimitAndTheShortfallIsReported) {
     EXPECT_NE(r.err.find("draining (--run-for reached)"), std::string::npos) << r.err;
     std::filesystem::remove_all(dir);
 }
+
+TEST(RunFor, PacingByRateChangesTimingNotBytes) {
+    // Windows are sized by the target rate when paced by count; the stream must not notice.
+    const std::string flags = "--count 30000 --start 2026-01-01T00:00:00Z";
+    const auto paced = run_to_files(golden_profile, flags + " --rate 200000", "rate_paced");
+    const auto unpaced = run_to_files(golden_profile, flags + " --speed max", "rate_unpaced");
+    ASSERT_EQ(paced.exit_code, 0);
+    EXPECT_EQ(paced.data, unpaced.data);
+    EXPECT_EQ(paced.labels, unpaced.labels);
+}
