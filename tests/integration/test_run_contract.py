@@ -204,3 +204,34 @@ def test_a_rate_change_from_one_per_second_is_seen_within_a_second(synthfeed_bin
     s = json.loads(summary_path.read_text())
     assert [e["what"] for e in s["control_events"]] == ["rate 10000 msg/s"]
     assert s["reproducible"] is True  # a rate change moves timing, not content
+
+
+def test_the_summary_masks_a_uri_password_and_records_injections(synthfeed_bin, mosquitto, tmp_path):
+    """A password in the sink URI and in a pass-through flag never reaches the summary or the
+    log; an injected episode is recorded with its time and makes the run not reproducible."""
+    broker = mosquitto(users={"loader": "s3cr%t&pw"})
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    uri = f"mqtt://loader:s3cr%25t%26pw@127.0.0.1:{broker.port}/plant/{{device_id}}?qos=1"
+    proc, summary_path = start(synthfeed_bin, str(PROFILES / "cold_chain.toml"), "--rate", "2000",
+                               "--run-for", "3s", "--sink", uri, "-X", "sasl.password=hunter2",
+                               "--progress", "off", "--http", f"127.0.0.1:{port}", env=control_env(),
+                               tmp_path=tmp_path, stdout=subprocess.DEVNULL)
+    wait_until_up(base)
+    body = '{"kind":"spike","group":"reefer","field":"temp_c","magnitude":5}'
+    status, _ = get(f"{base}/v1/anomalies", token=TOKEN, method="POST", body=body)
+    assert status in (200, 202)
+    err = finish(proc, timeout=60)
+    assert proc.returncode == 0, err[-3000:]
+    text = summary_path.read_text()
+    for secret in ("s3cr", "hunter2"):
+        assert secret not in text and secret not in err
+    s = json.loads(text)
+    assert s["sinks"][0]["uri"].startswith("mqtt://loader:***@127.0.0.1:")
+    assert any(arg.startswith("mqtt://loader:***@") for arg in s["command_line"])
+    assert "sasl.password=***" in s["command_line"]
+    injected = [e for e in s["control_events"] if e["what"].startswith("injected spike")]
+    assert len(injected) == 1 and injected[0]["changes_content"] is True
+    assert 0 < injected[0]["at_seconds"] < 4
+    assert s["reproducible"] is False
+    assert "reproducible: no" in err
