@@ -291,9 +291,11 @@ void message_encoder::encode(byte_buffer& out, const tick_view& t, std::string_v
         // max_event_time, so the product fits a signed 64-bit integer).
         const auto ms = static_cast<std::uint64_t>(payload_time(t, fx));
         if (pad_.to != 0) { // before " <ms>000000"
-            char digits[20];
-            append_padding(out, start,
-                           7 + static_cast<std::size_t>(write_uint(digits, ms) - digits));
+            // Counted here rather than by a second write_uint, which would stop the compiler
+            // inlining the one on every message's path (1 % of the JSON encoder, measured).
+            std::size_t digits = 1;
+            for (auto rest = ms; rest >= 10; rest /= 10) ++digits;
+            append_padding(out, start, 7 + digits);
         }
         p = out.reserve(32);
         *p++ = ' ';
