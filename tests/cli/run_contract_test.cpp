@@ -32,16 +32,20 @@ struct judged {
     std::string err;
 };
 
-/// A short paced run (so that rate has a target) with `flags`; its JSON summary.
-judged run_with(const std::string& flags, const std::string& sink = "null:") {
+/// `synthfeed run ARGS` with a JSON summary: its exit code, summary (null when none) and stderr.
+judged summarized(const std::string& args) {
     const auto dir = temp_dir("contract");
-    const auto r = run_synthfeed("run " + golden_profile +
-                                 " --rate 2000 --run-for 500ms --progress off --sink " + sink +
-                                 " --summary-json " + (dir / "s.json").string() + " " + flags);
+    const auto r = run_synthfeed("run " + args + " --summary-json " + (dir / "s.json").string());
     json s =
         std::filesystem::exists(dir / "s.json") ? json::parse(read_file(dir / "s.json")) : json();
     std::filesystem::remove_all(dir);
     return {r.exit_code, s, r.err};
+}
+
+/// A short paced run (so that rate has a target) with `flags`.
+judged run_with(const std::string& flags, const std::string& sink = "null:") {
+    return summarized(golden_profile + " --rate 2000 --run-for 500ms --progress off --sink " +
+                      sink + " " + flags);
 }
 
 std::string quoted(const std::string& expression) {
@@ -79,19 +83,14 @@ TEST(Thresholds, TheyJudgeRealFigures) {
                                 quoted("rate>=0.95*target") + " " + quoted("failed<1"));
     EXPECT_EQ(met.exit_code, 0) << met.err;
     // A target nothing reaches: the run falls behind, and says by how much.
-    const auto dir = temp_dir("unreachable");
-    const auto r = run_synthfeed("run " + factory_line +
-                                 " --rate 1e9 --run-for 1s --progress off --sink null: "
-                                 "--summary-json " +
-                                 (dir / "s.json").string() + " " + quoted("rate>=0.98*target") +
-                                 " " + quoted("lag_max<100ms"));
-    EXPECT_EQ(r.exit_code, 99) << r.err;
-    const json s = json::parse(read_file(dir / "s.json"));
-    EXPECT_GT(s["shortfall"].get<double>(), 0);
-    EXPECT_FALSE(s["thresholds"][0]["passed"].get<bool>());
-    EXPECT_FALSE(s["thresholds"][1]["passed"].get<bool>());
-    EXPECT_NE(r.err.find("behind its schedule"), std::string::npos) << r.err;
-    std::filesystem::remove_all(dir);
+    const judged behind =
+        summarized(factory_line + " --rate 1e9 --run-for 1s --progress off " +
+                   "--sink null: " + quoted("rate>=0.98*target") + " " + quoted("lag_max<100ms"));
+    EXPECT_EQ(behind.exit_code, 99) << behind.err;
+    EXPECT_GT(behind.summary["shortfall"].get<double>(), 0);
+    EXPECT_FALSE(behind.summary["thresholds"][0]["passed"].get<bool>());
+    EXPECT_FALSE(behind.summary["thresholds"][1]["passed"].get<bool>());
+    EXPECT_NE(behind.err.find("behind its schedule"), std::string::npos) << behind.err;
 }
 
 TEST(Thresholds, DeliveryThresholdsReplaceTheAllDeliveredRule) {
@@ -110,19 +109,16 @@ TEST(Thresholds, DeliveryThresholdsReplaceTheAllDeliveredRule) {
 }
 
 TEST(Thresholds, AbortOnFailStopsTheRunAtOnce) {
-    const auto dir = temp_dir("abort");
-    const auto r =
-        run_synthfeed("run " + golden_profile +
-                      " --rate 1000 --run-for 60s --progress off --grace 1s "
-                      "--sink file:/dev/full --summary-json " +
-                      (dir / "s.json").string() + " " + quoted("failed<1,abort_on_fail"));
+    const judged r = summarized(golden_profile +
+                                " --rate 1000 --run-for 60s --progress off --grace 1s "
+                                "--sink file:/dev/full " +
+                                quoted("failed<1,abort_on_fail"));
     EXPECT_EQ(r.exit_code, 99) << r.err;
-    const json s = json::parse(read_file(dir / "s.json"));
-    EXPECT_LT(s["elapsed_seconds"].get<double>(), 30); // not the 60 s asked for
+    EXPECT_LT(r.summary["elapsed_seconds"].get<double>(), 30); // not the 60 s asked for
     EXPECT_NE(r.err.find("threshold failed<1,abort_on_fail crossed"), std::string::npos) << r.err;
-    EXPECT_NE(s["control_events"].back()["what"].get<std::string>().find("stopped: threshold"),
-              std::string::npos);
-    std::filesystem::remove_all(dir);
+    EXPECT_NE(
+        r.summary["control_events"].back()["what"].get<std::string>().find("stopped: threshold"),
+        std::string::npos);
 }
 
 TEST(Thresholds, BadExpressionsAreUsageErrors) {
@@ -150,16 +146,13 @@ TEST(Thresholds, BadExpressionsAreUsageErrors) {
 }
 
 TEST(Summary, SaysWhatReproducesTheRunWithSecretsMasked) {
-    const auto dir = temp_dir("reproduce");
-    const auto r = run_synthfeed("run " + golden_profile +
-                                 " --count 20 --progress off --sink kafka://embedded/t "
-                                 "-X sasl.password=hunter2 -X linger.ms=5 --summary-json " +
-                                 (dir / "s.json").string());
+    const judged r =
+        summarized(golden_profile + " --count 20 --progress off --sink kafka://embedded/t "
+                                    "-X sasl.password=hunter2 -X linger.ms=5");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const std::string text = read_file(dir / "s.json");
-    EXPECT_EQ(text.find("hunter2"), std::string::npos);
+    const json& s = r.summary;
+    EXPECT_EQ(s.dump().find("hunter2"), std::string::npos);
     EXPECT_EQ(r.err.find("hunter2"), std::string::npos);
-    const json s = json::parse(text);
     for (const char* key :
          {"synthfeed_version", "command_line", "profile", "profile_path", "profile_sha256", "seed",
           "started", "fleet", "load", "reproducible", "sinks", "control_events", "thresholds",
@@ -178,34 +171,18 @@ TEST(Summary, SaysWhatReproducesTheRunWithSecretsMasked) {
     ASSERT_EQ(std::fread(digest, 1, 64, pipe), 64u);
     ::pclose(pipe);
     EXPECT_EQ(s["profile_sha256"], std::string(digest));
-    std::filesystem::remove_all(dir);
 }
 
 TEST(RunFor, IsAHardLimitAndTheShortfallIsReported) {
     // Far above what this machine generates: the run stops at 2 s (plus start and drain),
     // reports what it did not send and warns.
-    const auto dir = temp_dir("hard");
-    const auto r = run_synthfeed("run " + factory_line +
-                                 " --rate 1e9 --run-for 2s --grace 2s --progress off "
-                                 "--sink null: --summary-json " +
-                                 (dir / "s.json").string());
+    const judged r = summarized(factory_line +
+                                " --rate 1e9 --run-for 2s --grace 2s --progress off --sink null:");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json s = json::parse(read_file(dir / "s.json"));
-    EXPECT_LT(s["elapsed_seconds"].get<double>(), 2 + 2 + 1);
-    EXPECT_GT(s["shortfall"].get<double>(), 0);
-    EXPECT_FALSE(s["shortfall_estimated"].get<bool>());
-    EXPECT_GT(s["schedule_lag_at_end_seconds"].get<double>(), 0.5);
+    EXPECT_LT(r.summary["elapsed_seconds"].get<double>(), 2 + 2 + 1);
+    EXPECT_GT(r.summary["shortfall"].get<double>(), 0);
+    EXPECT_FALSE(r.summary["shortfall_estimated"].get<bool>());
+    EXPECT_GT(r.summary["schedule_lag_at_end_seconds"].get<double>(), 0.5);
     EXPECT_NE(r.err.find("warning: the run ended"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("draining (--run-for reached)"), std::string::npos) << r.err;
-    std::filesystem::remove_all(dir);
-}
-
-TEST(RunFor, PacingByRateChangesTimingNotBytes) {
-    // Windows are sized by the target rate when paced by count; the stream must not notice.
-    const std::string flags = "--count 30000 --start 2026-01-01T00:00:00Z";
-    const auto paced = run_to_files(golden_profile, flags + " --rate 200000", "rate_paced");
-    const auto unpaced = run_to_files(golden_profile, flags + " --speed max", "rate_unpaced");
-    ASSERT_EQ(paced.exit_code, 0);
-    EXPECT_EQ(paced.data, unpaced.data);
-    EXPECT_EQ(paced.labels, unpaced.labels);
 }
