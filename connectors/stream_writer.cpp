@@ -30,7 +30,8 @@ stream_writer::stream_writer(int fd, bool owns_fd, std::string description)
 
 stream_writer::~stream_writer() {
     // drain() ran: at most a blocked remainder is left, already counted as failed.
-    if (write_some() == flushed::blocked) fail_unwritten(send_error::drain_deadline);
+    if (write_some() == flushed::blocked)
+        fail_unwritten(send_error::drain_deadline, "the reader is not reading");
     if (nonblocking_) ::fcntl(fd_, F_SETFL, saved_flags_);
     if (owns_fd_) ::close(fd_);
 }
@@ -55,7 +56,7 @@ stream_writer::flushed stream_writer::write_some() noexcept {
     }
     if (error_ != 0) {
         count_written(); // a message whose bytes all went out before the error is delivered
-        fail_unwritten(send_error::io);
+        fail_unwritten(send_error::io, std::strerror(error_));
         return flushed::failed;
     }
     count_written();
@@ -80,9 +81,9 @@ void stream_writer::count_written() noexcept {
     oldest_send_ = last_flush_; // the rest were sent after the oldest; a bound, not exact
 }
 
-void stream_writer::fail_unwritten(send_error why) noexcept {
+void stream_writer::fail_unwritten(send_error why, std::string_view cause) noexcept {
     const std::size_t left = ends_.size() - counted_;
-    if (left > 0) count_failed(left, why);
+    if (left > 0) count_failed(left, why, cause);
     buffer_.clear();
     ends_.clear();
     written_ = counted_ = message_start_ = 0;
@@ -90,7 +91,7 @@ void stream_writer::fail_unwritten(send_error why) noexcept {
 
 send_result stream_writer::send(const record& r) noexcept {
     if (error_ != 0) {
-        count_failed(1, send_error::io);
+        count_failed(1, send_error::io, std::strerror(error_));
         return send_result::rejected;
     }
     if (buffer_.size() >= flush_threshold) {
@@ -144,10 +145,8 @@ std::uint64_t stream_writer::drain(deadline until) noexcept {
         wait_writable(std::min(left, std::chrono::milliseconds(100)));
     }
     const std::uint64_t left = ends_.size() - counted_;
-    spdlog::warn("{}: {} messages still unwritten at the drain deadline (the reader is not "
-                 "reading); counted as failed",
-                 description_, left);
-    fail_unwritten(send_error::drain_deadline);
+    fail_unwritten(send_error::drain_deadline,
+                   "still unwritten at the drain deadline: the reader is not reading");
     return left;
 }
 

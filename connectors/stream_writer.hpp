@@ -40,7 +40,7 @@ class stream_writer : public connector {
     flushed write_some() noexcept;
     /// Counts the messages whose bytes are all written as delivered.
     void count_written() noexcept;
-    void fail_unwritten(send_error why) noexcept;
+    void fail_unwritten(send_error why, std::string_view cause) noexcept;
     /// Waits up to `wait` for the descriptor to take bytes.
     void wait_writable(std::chrono::milliseconds wait) const noexcept;
 

@@ -72,19 +72,25 @@ def accounted(s):
 
 def test_a_blocked_pipe_drains_within_grace_after_sigterm(synthfeed_bin, tmp_path):
     grace = 2.0
+    port = free_port()
     proc, summary_path = start(synthfeed_bin, FACTORY, "--speed", "max", "--sink", "stdout:", "--grace", f"{grace:g}s",
-                               "--progress", "500ms", tmp_path=tmp_path)
+                               "--progress", "500ms", "--http", f"127.0.0.1:{port}", tmp_path=tmp_path)
     reader = SlowReader(proc.stdout, 0)  # holds the pipe open, never reads
     reader.start()
-    time.sleep(2.0)
+    wait_until_up(f"http://127.0.0.1:{port}")
+    time.sleep(1.5)
+    assert get(f"http://127.0.0.1:{port}/readyz")[0] == 200
     signalled = time.monotonic()
     proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert get(f"http://127.0.0.1:{port}/readyz")[0] == 503  # draining, at once
     err = finish(proc, timeout=grace + 30)
     took = time.monotonic() - signalled
     print(f"blocked pipe: exit {proc.returncode} {took:.2f} s after SIGTERM")
     assert took <= grace + 1, err[-3000:]
     assert "draining (stop requested)" in err
-    assert "still unwritten at the drain deadline" in err
+    assert "stdout: first drain_deadline failure" in err
+    assert "still unwritten at the drain deadline: the reader is not reading" in err
     s = json.loads(summary_path.read_text())
     assert proc.returncode == 1  # messages were lost: counted, reported, exit 1
     assert s["interrupted"] is True
