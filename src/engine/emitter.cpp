@@ -213,23 +213,29 @@ void emitter::publish_counts() noexcept {
 /// change then waits for the resume, so that it counts from the resumed schedule).
 bool emitter::control_pending() const noexcept {
     const run_control* control = setup_.control;
-    return control && !pausing_ &&
-           (control->paused.load(std::memory_order_relaxed) ||
-            !std::isnan(control->requested_rate.load(std::memory_order_relaxed)));
+    if (!control) return false;
+    if (schedule_injections_ && control->injections.any()) return true;
+    return !pausing_ && (control->paused.load(std::memory_order_relaxed) ||
+                         !std::isnan(control->requested_rate.load(std::memory_order_relaxed)));
+}
+
+void emitter::take_injections() {
+    if (schedule_injections_ && setup_.control->injections.any()) schedule_injections_();
 }
 
 /// Pause and rate changes from the control API, applied between messages.
 void emitter::apply_control() {
     run_control* control = setup_.control;
     if (!control) return;
+    take_injections();
     apply_rate();
     if (!control->paused.load()) return;
     const auto paused_at = clock::now();
     spdlog::info("control: paused");
     note_event("pause", false);
     pausing_ = true;
-    while (control->paused.load() && idle(std::chrono::milliseconds(20)) != wake::stop) {
-    }
+    while (control->paused.load() && idle(std::chrono::milliseconds(20)) != wake::stop)
+        take_injections(); // answered now, applied from the next window not yet generated
     pausing_ = false;
     pace_.shift(clock::now() - paused_at);
     spdlog::info("control: resumed");

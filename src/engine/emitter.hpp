@@ -139,6 +139,13 @@ class emitter {
     /// Records a control event (rate change, pause, injection) for the summary, timed now.
     void note_event(std::string what, bool changes_content);
 
+    /// How waiting injection requests get scheduled (by the engine, which owns the windows).
+    /// The emitter calls it as soon as one waits, also while the pacer sleeps or a pause
+    /// holds, so a request is answered within a nap instead of at the next window.
+    void on_injections(std::function<void()> schedule) {
+        schedule_injections_ = std::move(schedule);
+    }
+
     /// Waits up to `d` serving the sinks (the pacer's idle): wake::stop once the run is
     /// stopping, wake::control as soon as a control request waits, else wake::due.
     wake idle(clock::duration d);
@@ -167,6 +174,7 @@ class emitter {
     bool control_pending() const noexcept;
     void apply_control();
     void apply_rate();
+    void take_injections();
     void while_blocked();
     void observe_schedule();
     void report_progress();
@@ -183,6 +191,7 @@ class emitter {
     std::uint64_t checkpoint_mask_ = 1023; ///< a checkpoint when (message number & mask) == 0
     sim_time next_unsent_ts_ = 0;          ///< event time of the oldest message not yet sent
     bool pausing_ = false;
+    std::function<void()> schedule_injections_;
     bool finished_ = false;
     window_cut cut_{};
     std::uint64_t generated_ = 0, suppressed_ = 0, labels_ = 0;

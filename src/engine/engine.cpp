@@ -166,12 +166,13 @@ void schedule_injections(injection_queue& queue, injection_board& board, const p
 }
 
 /// Lets the workers go on with the window `pipeline_depth` after w, with the injections
-/// requested meanwhile.
-void request_next_window(pipeline& pipe, std::int64_t w, run_control* control,
-                         injection_board& injections, emitter& out) {
+/// requested meanwhile; returns the first window not yet requested.
+std::int64_t request_next_window(pipeline& pipe, std::int64_t w, run_control* control,
+                                 injection_board& injections, emitter& out) {
     const std::int64_t next = w + static_cast<std::int64_t>(pipeline_depth);
     if (control) schedule_injections(control->injections, injections, pipe, next, out);
     pipe.request(next);
+    return next + 1;
 }
 
 /// Answers the injection requests still waiting when the run ends.
@@ -228,7 +229,13 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         stats, pace, drain);
     announce_running(control, o.load);
 
-    pipe.request(static_cast<std::int64_t>(pipeline_depth) - 1);
+    // Injections go into the first window not yet requested from the workers, whenever the
+    // emitter sees one waiting (also while it sleeps or pauses).
+    std::int64_t first_free = static_cast<std::int64_t>(pipeline_depth);
+    if (control)
+        out.on_injections(
+            [&] { schedule_injections(control->injections, injections, pipe, first_free, out); });
+    pipe.request(first_free - 1);
     for (std::int64_t w = 0; !out.finished() && !pipe.past_end(w); ++w) {
         // Workers slower than the schedule: the sinks, the control plane, the lag and the
         // stop are still served while the window is being generated.
@@ -237,7 +244,7 @@ run_summary run_engine(const profile& p, const device_directory& ids, const run_
         if (drain.stopping()) break;
         out.emit_window(pipe.wait(w), pipe.window_start(w), pipe.window_end(w),
                         pipe.past_end(w + 1));
-        if (!out.finished()) request_next_window(pipe, w, control, injections, out);
+        if (!out.finished()) first_free = request_next_window(pipe, w, control, injections, out);
         out.serve_sinks();
     }
     const bool interrupted = stop.load();

@@ -41,16 +41,21 @@ class injection_queue {
     std::future<injection_outcome> submit(const injection_request& r) {
         std::lock_guard lock(mutex_);
         waiting_.emplace_back(r, std::promise<injection_outcome>{});
+        any_.store(true, std::memory_order_release);
         return waiting_.back().second.get_future();
     }
     std::vector<pending> take() {
         std::lock_guard lock(mutex_);
+        any_.store(false, std::memory_order_relaxed);
         return std::exchange(waiting_, {});
     }
+    /// Whether a request waits, without the lock (the engine looks while it sleeps).
+    bool any() const noexcept { return any_.load(std::memory_order_acquire); }
 
   private:
     std::mutex mutex_;
     std::vector<pending> waiting_;
+    std::atomic<bool> any_{false};
 };
 
 struct run_control {

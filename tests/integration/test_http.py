@@ -204,15 +204,22 @@ def test_injected_anomalies_are_applied_and_labelled(synthfeed_bin, tmp_path):
 
 
 def test_livez_answers_within_100ms_while_50_injections_wait_for_the_engine(synthfeed_bin, tmp_path):
-    """Issue #15: the engine answers an injection only at a window boundary, and never while
-    paused. 50 POST /v1/anomalies wait for a paused engine (each gets 202 "queued" after 2 s),
-    and /livez, asked meanwhile, answers within 100 ms. Once resumed, the engine schedules every
-    queued injection."""
-    with control_plane(synthfeed_bin, tmp_path) as (port, log):
-        base = f"http://127.0.0.1:{port}"
-        assert get(f"{base}/v1/pause", token=TOKEN, method="POST")[0] == 200
-        wait_for_log(log, lambda text: "control: paused" in text, "pause")
-
+    """Issue #15: 50 POST /v1/anomalies wait for an engine held by a sink that takes nothing (a
+    pipe nobody reads; each request gets 202 "queued" after 2 s), and /livez, asked meanwhile,
+    answers within 100 ms. Once the pipe is read again, the engine schedules every queued
+    injection."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "synthfeed.stderr"
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen([str(synthfeed_bin), "run", str(PROFILES / "cold_chain.toml"), "--speed", "max",
+                                 "--run-for", "5m", "--sink", "stdout:", "--progress", "off",
+                                 "--http", f"127.0.0.1:{port}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=stderr, env={**os.environ, "SYNTHFEED_CONTROL_TOKEN": TOKEN})
+    reader = threading.Thread(target=lambda: proc.stdout.read(), daemon=True)
+    try:
+        wait_until_up(base)
+        time.sleep(0.5)  # the pipe (64 KiB) and the writer's buffer (1 MiB) fill at once
         answers, finished = [], []
 
         def inject():
@@ -243,8 +250,32 @@ def test_livez_answers_within_100ms_while_50_injections_wait_for_the_engine(synt
         assert len(answers) == 50
         assert all(a == (202, '{"status":"queued"}\n') for a in answers), answers[:3]
 
-        assert get(f"{base}/v1/resume", token=TOKEN, method="POST")[0] == 200
+        reader.start()  # the sink takes messages again: the engine gets to the queued requests
         wait_for_log(log, lambda text: text.count("control: injected spike") == 50, "50 injected spikes")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        if not reader.is_alive():
+            reader.start()
+        try:
+            proc.wait(timeout=60)
+        finally:
+            proc.kill()
+
+
+def test_an_injection_is_answered_at_once_while_paused(synthfeed_bin, tmp_path):
+    """A paused engine still takes injection requests: the answer names the episode at once,
+    and it applies from the next window not yet generated."""
+    with control_plane(synthfeed_bin, tmp_path) as (port, log):
+        base = f"http://127.0.0.1:{port}"
+        assert get(f"{base}/v1/pause", token=TOKEN, method="POST")[0] == 200
+        wait_for_log(log, lambda text: "control: paused" in text, "pause")
+        body = json.dumps({"kind": "spike", "device": "reefer-00042", "field": "temp_c"})
+        asked = time.monotonic()
+        status, answer = get(f"{base}/v1/anomalies", token=TOKEN, method="POST", body=body)
+        assert status == 200, answer
+        assert time.monotonic() - asked < 1
+        assert json.loads(answer)["episode"] == "reefer-00042:injected:0"
+        assert get(f"{base}/v1/resume", token=TOKEN, method="POST")[0] == 200
 
 
 def test_listener_survives_running_out_of_descriptors(synthfeed_bin, tmp_path):
