@@ -567,7 +567,7 @@ void command_list() {
 }
 
 std::string version_text() {
-    return fmt::format("synthfeed {}", SYNTHFEED_VERSION);
+    return "synthfeed " + version_with_build();
 }
 
 /// --stage and --devices, which `run` and `validate` share (each repeatable; --stage also
