@@ -61,8 +61,10 @@ group_counts scaled_counts(const profile& p, std::optional<std::uint64_t> total,
                              name.substr(0, 40), count, max_devices_per_group));
     };
     for (const auto& [name, count] : named) {
+        // Clang 14 cannot capture a structured binding in a lambda: compare by a reference.
+        const std::string& wanted = name;
         const bool known = std::any_of(p.groups.begin(), p.groups.end(),
-                                       [&](const group_spec& g) { return g.name == name; });
+                                       [&](const group_spec& g) { return g.name == wanted; });
         if (!known) {
             const std::vector<std::string> names = group_names(p);
             const std::string closest = closest_match(name, names);
