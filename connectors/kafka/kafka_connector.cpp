@@ -228,7 +228,9 @@ std::uint64_t kafka_connector::drain(deadline until) noexcept {
 }
 
 health kafka_connector::check() const {
-    if (fatal_.load()) return {false, "kafka: fatal producer error: " + last_error_};
+    // fatal_error_ is written once, before fatal_ is set (release): safe to read from here.
+    if (fatal_.load(std::memory_order_acquire))
+        return {false, "kafka: fatal producer error: " + fatal_error_};
     return {true, "kafka " + bootstrap_};
 }
 
@@ -262,7 +264,8 @@ void kafka_connector::on_error(rd_kafka_t* rk, int err, const char* reason, void
         char fatal[512];
         rd_kafka_fatal_error(rk, fatal, sizeof fatal);
         self->last_error_ = fatal;
-        self->fatal_.store(1);
+        self->fatal_error_ = fatal;
+        self->fatal_.store(1, std::memory_order_release);
         spdlog::error("kafka: fatal error: {}", fatal);
         return;
     }

@@ -55,9 +55,10 @@ class kafka_connector final : public connector {
     std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
     std::string topic_scratch_;
     std::uint64_t in_flight_ = 0;
-    std::atomic<int> fatal_{0}; ///< a fatal producer error: every later send is rejected
-    std::string last_error_;
+    std::atomic<int> fatal_{0};     ///< a fatal producer error: every later send is rejected
+    std::string last_error_;        ///< emitter thread only
     std::string last_broker_error_; ///< the error callback's last reason, for failure causes
+    std::string fatal_error_;       ///< set once, before fatal_; check() reads it on any thread
 };
 
 /// Creates librdkafka's mock cluster once per process for kafka://embedded URIs.
