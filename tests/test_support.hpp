@@ -129,11 +129,11 @@ inline std::filesystem::path temp_dir(const std::string& name) {
     return dir;
 }
 
-/// Runs the synthfeed binary with shell-quoted arguments.
-inline process_result run_synthfeed(const std::string& args, const std::string& env = "") {
+/// Runs a command line of sh (a simple command: its output is redirected after it).
+inline process_result run_shell(const std::string& command) {
     const auto dir = temp_dir("proc");
-    const std::string cmd = env + " " + SYNTHFEED_BINARY + " " + args + " >" +
-                            (dir / "out").string() + " 2>" + (dir / "err").string();
+    const std::string cmd =
+        command + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
     const int status = std::system(cmd.c_str());
     process_result r;
     r.crashed = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
@@ -142,6 +142,24 @@ inline process_result run_synthfeed(const std::string& args, const std::string& 
     r.err = read_file(dir / "err");
     std::filesystem::remove_all(dir);
     return r;
+}
+
+/// Whether `name` is a program on PATH (tests of what bash, zsh or groff make of our output
+/// skip without it).
+inline bool has_program(const std::string& name) {
+    return run_shell("command -v " + name).exit_code == 0;
+}
+
+/// `text` as one single-quoted word of sh.
+inline std::string sh_quoted(const std::string& text) {
+    std::string out = "'";
+    for (const char ch : text) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return out + "'";
+}
+
+/// Runs the synthfeed binary with shell-quoted arguments.
+inline process_result run_synthfeed(const std::string& args, const std::string& env = "") {
+    return run_shell(env + " " + SYNTHFEED_BINARY + " " + args);
 }
 
 inline std::string source_path(const std::string& relative) {

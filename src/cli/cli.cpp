@@ -16,6 +16,7 @@
 
 #include "connectors/connector_registry.hpp"
 #include "devices/group_model.hpp"
+#include "src/cli/completion.hpp"
 #include "src/cli/run_report.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
@@ -703,6 +704,7 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     CLI::App* list =
         app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
+    const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
 
     // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
     // through to the app.
@@ -724,7 +726,8 @@ int run_cli(int argc, char** argv) {
             const std::string given = std::string(argv[1]).substr(0, 40);
             std::string commands;
             std::vector<std::string> names;
-            for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+            for (const CLI::App* sub : app.get_subcommands(
+                     [](const CLI::App* s) { return !s->get_group().empty(); })) { // not hidden
                 commands.append(commands.empty() ? "" : ", ").append(sub->get_name());
                 names.push_back(sub->get_name());
             }
@@ -756,6 +759,7 @@ int run_cli(int argc, char** argv) {
             command_list();
             return exit_ok;
         }
+        if (const auto code = docs.run()) return *code;
         fmt::print("{}", app.help());
         return exit_usage;
     } catch (const config_error& e) {
