@@ -141,10 +141,11 @@ TEST_F(Vocabulary, ReadmeThresholdTableListsEveryMetric) {
     EXPECT_EQ(names_in(rows), metrics);
     for (const auto& row : rows)
         for (const auto& name : row.names)
-            for (const auto& m : synthfeed::threshold_metrics)
-                if (m.name == name)
-                    EXPECT_NE(row.rest.find(m.live ? "| yes |" : "| no |"), std::string::npos)
-                        << name << ": abort_on_fail column";
+            for (const auto& m : synthfeed::threshold_metrics) {
+                if (m.name != name) continue;
+                EXPECT_NE(row.rest.find(m.live ? "| yes |" : "| no |"), std::string::npos)
+                    << name << ": abort_on_fail column";
+            }
 }
 
 TEST_F(Vocabulary, ReadmeFlagTableNamesEveryFormat) {
