@@ -18,8 +18,28 @@ bool special(unsigned char c, text_context context) noexcept {
         return c == ',' || c == ' ';
     case text_context::influx_key:
         return c == ',' || c == '=' || c == ' ';
+    case text_context::xml_text:
+        return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'';
     }
     return false;
+}
+
+/// A character as XML text: itself, or the entity of one XML reserves.
+std::string_view xml_entity(const char& c) noexcept {
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return {&c, 1};
+    }
 }
 
 } // namespace
@@ -42,6 +62,10 @@ void append_escaped(std::string& out, std::string_view s, text_context context) 
             out += c;
         }
         out += '"';
+        return;
+    }
+    if (context == text_context::xml_text) {
+        for (char c : s) out += xml_entity(c);
         return;
     }
     for (char c : s) {

@@ -4,7 +4,8 @@
 /// profile_loader.cpp), so what is left to escape is the few characters each format reserves.
 /// Formats: JSON strings, RFC 8259 §7; CSV cells, RFC 4180 §2; InfluxDB line protocol
 /// (docs.influxdata.com, "line protocol reference": measurement escapes comma and space; tag
-/// keys, tag values and field keys also escape '='; string field values escape '"' and '\').
+/// keys, tag values and field keys also escape '='; string field values escape '"' and '\');
+/// XML 1.0 §2.4 (character data) and §3.3.3 (attribute values) for SVG and HTML.
 
 #include <string>
 #include <string_view>
@@ -16,7 +17,8 @@ enum class text_context {
     csv_cell,           ///< the whole cell: quoted (quotes doubled) when it holds , " CR LF
     influx_measurement, ///< ',' and ' ' escaped
     influx_key,         ///< a tag key, tag value or field key: ',' '=' ' ' escaped
-    influx_string       ///< inside "…" of a string field value: '"' and '\' escaped
+    influx_string,      ///< inside "…" of a string field value: '"' and '\' escaped
+    xml_text            ///< XML, SVG and HTML text or a quoted attribute: & < > " ' as entities
 };
 
 /// Whether `s` needs any escaping in `context` (false: it can be copied as it is).
