@@ -17,6 +17,7 @@
 #include "connectors/connector_registry.hpp"
 #include "devices/group_model.hpp"
 #include "src/cli/completion.hpp"
+#include "src/cli/preview_command.hpp"
 #include "src/cli/run_report.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
@@ -233,25 +234,29 @@ load_spec flag_load(std::optional<double> rate, const std::vector<std::string>& 
 /// padding at 16 KiB) and addresses a window's payloads in 32 bits.
 constexpr std::int64_t max_pad_to = 16384;
 
-run_options build_options(const run_flags& f, const profile& p) {
-    run_options o;
-    if (!f.start.empty() && f.start != "now") {
-        auto t = parse_timestamp(f.start);
+/// --start (run and preview): an RFC 3339 time or now; when not given, the profile's start,
+/// else now.
+sim_time flag_start(const std::string& start, const profile& p) {
+    if (!start.empty() && start != "now") {
+        auto t = parse_timestamp(start);
         if (!t)
             throw config_error({"--start", 0, 0}, "",
-                               "expected an RFC 3339 time or now, got \"" + f.start + "\"");
+                               "expected an RFC 3339 time or now, got \"" + start + "\"");
         if (*t < 0 || *t >= max_event_time)
             throw config_error({"--start", 0, 0}, "",
                                "must be between 1970-01-01T00:00:00Z and " +
                                    format_timestamp(max_event_time));
-        o.start = *t;
-    } else if (p.start && f.start.empty()) {
-        o.start = *p.start;
-    } else {
-        o.start = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+        return *t;
     }
+    if (p.start && start.empty()) return *p.start;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+run_options build_options(const run_flags& f, const profile& p) {
+    run_options o;
+    o.start = flag_start(f.start, p);
     if (!f.duration.empty()) {
         o.duration = flag_duration("--duration", f.duration);
         if (*o.duration == 0) throw config_error({"--duration", 0, 0}, "", "must be longer than 0");
@@ -704,6 +709,8 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     CLI::App* list =
         app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
+    preview_flags pf;
+    CLI::App* preview = add_preview_command(app, pf);
     const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
 
     // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
@@ -758,6 +765,11 @@ int run_cli(int argc, char** argv) {
         if (*list) {
             command_list();
             return exit_ok;
+        }
+        if (*preview) {
+            const profile p = read_profile(pf.profile);
+            return command_preview(pf, p, flag_start(pf.start, p),
+                                   flag_duration("--duration", pf.duration));
         }
         if (const auto code = docs.run()) return *code;
         fmt::print("{}", app.help());
