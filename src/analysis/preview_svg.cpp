@@ -102,14 +102,18 @@ std::string band_title(const episode_band& b) {
 
 void append_bands(std::string& out, const preview_chart& c, int field) {
     for (const episode_band& b : episode_bands(c, field)) {
+        // The ids the title shows, for tools reading the page; the count says if there are more.
         std::string ids;
-        for (const chart_episode* e : b.members) ids += (ids.empty() ? "" : " ") + e->id;
+        for (std::size_t i = 0; i < b.members.size() && i < max_ids_in_title; ++i)
+            ids += (i ? " " : "") + b.members[i]->id;
         fmt::format_to(std::back_inserter(out),
                        "<rect class=\"episode\" data-class=\"{}\" data-kind=\"{}\" "
-                       "data-episodes=\"{}\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" "
-                       "fill=\"{}\" fill-opacity=\"0.3\"><title>{}</title></rect>\n",
-                       to_string(class_of(b.kind)), to_string(b.kind), xml(ids), plot_left + b.x0,
-                       plot_top, b.x1 - b.x0, plot_height, kind_color(b.kind), band_title(b));
+                       "data-episodes=\"{}\" data-count=\"{}\" x=\"{:.1f}\" y=\"{}\" "
+                       "width=\"{:.1f}\" height=\"{}\" fill=\"{}\" fill-opacity=\"0.3\">"
+                       "<title>{}</title></rect>\n",
+                       to_string(class_of(b.kind)), to_string(b.kind), xml(ids), b.members.size(),
+                       plot_left + b.x0, plot_top, b.x1 - b.x0, plot_height, kind_color(b.kind),
+                       band_title(b));
     }
 }
 

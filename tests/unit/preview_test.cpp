@@ -104,8 +104,9 @@ TEST(Preview, SvgHasPanelsBandsWithIdsAndEscapedNames) {
     EXPECT_NE(svg.find("<title>p &lt;&amp;&gt;: d-0</title>"), std::string::npos);
     EXPECT_EQ(svg.find("p <&>"), std::string::npos) << "a raw name would break the XML";
     // The level shift shades x's panel only; the dropout shades both.
-    EXPECT_EQ(count(svg, "data-kind=\"level_shift\" data-episodes=\"d-0:0:0\""), 1u);
-    EXPECT_EQ(count(svg, "data-kind=\"dropout\" data-episodes=\"d-0:1:0\""), 2u);
+    EXPECT_EQ(count(svg, "data-kind=\"level_shift\" data-episodes=\"d-0:0:0\" data-count=\"1\""),
+              1u);
+    EXPECT_EQ(count(svg, "data-kind=\"dropout\" data-episodes=\"d-0:1:0\" data-count=\"1\""), 2u);
     EXPECT_NE(svg.find("<title>level_shift (value): 2026-01-01T01:00:00Z to "
                        "2026-01-01T02:00:00Z\nd-0:0:0</title>"),
               std::string::npos);
