@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "src/analysis/fidelity_stats.hpp"
@@ -261,9 +262,13 @@ int run_compare(const compare_options& o) {
     const series_table table = read_series_csv(o.real, o.time_column);
     std::string column = o.column;
     if (column.empty()) column = default_value_column(table, o.field).value_or("");
-    if (column.empty())
-        throw config_error({o.real, 1, 0}, "--column",
-                           "several or no numeric columns: name the one to compare");
+    if (column.empty()) {
+        std::vector<std::string> names;
+        for (const auto& c : table.columns) names.push_back(c.name);
+        throw config_error(
+            {o.real, 1, 0}, "--column",
+            fmt::format("name the column to compare (columns: {})", fmt::join(names, ", ")));
+    }
     series real = numeric_series(table, column);
     if (real.values.size() < 8)
         throw config_error({o.real, table.lines.back(), 0}, column,

@@ -273,13 +273,16 @@ series numeric_series(const series_table& t, const std::string& name) {
 std::optional<std::string> default_value_column(const series_table& t,
                                                 const std::string& preferred) {
     if (!preferred.empty() && t.find(preferred)) return preferred;
-    std::optional<std::string> only;
+    std::vector<std::string> numeric, all;
     for (const auto& c : t.columns) {
-        if (c.text_line != 0 || c.name == "seq") continue;
-        if (only) return std::nullopt;
-        only = c.name;
+        if (c.name == "seq") continue;
+        all.push_back(c.name);
+        if (c.text_line == 0) numeric.push_back(c.name);
     }
-    return only;
+    if (numeric.size() == 1) return numeric.front();
+    // A lone text column is still the one meant: reading it names its first non-number.
+    if (all.size() == 1) return all.front();
+    return std::nullopt;
 }
 
 } // namespace synthfeed

@@ -69,7 +69,8 @@ std::optional<sim_time> parse_time_cell(std::string_view cell);
 series numeric_series(const series_table& t, const std::string& name);
 
 /// The value column to use when none is named: `preferred` if the table has it, else the only
-/// numeric column other than synthfeed's `seq`; nullopt when there are several or none.
+/// numeric column other than synthfeed's `seq`, else the only column at all (text: reading it
+/// names the line); nullopt when there are several or none.
 std::optional<std::string> default_value_column(const series_table& t,
                                                 const std::string& preferred);
 

@@ -28,7 +28,7 @@ signal = { kind = "seasonal", mean = 0.1, amplitude = 0.03, period = "24h", peak
 noise = { kind = "gaussian", stddev = 0.01 }
 )";
 
-const std::string nab = source_path("tests/data/nab_exchange-2_cpc_results.csv");
+const std::string nab = source_path("tests/data/nab_exchange-3_cpc_results.csv");
 
 /// A profile run to `name` in `dir` in `format`.
 std::string run_to(const std::filesystem::path& dir, const std::string& name,
@@ -79,7 +79,7 @@ TEST(Compare, ProfileAgainstNabSeriesReportsSeedsAndReference) {
         EXPECT_TRUE(j["synthetic"].contains(key)) << key;
     EXPECT_EQ(j["real"]["cadence_ms"], 3'600'000);
     EXPECT_EQ(j["synthetic"]["seeds"], json({7, 8, 9}));
-    EXPECT_EQ(j["synthetic"]["points"], json({1624, 1624, 1624})); // real length, real cadence
+    EXPECT_EQ(j["synthetic"]["points"], json({1538, 1538, 1538})); // real length, real cadence
     EXPECT_EQ(j["acf_lags"], 48);
     for (const char* name : {"ks", "ks_standardised", "acf_rmse", "spectral_l1", "mean_diff",
                              "std_diff", "lag1_diff"}) {

@@ -113,14 +113,14 @@ TEST(CompareSeries, StandardisedKsIgnoresScaleAndShift) {
     for (std::size_t i = 0; i < v.size(); ++i) w[i] = 10 + 3 * v[i];
     const fidelity_metrics m = compare_series(v, w, 10);
     EXPECT_GT(m.ks, 0.3);
-    EXPECT_NEAR(m.ks_standardised, 0.0, 1e-9);
+    EXPECT_LE(m.ks_standardised, 2.0 / 2000); // rounding may swap neighbours, no more
     EXPECT_NEAR(m.mean_diff, 10.0, 0.3);
 }
 
 TEST(AcfLags, ADayOfLagsWhenTheCadenceAllows) {
     EXPECT_EQ(acf_lags(5 * 60'000, 4000), 288u); // 5-minute cadence, two weeks
     EXPECT_EQ(acf_lags(ms_per_hour, 1600), 48u); // a day is 24 hourly lags: keep 48
-    EXPECT_EQ(acf_lags(1000, 400), 100u);        // short: n / 4
+    EXPECT_EQ(acf_lags(1000, 100), 25u);         // short: n / 4
 }
 
 } // namespace

@@ -86,8 +86,8 @@ TEST(SeriesCsv, MalformedFilesAreLocatedErrors) {
     EXPECT_EQ(error_of("ts,v\n1767225600,1\n1767225600,2\n").substr(0, 24),
               "bad.csv:3: ts: duplicate");
     EXPECT_EQ(error_of("ts,v\n1767225600,1\n").substr(0, 24), "bad.csv:2: 1 data row(s)");
-    EXPECT_EQ(error_of("ts,v\n1767225600,1\n1767225601\n").substr(0, 19), "bad.csv:3: 1 cells");
-    EXPECT_EQ(error_of("ts,v\nnever,1\n1767225601,2\n").substr(0, 24),
+    EXPECT_EQ(error_of("ts,v\n1767225600,1\n1767225601\n").substr(0, 18), "bad.csv:3: 1 cells");
+    EXPECT_EQ(error_of("ts,v\nnever,1\n1767225601,2\n").substr(0, 25),
               "bad.csv:2: ts: \"never\" is");
 }
 
