@@ -263,8 +263,7 @@ int run_compare(const compare_options& o) {
     std::string column = o.column;
     if (column.empty()) column = default_value_column(table, o.field).value_or("");
     if (column.empty()) {
-        std::vector<std::string> names;
-        for (const auto& c : table.columns) names.push_back(c.name);
+        const std::vector<std::string> names = table.column_names();
         throw config_error(
             {o.real, 1, 0}, "--column",
             fmt::format("name the column to compare (columns: {})", fmt::join(names, ", ")));

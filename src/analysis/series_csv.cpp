@@ -172,6 +172,12 @@ sim_duration series_table::cadence() const {
     return *mid;
 }
 
+std::vector<std::string> series_table::column_names() const {
+    std::vector<std::string> names;
+    for (const auto& c : columns) names.push_back(c.name);
+    return names;
+}
+
 const series_column* series_table::find(std::string_view name) const {
     for (const auto& c : columns)
         if (c.name == name) return &c;
@@ -246,8 +252,7 @@ series_table read_series_csv(const std::string& path, const std::string& time_co
 series numeric_series(const series_table& t, const std::string& name) {
     const series_column* col = t.find(name);
     if (!col) {
-        std::vector<std::string> names;
-        for (const auto& c : t.columns) names.push_back(c.name);
+        const std::vector<std::string> names = t.column_names();
         const std::string hint = closest_match(name, names);
         throw config_error({t.origin, 1, 0}, name,
                            fmt::format("no such value column{} (columns: {})",

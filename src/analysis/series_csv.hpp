@@ -41,6 +41,8 @@ struct series_table {
 
     /// The median interval between consecutive rows (ms), the series' cadence.
     sim_duration cadence() const;
+    /// The value columns' names, in file order.
+    std::vector<std::string> column_names() const;
     /// The column named `name`, or nullptr.
     const series_column* find(std::string_view name) const;
 };

@@ -136,8 +136,7 @@ series read_synthetic_file(const std::string& path, const std::string& requested
     const std::string name =
         requested.empty() ? default_value_column(table, real_column).value_or("") : requested;
     if (name.empty()) {
-        std::vector<std::string> names;
-        for (const auto& c : table.columns) names.push_back(c.name);
+        const std::vector<std::string> names = table.column_names();
         throw config_error(
             {path, 1, 0}, "--field",
             fmt::format("choose the column to compare (columns: {})", fmt::join(names, ", ")));
