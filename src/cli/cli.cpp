@@ -16,6 +16,7 @@
 
 #include "connectors/connector_registry.hpp"
 #include "devices/group_model.hpp"
+#include "src/analysis/fidelity_report.hpp"
 #include "src/cli/completion.hpp"
 #include "src/cli/preview_command.hpp"
 #include "src/cli/run_report.hpp"
@@ -711,6 +712,22 @@ int run_cli(int argc, char** argv) {
         app.add_subcommand("list", "list sinks, formats, signals, noise, drift and anomaly kinds");
     preview_flags pf;
     CLI::App* preview = add_preview_command(app, pf);
+    compare_options cmp;
+    CLI::App* compare = app.add_subcommand(
+        "compare", "how close synthetic series are to a real CSV series (fidelity report)");
+    compare->add_option("real", cmp.real, "real series: CSV with a header and a time column")
+        ->required();
+    compare
+        ->add_option("synthetic", cmp.synthetic,
+                     "a profile (.toml, generated per seed) or a file synthfeed run wrote")
+        ->required();
+    compare->add_option("--field", cmp.field, "the synthetic field to compare");
+    compare->add_option("--column", cmp.column, "the real value column to compare");
+    compare->add_option("--time-column", cmp.time_column, "the real time column");
+    compare->add_option("--seeds", cmp.seeds, "profiles: seeds to generate (seed, seed+1, ...)")
+        ->capture_default_str();
+    compare->add_option("--json", cmp.json, "write the report as JSON to PATH");
+    compare->add_option("--html", cmp.html, "write the report as one HTML page to PATH");
     const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
 
     // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
@@ -762,6 +779,10 @@ int run_cli(int argc, char** argv) {
         }
         if (*validate) return command_validate(vaf);
         if (*verify) return command_verify(vf);
+        if (*compare) {
+            cmp.connector_tables = connector_table_names();
+            return run_compare(cmp);
+        }
         if (*list) {
             command_list();
             return exit_ok;
