@@ -27,6 +27,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libfmt9 libspdlog1.10 libtomlplusplus3 \
       librdkafka1 libmosquitto1 libprometheus-cpp-core1.0 libboost-url1.81.0 libssl3 \
+      libfftw3-double3 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 synthfeed \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/synthfeed --create-home synthfeed
