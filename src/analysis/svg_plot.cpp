@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "src/core/text_escape.hpp"
+
 namespace synthfeed {
 namespace {
 
@@ -35,27 +37,7 @@ constexpr int margin_left = 64, margin_right = 16, margin_top = 28, margin_botto
 } // namespace
 
 std::string xml_escaped(std::string_view text) {
-    std::string out;
-    for (const char c : text) switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    return out;
+    return escaped(text, text_context::xml_text);
 }
 
 std::string svg_plot(const plot_spec& spec, int width, int height) {

@@ -103,7 +103,7 @@ struct run_summary {
     double max_lag_seconds = 0;    ///< worst lag of emission behind its schedule (paced runs)
     double lag_at_end_seconds = 0; ///< lag when a stop or --run-for cut the run short
     double sending_seconds = 0;    ///< wall time from the schedule's start to the last send
-    double target_rate = 0; ///< the schedule's mean msg/s over sending_seconds; 0: not paced
+    double target_rate = 0;        ///< the schedule's mean msg/s over sending_seconds; 0: not paced
     /// Messages the schedule wanted by the stop that were not sent (a run cut short while
     /// behind); an estimate from the lag when paced by --speed (`shortfall_estimated`).
     std::uint64_t shortfall = 0;
