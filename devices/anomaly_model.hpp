@@ -42,6 +42,14 @@ inline void apply_drift_effect(const anomaly_spec& spec, sim_time start, sim_tim
     e.noise_factor *= 1 + (spec.noise_scale - 1) * progress;
 }
 
+/// Adds what a live regime does: its level shift (drawn per episode), its noise factor and its
+/// periodic amplitude factor.
+inline void apply_regime_effect(const anomaly_spec& spec, double shift, field_effects& e) noexcept {
+    e.offset += shift;
+    e.noise_factor *= spec.noise_scale;
+    e.cycle_factor *= spec.cycle_scale;
+}
+
 /// How transport faults change one tick's message (defaults: untouched).
 struct transport_effects {
     sim_duration emit_delay = 0;       ///< out_of_order, late: sent this long after its event time

@@ -236,6 +236,8 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                                  anomaly_key(c, a).child(st.episode)};
                 } else if (class_of(spec.kind) == anomaly_class::drift)
                     apply_drift_effect(spec, st.start, ts, effects[spec.field]);
+                else if (class_of(spec.kind) == anomaly_class::regime)
+                    apply_regime_effect(spec, st.magnitude, effects[spec.field]);
                 else
                     apply_episode_effect(anomaly_kinds[spec.kind].value, st.magnitude, st.start,
                                          st.end, ts, effects[spec.field]);

@@ -22,6 +22,24 @@ enum slot : unsigned {
     slot_component = 8 // + component index
 };
 
+/// Sum parts draw from their own keys, children of the field's.
+constexpr std::uint64_t part_key_base = 300;
+/// The counter of a marginal ou part's first value (a stationary start), far from any tick's.
+constexpr std::uint64_t initial_draw = (1ULL << 62) + 100;
+
+double& slot_of(field_state& state, int slot) noexcept {
+    return slot == 0 ? state.signal : state.drift;
+}
+
+/// Q(Φ(z)): the quantiles' distribution at the normal CDF of z, linear between quantiles.
+double quantile_map(const std::vector<double>& q, double z) noexcept {
+    const double u = 0.5 * std::erfc(-z * std::numbers::sqrt2 / 2);
+    const double pos = u * static_cast<double>(q.size() - 1);
+    const auto i = std::min(static_cast<std::size_t>(pos), q.size() - 2);
+    const double frac = std::min(1.0, pos - static_cast<double>(i));
+    return q[i] + frac * (q[i + 1] - q[i]);
+}
+
 /// (t - peak) mod period, in [0, period): a floating-point quotient guess corrected in integers,
 /// so the result is exact (as with %) without a division on every tick.
 sim_duration phase_in_period(sim_time t, const periodic_component& c) noexcept {
@@ -42,13 +60,15 @@ double fraction_of_period(sim_time t, const periodic_component& c) noexcept {
     return static_cast<double>(phase_in_period(t, c)) / static_cast<double>(c.period);
 }
 
-/// `mean` is the device's level, drawn once by init_field.
-double periodic_signal(const signal_spec& s, const rng_stream& key, double mean,
-                       sim_time t) noexcept {
+/// `mean` is the device's level, drawn once by init_field; a regime scales the amplitudes.
+double periodic_signal(const signal_spec& s, const rng_stream& key, double mean, sim_time t,
+                       double amplitude_factor) noexcept {
     double v = mean;
     for (std::size_t i = 0; i < s.components.size(); ++i) {
         const auto& c = s.components[i];
-        const double a = device_param(key, c.amplitude, slot_component + static_cast<unsigned>(i));
+        // × 1 is exact: without a regime the value is bit for bit what it was.
+        const double a = amplitude_factor *
+                         device_param(key, c.amplitude, slot_component + static_cast<unsigned>(i));
         const double x = fraction_of_period(t, c);
         switch (s.kind) {
         case signal_kind::seasonal:
@@ -70,6 +90,7 @@ double periodic_signal(const signal_spec& s, const rng_stream& key, double mean,
         case signal_kind::counter:
         case signal_kind::states:
         case signal_kind::derived:
+        case signal_kind::sum:
             break;
         }
     }
@@ -95,8 +116,15 @@ double schedule_signal(const signal_spec& s, sim_time t) noexcept {
            (following.value - prev.value) * static_cast<double>(into) / static_cast<double>(span);
 }
 
-double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t counter) noexcept {
-    const double scale = device_param(key, n.scale, slot_noise);
+/// The noise at one tick; `value` is the signal it is added to (relative noise grows with it).
+double noise_draw(const noise_spec& n, const rng_stream& key, std::uint64_t counter, sim_time ts,
+                  double value) noexcept {
+    double scale = device_param(key, n.scale, slot_noise);
+    if (n.relative != 0) scale += n.relative * std::abs(value);
+    if (!n.hourly.empty()) {
+        const sim_duration in_day = ((ts % ms_per_day) + ms_per_day) % ms_per_day;
+        scale *= n.hourly[static_cast<std::size_t>(in_day / 3'600'000)];
+    }
     switch (n.kind) {
     case noise_kind::gaussian:
         return scale * key.normal(counter);
@@ -137,14 +165,105 @@ double next_state(const signal_spec& s, field_state& state, const rng_stream& ke
     return state.signal;
 }
 
+/// The sequential value a signal (or sum part) starts from: a walk's start, an ou's mean, a
+/// marginal ou's stationary draw.
+double initial_value(const signal_spec& s, const rng_stream& key) noexcept {
+    if (s.kind == signal_kind::ou && !s.marginal.empty()) return key.normal(initial_draw);
+    return device_param(key, s.level, slot_level);
+}
+
+/// A signal's value at one tick, for every kind a sum may hold. `level` is the device's level
+/// (constant, periodic); `slot` the part's sequential state (walk, ou). In a sum (`in_sum`) the
+/// noise factor also scales an ou part's deviation from its mean.
+double part_value(const signal_spec& s, const rng_stream& key, double level, double* slot,
+                  std::uint64_t tick, sim_time ts, const field_effects& effects,
+                  bool in_sum) noexcept {
+    const std::uint64_t base = tick * draws_per_tick;
+    switch (s.kind) {
+    case signal_kind::constant:
+        return level;
+    case signal_kind::seasonal:
+    case signal_kind::sine:
+    case signal_kind::square:
+    case signal_kind::sawtooth: {
+        sim_time t = ts;
+        if (effects.time_scale != 1)
+            t = effects.warp_origin +
+                static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) *
+                                      effects.time_scale);
+        return periodic_signal(s, key, level, t, effects.cycle_factor);
+    }
+    case signal_kind::schedule:
+        return schedule_signal(s, ts);
+    case signal_kind::random_walk: {
+        if (tick > 0) {
+            double v = *slot + device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+            // Reflect at the bounds so the walk keeps its variance instead of sticking.
+            if (s.max && v > *s.max) v = 2 * *s.max - v;
+            if (s.min && v < *s.min) v = 2 * *s.min - v;
+            if (s.max && v > *s.max) v = *s.max;
+            *slot = v;
+        }
+        return *slot;
+    }
+    case signal_kind::ou: {
+        const double phi = 1 - s.reversion;
+        if (!s.marginal.empty()) {
+            // A unit-variance AR(1): z' = φz + √(1−φ²)ε, mapped through Φ and the quantiles.
+            if (tick > 0)
+                *slot = phi * *slot + std::sqrt(1 - phi * phi) * key.normal(base + draw_signal);
+            const double x = quantile_map(s.marginal, *slot);
+            if (!in_sum || effects.noise_factor == 1) return x;
+            const double median = quantile_map(s.marginal, 0);
+            return median + effects.noise_factor * (x - median);
+        }
+        const double mean = device_param(key, s.level, slot_level);
+        if (tick > 0)
+            *slot = mean + phi * (*slot - mean) +
+                    device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+        if (!in_sum || effects.noise_factor == 1) return *slot;
+        return mean + effects.noise_factor * (*slot - mean);
+    }
+    case signal_kind::counter:
+    case signal_kind::states:
+    case signal_kind::derived:
+    case signal_kind::sum:
+        break; // not summable: next_field_value handles them
+    }
+    return 0;
+}
+
+rng_stream part_key(const field_state& state, std::size_t part) noexcept {
+    return state.key.child(part_key_base + part);
+}
+
 } // namespace
 
 field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     field_state s{key, 0, 0};
-    s.signal = device_param(key, spec.signal.level, slot_level);
-    if (spec.signal.kind == signal_kind::states) {
+    const signal_spec& sig = spec.signal;
+    switch (sig.kind) {
+    case signal_kind::states:
         s.signal = 0;
         s.drift = std::numeric_limits<double>::quiet_NaN(); // set on the first tick
+        break;
+    case signal_kind::sum:
+        for (std::size_t i = 0; i < sig.parts.size(); ++i)
+            if (sig.parts[i].state_slot >= 0)
+                slot_of(s, sig.parts[i].state_slot) = initial_value(sig.parts[i], part_key(s, i));
+        break;
+    case signal_kind::constant:
+    case signal_kind::seasonal:
+    case signal_kind::sine:
+    case signal_kind::square:
+    case signal_kind::sawtooth:
+    case signal_kind::random_walk:
+    case signal_kind::ou:
+    case signal_kind::schedule:
+    case signal_kind::counter:
+    case signal_kind::derived:
+        s.signal = initial_value(sig, key);
+        break;
     }
     return s;
 }
@@ -158,44 +277,25 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     double value = 0;
     switch (s.kind) {
     case signal_kind::constant:
-        value = state.signal;
-        break;
     case signal_kind::seasonal:
     case signal_kind::sine:
     case signal_kind::square:
-    case signal_kind::sawtooth: {
-        sim_time t = ts;
-        if (effects.time_scale != 1)
-            t = effects.warp_origin +
-                static_cast<sim_time>(static_cast<double>(ts - effects.warp_origin) *
-                                      effects.time_scale);
-        value = periodic_signal(s, key, state.signal, t);
-        break;
-    }
+    case signal_kind::sawtooth:
     case signal_kind::schedule:
-        value = schedule_signal(s, ts);
+    case signal_kind::random_walk:
+    case signal_kind::ou:
+        // The level was drawn once (state.signal); walks and ou keep their value there.
+        value = part_value(s, key, state.signal, &state.signal, tick, ts, effects, false);
         break;
-    case signal_kind::random_walk: {
-        if (tick > 0) {
-            double v = state.signal +
-                       device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
-            // Reflect at the bounds so the walk keeps its variance instead of sticking.
-            if (s.max && v > *s.max) v = 2 * *s.max - v;
-            if (s.min && v < *s.min) v = 2 * *s.min - v;
-            if (s.max && v > *s.max) v = *s.max;
-            state.signal = v;
+    case signal_kind::sum:
+        for (std::size_t i = 0; i < s.parts.size(); ++i) {
+            const signal_spec& p = s.parts[i];
+            const rng_stream pkey = part_key(state, i);
+            double* slot = p.state_slot >= 0 ? &slot_of(state, p.state_slot) : nullptr;
+            value += part_value(p, pkey, device_param(pkey, p.level, slot_level), slot, tick, ts,
+                                effects, true);
         }
-        value = state.signal;
         break;
-    }
-    case signal_kind::ou: {
-        const double mean = device_param(key, s.level, slot_level);
-        if (tick > 0)
-            state.signal = mean + (1 - s.reversion) * (state.signal - mean) +
-                           device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
-        value = state.signal;
-        break;
-    }
     case signal_kind::states:
         return next_state(s, state, key, base, ts);
     case signal_kind::derived: {
@@ -241,7 +341,7 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     }
 
     if (spec.noise.kind != noise_kind::none)
-        value += effects.noise_factor * noise_draw(spec.noise, key, base + draw_noise);
+        value += effects.noise_factor * noise_draw(spec.noise, key, base + draw_noise, ts, value);
     return value + effects.offset;
 }
 

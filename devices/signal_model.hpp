@@ -9,17 +9,21 @@
 
 namespace synthfeed {
 
-/// Sequential state of one field of one device (24 bytes).
+/// Sequential state of one field of one device (24 bytes): the key and two slots. A signal
+/// or a sum part that carries state claims a slot (signal_spec::state_slot, given by the
+/// loader); a random-walk drift takes the second.
 struct field_state {
     rng_stream key;    ///< per device and field; all draws derive from it
-    double signal = 0; ///< walk / ou / counter value, state index; else the device's level
-    double drift = 0;  ///< random-walk drift bias; states: when the current state ends (ms)
+    double signal = 0; ///< slot 0: walk / ou / counter value, state index; else the level
+    double drift = 0;  ///< slot 1: a second part, random-walk drift bias; states: when the
+                       ///< current state ends (ms)
 };
 
 /// What active anomalies do to a field at one tick.
 struct field_effects {
     double offset = 0;        ///< level shift, trend, spike
-    double noise_factor = 1;  ///< variance change
+    double noise_factor = 1;  ///< variance change (in a sum, also the ou parts' deviation)
+    double cycle_factor = 1;  ///< regime: periodic parts' amplitude multiplied
     double time_scale = 1;    ///< frequency change: periodic signals run this much faster
     sim_time warp_origin = 0; ///< ... from this instant
     double input = 0;         ///< derived fields: the value of the field they derive from

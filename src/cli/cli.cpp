@@ -564,7 +564,7 @@ void command_list() {
     print_kinds("signals (signal.kind)", signal_kinds);
     print_kinds("noise (noise.kind)", noise_kinds);
     print_kinds("drift (drift.kind)", drift_kinds);
-    for (const char* table : {"anomaly", "fault", "fraud", "drift"})
+    for (const char* table : {"anomaly", "fault", "fraud", "drift", "regime"})
         print_kinds(fmt::format("[[group.{}]] kinds", table), anomaly_kinds, written_in(table));
     print_kinds("load shapes ([load] shape)", load_shapes);
     fmt::print("threshold metrics (--threshold METRIC OP VALUE[,abort_on_fail]):\n");

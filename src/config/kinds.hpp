@@ -83,7 +83,8 @@ enum class signal_kind {
     schedule,
     counter,
     states, ///< a state machine: the value is a state index, written as the state's name
-    derived ///< a function of an earlier field of the same device
+    derived, ///< a function of an earlier field of the same device
+    sum      ///< several of the above added: a rhythm, a level, a mean-reverting part
 };
 inline constexpr vocabulary signal_kinds{std::array{
     kind_row<signal_kind>{signal_kind::constant, "constant", "value", "a fixed level"},
@@ -106,8 +107,22 @@ inline constexpr vocabulary signal_kinds{std::array{
                           "a state machine, written as the state's name"},
     kind_row<signal_kind>{signal_kind::derived, "derived", "from table scale offset",
                           "a function of an earlier field"},
+    kind_row<signal_kind>{signal_kind::sum, "sum", "components",
+                          "parts added: constant, periodic, schedule, ou, random_walk"},
 }};
 static_assert(signal_kinds.in_enum_order());
+
+/// Whether a signal kind may be a part of a `sum` (states, derived and counter fields stand
+/// alone; a sum does not nest).
+constexpr bool summable(signal_kind k) noexcept {
+    return k != signal_kind::states && k != signal_kind::derived && k != signal_kind::counter &&
+           k != signal_kind::sum;
+}
+/// Whether a signal kind carries sequential state (a value carried from tick to tick).
+constexpr bool sequential(signal_kind k) noexcept {
+    return k == signal_kind::random_walk || k == signal_kind::ou || k == signal_kind::counter ||
+           k == signal_kind::states;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Noise: added to the signal at each tick.
@@ -116,10 +131,13 @@ enum class noise_kind { none, gaussian, uniform, laplace, student_t };
 /// `keys` starts with the key that holds the scale (a spread, default 1).
 inline constexpr vocabulary noise_kinds{std::array{
     kind_row<noise_kind>{noise_kind::none, "none", "", "no noise"},
-    kind_row<noise_kind>{noise_kind::gaussian, "gaussian", "stddev", "normal"},
-    kind_row<noise_kind>{noise_kind::uniform, "uniform", "amplitude", "uniform in ±amplitude"},
-    kind_row<noise_kind>{noise_kind::laplace, "laplace", "scale", "Laplace (sharper peak)"},
-    kind_row<noise_kind>{noise_kind::student_t, "student_t", "scale df", "heavy tails"},
+    kind_row<noise_kind>{noise_kind::gaussian, "gaussian", "stddev relative hourly", "normal"},
+    kind_row<noise_kind>{noise_kind::uniform, "uniform", "amplitude relative hourly",
+                         "uniform in ±amplitude"},
+    kind_row<noise_kind>{noise_kind::laplace, "laplace", "scale relative hourly",
+                         "Laplace (sharper peak)"},
+    kind_row<noise_kind>{noise_kind::student_t, "student_t", "scale df relative hourly",
+                         "heavy tails"},
 }};
 static_assert(noise_kinds.in_enum_order());
 
@@ -169,10 +187,15 @@ enum class anomaly_kind {
     compromised_merchant,
     // drift
     concept_drift,
+    // regime (normal behaviour)
+    regime,
 };
-enum class anomaly_class { value, transport, fraud, drift };
-inline constexpr std::array<std::string_view, 4> anomaly_class_names = {"value", "transport",
-                                                                        "fraud", "drift"};
+/// Value anomalies and fraud make a tick's label; transport faults are listed apart; drift and
+/// regimes are recorded as episodes only: a regime is normal behaviour (a level, variance or
+/// cycle-size state the process switches into and out of), never labelled anomalous.
+enum class anomaly_class { value, transport, fraud, drift, regime };
+inline constexpr std::array<std::string_view, 5> anomaly_class_names = {
+    "value", "transport", "fraud", "drift", "regime"};
 
 /// How an episode acts, in the terms of the models in devices/: each model switches over the
 /// enum of its class only, so a new kind that acts as an existing one is a table row alone.
@@ -261,6 +284,7 @@ inline constexpr vocabulary anomaly_kinds{std::array{
     anomaly_kind_row{anomaly_kind::impossible_travel,   "impossible_travel",    anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::impossible_travel, "rate windows duration", "a cloned card used far away, minutes apart"},
     anomaly_kind_row{anomaly_kind::compromised_merchant,"compromised_merchant", anomaly_class::fraud,     "fraud",   episode_target::message, 1, 1, 1e6,                   false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::compromised_merchant, "rate window cards duration", "caught cards shop at one skimmed merchant"},
     anomaly_kind_row{anomaly_kind::concept_drift,       "concept_drift",        anomaly_class::drift,     "drift",   episode_target::field,   0, 0, unbounded, false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::none, "field shift scale start ramp end", "the level shifts and the noise scales, for good or until end"},
+    anomaly_kind_row{anomaly_kind::regime,              "regime",               anomaly_class::regime,    "regime",  episode_target::field,   0, 0, unbounded, false, false, false, false, value_effect::none, transport_effect::none, fraud_pattern::none, "field rate windows duration shift scale cycle", "a normal regime: the level shifts by shift, the noise and stochastic parts scale, periodic parts' amplitude times cycle"},
 }};
 // clang-format on
 static_assert(anomaly_kinds.in_enum_order());

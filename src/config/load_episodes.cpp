@@ -317,4 +317,28 @@ anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g) {
     return a;
 }
 
+/// A [[group.regime]]: normal behaviour the field switches into at random times (rate) or in
+/// windows, and out of after `duration`: its level shifted by `shift` (drawn per episode), its
+/// noise and stochastic parts scaled by `scale`, its periodic parts' amplitude by `cycle`.
+/// Recorded as episodes of class "regime"; a tick's label stays normal.
+anomaly_spec read_regime(toml_reader& r, const group_spec& g) {
+    anomaly_spec a;
+    a.kind = anomaly_kind::regime;
+    a.field = read_target_field(r, g, "regime", true);
+    if (g.fields[static_cast<std::size_t>(a.field)].format != field_format::number)
+        r.fail("field", "a regime applies to numeric fields");
+    a.magnitude = r.spread("shift", {0, 0});
+    a.noise_scale = r.number("scale", 1);
+    if (!(a.noise_scale > 0) || a.noise_scale > max_factor_magnitude)
+        r.fail("scale", "must be greater than 0 and at most 1000");
+    a.cycle_scale = r.number("cycle", 1);
+    if (!(a.cycle_scale >= 0) || a.cycle_scale > max_factor_magnitude)
+        r.fail("cycle", "must be between 0 and 1000");
+    if (a.magnitude.lo == 0 && a.magnitude.hi == 0 && a.noise_scale == 1 && a.cycle_scale == 1)
+        r.fail("shift", "a regime needs a shift, a scale or a cycle");
+    read_schedule(r, g, a, "regime", false);
+    r.reject_unknown_keys();
+    return a;
+}
+
 } // namespace synthfeed::profile_sections

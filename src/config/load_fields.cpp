@@ -1,5 +1,6 @@
 #include "src/config/profile_sections.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -13,17 +14,24 @@ namespace {
 constexpr const char* reserved_field_names[] = {"device_id", "seq",   "ts",  "label",
                                                 "episode",   "group", "time"};
 
-/// "HH:MM[:SS]" within a day, or a duration string.
-sim_duration parse_offset(toml_reader& r, const toml::node& node, std::string_view key) {
-    auto s = node.value<std::string>();
-    if (!s) r.fail_at(node, key, "a schedule time is a string such as \"07:30\" or \"1d7h\"");
-    unsigned h = 0, m = 0, sec = 0;
-    char extra = 0;
-    const int n = std::sscanf(s->c_str(), "%2u:%2u:%2u%c", &h, &m, &sec, &extra);
-    if ((n == 2 || n == 3) && h < 24 && m < 60 && sec < 60)
-        return (static_cast<sim_duration>(h) * 3600 + m * 60 + sec) * ms_per_second;
-    if (auto d = parse_duration(*s)) return *d;
-    r.fail_at(node, key, "invalid schedule time \"" + *s + "\"");
+/// A time within `period` as a profile writes it (see parse_calendar_offset): weekdays only in
+/// a period of whole weeks, days of the year only in a period of a year or more.
+calendar_offset read_calendar_offset(toml_reader& r, const toml::node& node, std::string_view key,
+                                     sim_duration period) {
+    const auto s = node.value<std::string>();
+    if (!s)
+        r.fail_at(node, key,
+                  "a time is a string such as \"14:30\", \"Mon 09:00\", \"day 172\" or \"15h\"");
+    const auto c = parse_calendar_offset(*s);
+    if (!c)
+        r.fail_at(node, key,
+                  "invalid time \"" + *s +
+                      "\" (examples: \"14:30\", \"Mon 09:00\", \"day 172\", \"15h\")");
+    if (c->written == calendar_offset::form::weekday && period % (7 * ms_per_day) != 0)
+        r.fail_at(node, key, "a weekday needs a period of whole weeks (period = \"7d\")");
+    if (c->written == calendar_offset::form::day_of_year && period < 365 * ms_per_day)
+        r.fail_at(node, key, "a day of the year needs a period of a year (period = \"1y\")");
+    return *c;
 }
 
 periodic_component read_component(toml_reader& r, std::string_view peak_key) {
@@ -31,7 +39,9 @@ periodic_component read_component(toml_reader& r, std::string_view peak_key) {
     c.amplitude = r.spread("amplitude", {1, 1});
     c.period = positive_duration(r, "period", ms_per_day);
     c.inverse_period = 1 / static_cast<double>(c.period);
-    c.peak = r.duration(peak_key, 0);
+    if (r.has(peak_key)) {
+        c.peak = read_calendar_offset(r, *r.node(peak_key), peak_key, c.period).since_epoch;
+    }
     return c;
 }
 
@@ -82,26 +92,42 @@ void read_states(toml_reader& r, signal_spec& s) {
     }
 }
 
-/// A schedule signal's points: ["HH:MM", value] pairs in increasing time order.
+/// A schedule signal's points: ["HH:MM", value] pairs in increasing time order. With weekdays
+/// ("Mon 09:00") the week starts on Monday as written; the points are then stored from the
+/// epoch's Thursday, as the model reads them.
 void read_schedule_points(toml_reader& r, signal_spec& s) {
     s.schedule_period = positive_duration(r, "period", ms_per_day);
     s.interpolate = r.choice("interpolate", {"step", "linear"}, "step") == "linear";
     const toml::array* points = r.array("points");
     if (!points || points->empty())
         r.fail("points", "a schedule needs points = [[\"07:00\", 21.0], ...]");
+    int weekday_points = 0;
+    sim_duration previous = -1;
     for (const auto& p : *points) {
         const toml::array* pair = p.as_array();
         if (!pair || pair->size() != 2 || !(pair->get(1)->is_number()))
             r.fail_at(p, "points", "each point is [\"HH:MM\", value]");
+        const calendar_offset at =
+            read_calendar_offset(r, *pair->get(0), "points", s.schedule_period);
+        const bool weekday = at.written == calendar_offset::form::weekday;
+        weekday_points += weekday;
+        if (weekday_points != 0 && weekday_points != static_cast<int>(s.points.size()) + 1)
+            r.fail_at(p, "points", "write every point with a weekday (\"Mon 09:00\"), or none");
         schedule_point sp;
-        sp.offset = parse_offset(r, *pair->get(0), "points");
+        sp.offset = weekday ? at.since_epoch : at.within_written;
         sp.value = pair->get(1)->value<double>().value_or(0);
-        if (sp.offset >= s.schedule_period)
+        if (at.within_written >= s.schedule_period)
             r.fail_at(p, "points", "point lies outside the schedule period");
-        if (!s.points.empty() && sp.offset <= s.points.back().offset)
+        if (at.within_written <= previous)
             r.fail_at(p, "points", "points must be in increasing time order");
+        previous = at.within_written;
         s.points.push_back(sp);
     }
+    if (weekday_points > 0)
+        std::sort(s.points.begin(), s.points.end(),
+                  [](const schedule_point& a, const schedule_point& b) {
+                      return a.offset < b.offset;
+                  });
 }
 
 /// A derived signal: a table per state of `from`, or scale and offset.
@@ -130,9 +156,43 @@ void read_level_and_scale(toml_reader& r, std::string_view level_key, spread_par
     require_non_negative(r, scale_key, scale);
 }
 
-signal_spec read_signal(toml_reader& r) {
+/// An ou part's empirical marginal: { quantiles = [q0, ..., qn] }, non-decreasing.
+std::vector<double> read_marginal(toml_reader& r) {
+    auto m = r.table("marginal");
+    if (!m) return {};
+    const toml::array* q = m->array("quantiles");
+    if (!q || q->size() < 2)
+        m->fail("quantiles", "a marginal needs quantiles = [q0, ..., qn] (at least two, at "
+                             "probabilities 0, 1/n, ..., 1)");
+    std::vector<double> out;
+    for (const auto& v : *q) {
+        const auto x = v.value<double>();
+        if (!x || !std::isfinite(*x)) m->fail_at(v, "quantiles", "quantiles are finite numbers");
+        if (!out.empty() && *x < out.back())
+            m->fail_at(v, "quantiles", "quantiles must not decrease");
+        out.push_back(*x);
+    }
+    m->reject_unknown_keys();
+    return out;
+}
+
+signal_spec read_signal(toml_reader& r, bool part = false);
+
+/// A sum: its parts, each a signal table of a summable kind.
+void read_sum(toml_reader& r, signal_spec& s) {
+    auto parts = r.tables("components");
+    if (parts.empty())
+        r.fail("components", "a sum needs components = [{ kind = \"seasonal\", ... }, { kind = "
+                             "\"ou\", ... }]");
+    for (auto& p : parts) s.parts.push_back(read_signal(p, true));
+}
+
+signal_spec read_signal(toml_reader& r, bool part) {
     signal_spec s;
-    s.kind = r.kind("kind", signal_kinds, [](const auto&) { return true; });
+    if (part)
+        s.kind = r.kind("kind", signal_kinds, [](const auto& row) { return summable(row.kind); });
+    else
+        s.kind = r.kind("kind", signal_kinds, [](const auto&) { return true; });
     switch (s.kind) {
     case signal_kind::constant:
         s.level = r.spread("value", {0, 0});
@@ -171,9 +231,20 @@ signal_spec read_signal(toml_reader& r) {
             r.fail("start", "must lie within [min, max]");
         break;
     case signal_kind::ou:
-        read_level_and_scale(r, "mean", s.level, "sigma", s.step);
+        s.marginal = read_marginal(r);
+        if (!s.marginal.empty()) {
+            for (const char* key : {"mean", "sigma"})
+                if (r.has(key))
+                    r.fail(key, "with a marginal the quantiles give the level and spread: no " +
+                                    std::string(key));
+        } else {
+            read_level_and_scale(r, "mean", s.level, "sigma", s.step);
+        }
         s.reversion = r.number("reversion", 0.1);
         if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
+        break;
+    case signal_kind::sum:
+        read_sum(r, s);
         break;
     case signal_kind::schedule:
         read_schedule_points(r, s);
@@ -206,6 +277,20 @@ noise_spec read_noise(toml_reader& r) {
         n.df = r.number("df", 3);
         if (n.df <= 0) r.fail("df", "must be greater than 0");
     }
+    if (n.kind != noise_kind::none) {
+        n.relative = r.number("relative", 0);
+        if (!(n.relative >= 0) || !std::isfinite(n.relative))
+            r.fail("relative", "must be a number >= 0 (the scale grows by relative × |signal|)");
+        if (const toml::array* hourly = r.array("hourly")) {
+            if (hourly->size() != 24) r.fail("hourly", "one factor per UTC hour: 24 numbers");
+            for (const auto& v : *hourly) {
+                const auto x = v.value<double>();
+                if (!x || !(*x >= 0) || !std::isfinite(*x))
+                    r.fail_at(v, "hourly", "factors are finite numbers >= 0");
+                n.hourly.push_back(*x);
+            }
+        }
+    }
     r.reject_unknown_keys();
     return n;
 }
@@ -230,6 +315,28 @@ drift_spec read_drift(toml_reader& r) {
     }
     r.reject_unknown_keys();
     return d;
+}
+
+/// A field has two slots of sequential state (field_state::signal and ::drift, so state stays
+/// 24 bytes a field): the signal or each sequential part of a sum claims one, in order, and a
+/// random-walk drift the second.
+void assign_state_slots(toml_reader& r, field_spec& f) {
+    int next = 0;
+    auto claim = [&](signal_spec& s) {
+        if (!sequential(s.kind)) return;
+        if (next == 2)
+            r.fail("signal", "a field holds at most two ou or random_walk parts");
+        s.state_slot = next++;
+    };
+    if (f.signal.kind == signal_kind::sum)
+        for (auto& p : f.signal.parts) claim(p);
+    else
+        claim(f.signal);
+    if (f.signal.kind == signal_kind::states) next = 2; // the dwell's end is in the second
+    if (f.drift.kind == drift_kind::random_walk && next == 2)
+        r.fail("drift", "a random_walk drift needs a state slot, and the signal's two ou or "
+                        "random_walk parts take both: drop one, or write the drift as a "
+                        "random_walk part of the sum");
 }
 
 int decimals_for(double resolution) {
@@ -269,6 +376,7 @@ field_spec read_field(toml_reader& r) {
     f.signal = read_signal(*signal);
     if (auto noise = r.table("noise")) f.noise = read_noise(*noise);
     if (auto drift = r.table("drift")) f.drift = read_drift(*drift);
+    assign_state_slots(r, f);
     f.driver = r.number("driver", 0);
     if (f.signal.kind == signal_kind::states) {
         for (const char* key : {"noise", "drift", "driver", "min", "max", "resolution"})

@@ -274,6 +274,7 @@ group_spec read_group(toml_reader& r, const std::vector<group_spec>& earlier,
     for (auto& a : r.tables("anomaly")) g.anomalies.push_back(read_anomaly(a, g));
     for (auto& f : r.tables("fault")) g.anomalies.push_back(read_fault(f, g));
     for (auto& d : r.tables("drift")) g.anomalies.push_back(read_concept_drift(d, g));
+    for (auto& d : r.tables("regime")) g.anomalies.push_back(read_regime(d, g));
     if (auto parent = r.optional_string("parent")) {
         // Gateways: the parent group's dropouts silence their children too (a cascade).
         for (std::size_t i = 0; i < earlier.size(); ++i)

@@ -55,12 +55,26 @@ struct signal_spec {
     int from = -1;
     std::vector<double> table;
     double scale = 1, offset = 0;
+    /// ou: an empirical marginal (quantiles at probabilities 0, 1/n, ..., 1). When set, the
+    /// process runs as a unit-variance AR(1) and is mapped through the normal CDF and these
+    /// quantiles (a Gaussian copula): the part's distribution is the quantiles', its
+    /// correlation the AR(1)'s.
+    std::vector<double> marginal;
+    /// sum: the parts, each a summable kind (kinds.hpp), added.
+    std::vector<signal_spec> parts;
+    /// Which of the field's two state slots (field_state::signal, ::drift) this signal or
+    /// part keeps its sequential value in; -1 when it has none.
+    int state_slot = -1;
 };
 
 struct noise_spec {
     noise_kind kind = noise_kind::none;
     spread_param scale; ///< stddev, half-width, laplace scale or t scale
     double df = 3;      ///< student_t degrees of freedom
+    /// The scale grows with the level: scale + relative × |signal| (heteroscedastic noise).
+    double relative = 0;
+    /// Factors by UTC hour of day (24, or empty): the scale is multiplied by the hour's.
+    std::vector<double> hourly;
 };
 
 struct drift_spec {
@@ -120,9 +134,11 @@ struct anomaly_spec {
     int cause_group = -1;
     std::uint32_t cause_anomaly = 0;
     /// concept_drift: how long the change takes to set in (0: abrupt) and the noise factor it
-    /// reaches (magnitude is the shift of the level).
+    /// reaches (magnitude is the shift of the level). regime: the noise factor while it lasts.
     sim_duration ramp = 0;
     double noise_scale = 1;
+    /// regime: what periodic parts' amplitudes are multiplied by while it lasts.
+    double cycle_scale = 1;
 };
 
 /// The end of an episode that never ends (a concept drift without `end`): far past any run.

@@ -27,11 +27,12 @@ std::string_view first_key(std::string_view keys) noexcept;
 field_spec read_field(toml_reader& r);
 
 /// Episode tables of group `g` (load_episodes.cpp): [[group.anomaly]], [[group.fault]],
-/// [[group.fraud]], [[group.drift]].
+/// [[group.fraud]], [[group.drift]], [[group.regime]].
 anomaly_spec read_anomaly(toml_reader& r, const group_spec& g);
 anomaly_spec read_fault(toml_reader& r, const group_spec& g);
 anomaly_spec read_fraud(toml_reader& r, const group_spec& g);
 anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g);
+anomaly_spec read_regime(toml_reader& r, const group_spec& g);
 
 /// A [[group]] (load_groups.cpp); `earlier` are the groups before it (parents); `counts`
 /// replaces its `count` when it names the group (--devices).

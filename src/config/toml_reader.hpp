@@ -58,6 +58,8 @@ class toml_reader {
     /// Elements of an array of tables (also accepts a single table).
     std::vector<toml_reader> tables(std::string_view key);
     const toml::array* array(std::string_view key);
+    /// The value at `key` (marked as read), or nullptr.
+    const toml::node* node(std::string_view key) { return lookup(key); }
 
     /// Fails for the first key that was never read.
     void reject_unknown_keys() const;

@@ -88,6 +88,60 @@ std::optional<sim_duration> parse_duration(std::string_view text) {
     return static_cast<sim_duration>(rounded);
 }
 
+namespace {
+
+/// "HH:MM" or "HH:MM:SS" within a day (the hour may have one digit: "7:30").
+std::optional<sim_duration> parse_time_of_day(std::string_view s) {
+    unsigned h = 0, m = 0, sec = 0;
+    const std::size_t colon = s.find(':');
+    if (colon != 1 && colon != 2) return std::nullopt;
+    if (!read_digits(s, 0, colon, h)) return std::nullopt;
+    const std::string_view rest = s.substr(colon);
+    if (rest.size() != 3 && rest.size() != 6) return std::nullopt;
+    if (!read_digits(rest, 1, 2, m)) return std::nullopt;
+    if (rest.size() == 6 && (rest[3] != ':' || !read_digits(rest, 4, 2, sec))) return std::nullopt;
+    if (h > 23 || m > 59 || sec > 59) return std::nullopt;
+    return (static_cast<sim_duration>(h) * 3600 + m * 60 + sec) * ms_per_second;
+}
+
+} // namespace
+
+std::optional<calendar_offset> parse_calendar_offset(std::string_view text) {
+    using form = calendar_offset::form;
+    if (auto t = parse_time_of_day(text)) return calendar_offset{form::time_of_day, *t, *t};
+    static constexpr std::string_view weekdays[] = {"Mon", "Tue", "Wed", "Thu",
+                                                    "Fri", "Sat", "Sun"};
+    for (std::size_t d = 0; d < 7; ++d) {
+        if (text.size() < 4 || text.substr(0, 3) != weekdays[d] || text[3] != ' ') continue;
+        const auto t = parse_time_of_day(text.substr(4));
+        if (!t) return std::nullopt;
+        const sim_duration within = static_cast<sim_duration>(d) * ms_per_day + *t;
+        // 1970-01-01 was a Thursday: Monday 00:00 is 4 days after the epoch, modulo a week.
+        const sim_duration week = 7 * ms_per_day;
+        return calendar_offset{form::weekday, (within + 4 * ms_per_day) % week, within};
+    }
+    if (text.starts_with("day ")) {
+        std::string_view rest = text.substr(4);
+        const auto space = rest.find(' ');
+        const std::string_view number = rest.substr(0, space);
+        unsigned day = 0;
+        if (number.empty() || number.size() > 3 ||
+            !read_digits(number, 0, number.size(), day) || day < 1 ||
+            day > 366)
+            return std::nullopt;
+        sim_duration t = 0;
+        if (space != std::string_view::npos) {
+            const auto tod = parse_time_of_day(rest.substr(space + 1));
+            if (!tod) return std::nullopt;
+            t = *tod;
+        }
+        const sim_duration within = static_cast<sim_duration>(day - 1) * ms_per_day + t;
+        return calendar_offset{form::day_of_year, within, within};
+    }
+    if (auto d = parse_duration(text)) return calendar_offset{form::duration, *d, *d};
+    return std::nullopt;
+}
+
 std::optional<std::pair<sim_duration, sim_duration>> parse_duration_range(std::string_view text) {
     const auto dots = text.find("..");
     if (dots == std::string_view::npos) {

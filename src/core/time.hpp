@@ -29,6 +29,20 @@ std::optional<sim_duration> parse_duration(std::string_view text);
 /// Parses "20m..2h" (inclusive range) or a single duration (lo == hi).
 std::optional<std::pair<sim_duration, sim_duration>> parse_duration_range(std::string_view text);
 
+/// A time within a period as a profile writes it (a peak, a schedule point).
+struct calendar_offset {
+    enum class form { duration, time_of_day, weekday, day_of_year };
+    form written = form::duration;
+    sim_duration since_epoch = 0; ///< from 1970-01-01T00:00Z (a Thursday), what the models use
+    sim_duration within_written = 0; ///< from the start of the unit written: Monday 00:00 for a
+                                     ///< weekday, 1 January for a day of year
+};
+
+/// Parses "HH:MM[:SS]" (time of day, UTC), "Mon 09:00" (weekday and time: a week starts on
+/// Monday, ISO 8601), "day 172" or "day 172 06:00" (day of year, 1 = 1 January) or a
+/// duration from the Unix epoch ("15h", "1d"). Returns nullopt on anything else.
+std::optional<calendar_offset> parse_calendar_offset(std::string_view text);
+
 /// Parses RFC 3339 ("2026-01-01T00:00:00Z", "2026-01-01T02:00:00.250+02:00", "2026-01-01").
 std::optional<sim_time> parse_timestamp(std::string_view text);
 
