@@ -197,7 +197,8 @@ double part_value(const signal_spec& s, const rng_stream& key, double level, dou
         return schedule_signal(s, ts);
     case signal_kind::random_walk: {
         if (tick > 0) {
-            double v = *slot + device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
+            double v =
+                *slot + device_param(key, s.step, slot_step) * key.normal(base + draw_signal);
             // Reflect at the bounds so the walk keeps its variance instead of sticking.
             if (s.max && v > *s.max) v = 2 * *s.max - v;
             if (s.min && v < *s.min) v = 2 * *s.min - v;

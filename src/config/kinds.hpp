@@ -82,7 +82,7 @@ enum class signal_kind {
     ou,
     schedule,
     counter,
-    states, ///< a state machine: the value is a state index, written as the state's name
+    states,  ///< a state machine: the value is a state index, written as the state's name
     derived, ///< a function of an earlier field of the same device
     sum      ///< several of the above added: a rhythm, a level, a mean-reverting part
 };
@@ -194,8 +194,8 @@ enum class anomaly_kind {
 /// regimes are recorded as episodes only: a regime is normal behaviour (a level, variance or
 /// cycle-size state the process switches into and out of), never labelled anomalous.
 enum class anomaly_class { value, transport, fraud, drift, regime };
-inline constexpr std::array<std::string_view, 5> anomaly_class_names = {
-    "value", "transport", "fraud", "drift", "regime"};
+inline constexpr std::array<std::string_view, 5> anomaly_class_names = {"value", "transport",
+                                                                        "fraud", "drift", "regime"};
 
 /// How an episode acts, in the terms of the models in devices/: each model switches over the
 /// enum of its class only, so a new kind that acts as an existing one is a table row alone.

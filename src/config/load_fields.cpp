@@ -124,10 +124,9 @@ void read_schedule_points(toml_reader& r, signal_spec& s) {
         s.points.push_back(sp);
     }
     if (weekday_points > 0)
-        std::sort(s.points.begin(), s.points.end(),
-                  [](const schedule_point& a, const schedule_point& b) {
-                      return a.offset < b.offset;
-                  });
+        std::sort(
+            s.points.begin(), s.points.end(),
+            [](const schedule_point& a, const schedule_point& b) { return a.offset < b.offset; });
 }
 
 /// A derived signal: a table per state of `from`, or scale and offset.
@@ -324,8 +323,7 @@ void assign_state_slots(toml_reader& r, field_spec& f) {
     int next = 0;
     auto claim = [&](signal_spec& s) {
         if (!sequential(s.kind)) return;
-        if (next == 2)
-            r.fail("signal", "a field holds at most two ou or random_walk parts");
+        if (next == 2) r.fail("signal", "a field holds at most two ou or random_walk parts");
         s.state_slot = next++;
     };
     if (f.signal.kind == signal_kind::sum)

@@ -59,7 +59,8 @@ std::optional<double> unit_ms(std::string_view unit) {
     if (unit == "h") return 3'600'000.0;
     if (unit == "d" || unit == "day") return 86'400'000.0;
     if (unit == "w" || unit == "week") return 604'800'000.0;
-    if (unit == "y" || unit == "year") return 31'536'000'000.0; // 365 days
+    // The Gregorian mean year (365.2425 days): a yearly period keeps to the calendar.
+    if (unit == "y" || unit == "year") return 31'556'952'000.0;
     return std::nullopt;
 }
 
@@ -125,9 +126,8 @@ std::optional<calendar_offset> parse_calendar_offset(std::string_view text) {
         const auto space = rest.find(' ');
         const std::string_view number = rest.substr(0, space);
         unsigned day = 0;
-        if (number.empty() || number.size() > 3 ||
-            !read_digits(number, 0, number.size(), day) || day < 1 ||
-            day > 366)
+        if (number.empty() || number.size() > 3 || !read_digits(number, 0, number.size(), day) ||
+            day < 1 || day > 366)
             return std::nullopt;
         sim_duration t = 0;
         if (space != std::string_view::npos) {

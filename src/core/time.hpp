@@ -33,7 +33,7 @@ std::optional<std::pair<sim_duration, sim_duration>> parse_duration_range(std::s
 struct calendar_offset {
     enum class form { duration, time_of_day, weekday, day_of_year };
     form written = form::duration;
-    sim_duration since_epoch = 0; ///< from 1970-01-01T00:00Z (a Thursday), what the models use
+    sim_duration since_epoch = 0;    ///< from 1970-01-01T00:00Z (a Thursday), what the models use
     sim_duration within_written = 0; ///< from the start of the unit written: Monday 00:00 for a
                                      ///< weekday, 1 January for a day of year
 };
