@@ -41,9 +41,10 @@ std::size_t ordinal_in_class(anomaly_kind k) {
 }
 
 /// A colour per kind: a hue family per class (value red–orange, transport violet, fraud blue,
-/// drift green) and a step of hue and lightness per kind within it.
+/// drift green, regime amber) and a step of hue and lightness per kind within it.
 std::string kind_color(anomaly_kind k) {
-    static constexpr std::array<double, 4> class_hue = {0, 265, 195, 120};
+    static constexpr std::array<double, anomaly_class_names.size()> class_hue = {0, 265, 195, 120,
+                                                                                 45};
     const auto o = static_cast<double>(ordinal_in_class(k));
     const double h = class_hue[static_cast<std::size_t>(class_of(k))] + 8 * o;
     const double s = 0.7, l = 0.38 + 0.1 * std::fmod(o, 3);
