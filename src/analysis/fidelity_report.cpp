@@ -112,16 +112,20 @@ std::string plots_html(const fidelity_report& r) {
                        {synthetic_name, synthetic_colour, indices(as.size()), as}}},
                      480, 360);
     const std::size_t m = std::min(r.real.values.size(), s.values.size());
-    const std::vector<double> pr = periodogram({r.real.values.begin(),
-                                                r.real.values.begin() + static_cast<long>(m)}),
-                              ps = periodogram(
-                                  {s.values.begin(), s.values.begin() + static_cast<long>(m)});
-    // Cycles per day at index j: (j + 1) / (m cadences).
+    const std::size_t segment = welch_segment(m);
+    const std::vector<double> pr = welch_spectrum({r.real.values.begin(),
+                                                   r.real.values.begin() + static_cast<long>(m)},
+                                                  segment),
+                              ps = welch_spectrum(
+                                  {s.values.begin(), s.values.begin() + static_cast<long>(m)},
+                                  segment);
+    // Cycles per day at index j: (j + 1) / (segment cadences).
+    const std::size_t window = pr.size() * 2 == segment ? segment : m;
     std::vector<double> f(pr.size());
     for (std::size_t j = 0; j < f.size(); ++j)
         f[j] = static_cast<double>(j + 1) * static_cast<double>(ms_per_day) /
-               (static_cast<double>(m) * static_cast<double>(r.cadence));
-    html += svg_plot({"Periodogram (normalised to unit sum)",
+               (static_cast<double>(window) * static_cast<double>(r.cadence));
+    html += svg_plot({"Spectrum (Welch, normalised to unit sum)",
                       "cycles per day",
                       "share of variance",
                       true,
@@ -150,7 +154,9 @@ fidelity_metrics compare_series(const std::vector<double>& real,
     const auto head = [n](const std::vector<double>& v) {
         return std::vector<double>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
     };
-    m.spectral_l1 = spectral_distance(periodogram(head(real)), periodogram(head(synthetic)));
+    const std::size_t segment = welch_segment(n);
+    m.spectral_l1 = spectral_distance(welch_spectrum(head(real), segment),
+                                      welch_spectrum(head(synthetic), segment));
     const moments mr = sample_moments(real), ms = sample_moments(synthetic);
     m.mean_diff = ms.mean - mr.mean;
     m.std_diff = ms.stddev - mr.stddev;

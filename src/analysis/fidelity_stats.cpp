@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <memory>
+#include <numbers>
 
 #include <boost/math/statistics/univariate_statistics.hpp>
 #include <fftw3.h>
@@ -109,6 +110,34 @@ std::vector<double> periodogram(const std::vector<double>& v) {
     for (double x : p) total += x;
     for (double& x : p) x = total > 0 ? x / total : 0;
     return p;
+}
+
+std::size_t welch_segment(std::size_t n) {
+    if (n < 32) return n;
+    std::size_t segment = 16;
+    while (segment * 2 <= n / 16) segment *= 2;
+    return segment;
+}
+
+std::vector<double> welch_spectrum(const std::vector<double>& v, std::size_t segment) {
+    if (segment < 2 || v.size() < segment + segment / 2) return periodogram(v);
+    std::vector<double> window(segment);
+    for (std::size_t t = 0; t < segment; ++t) // periodic Hann: overlapping halves sum to 1
+        window[t] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(t) /
+                                         static_cast<double>(segment));
+    std::vector<double> sum(segment / 2, 0.0);
+    for (std::size_t start = 0; start + segment <= v.size(); start += segment / 2) {
+        std::vector<double> x =
+            demeaned({v.begin() + static_cast<std::ptrdiff_t>(start),
+                      v.begin() + static_cast<std::ptrdiff_t>(start + segment)});
+        for (std::size_t t = 0; t < segment; ++t) x[t] *= window[t];
+        const std::vector<double> power = power_spectrum(x, segment);
+        for (std::size_t j = 0; j < sum.size(); ++j) sum[j] += power[j + 1];
+    }
+    double total = 0;
+    for (double x : sum) total += x;
+    for (double& x : sum) x = total > 0 ? x / total : 0;
+    return sum;
 }
 
 double spectral_distance(const std::vector<double>& p, const std::vector<double>& q) {

@@ -37,7 +37,20 @@ std::vector<double> autocorrelation(const std::vector<double>& v, std::size_t ma
 /// for a constant series), through FFTW's real-to-complex transform.
 std::vector<double> periodogram(const std::vector<double>& v);
 
-/// L1 distance sum_j |p_j - q_j| between two normalised periodograms of equal length, in
+/// Welch's averaged periodogram (P. D. Welch, IEEE Trans. Audio Electroacoustics 15(2),
+/// 1967): `v` cut into segments of `segment` samples overlapping by half, each demeaned,
+/// Hann-windowed and transformed; their |X_j|^2 averaged, for j = 1..segment/2 (frequency
+/// j / segment cycles per sample, index j - 1), normalised to unit sum. Averaging K segments
+/// divides the raw periodogram's variance (each ordinate ~ its mean × χ²₂/2, whatever n) by
+/// about K, so two stretches of one process give nearby spectra. Fewer than two segments:
+/// the plain periodogram.
+std::vector<double> welch_spectrum(const std::vector<double>& v, std::size_t segment);
+
+/// The segment length spectral distances use for `n` samples: the largest power of two at
+/// most n / 16 (about 30 half-overlapping segments), at least 16; n itself when n < 32.
+std::size_t welch_segment(std::size_t n);
+
+/// L1 distance sum_j |p_j - q_j| between two normalised spectra of equal length, in
 /// [0, 2] (0: same spectral shape; 2: no frequency in common). Unequal lengths compare the
 /// common prefix.
 double spectral_distance(const std::vector<double>& p, const std::vector<double>& q);

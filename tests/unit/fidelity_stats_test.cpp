@@ -97,6 +97,32 @@ TEST(SpectralDistance, IsZeroForTheSameAndTwoForDisjointSpectra) {
     EXPECT_NEAR(spectral_distance(a, b), 2.0, 1e-6);
 }
 
+TEST(WelchSpectrum, PeaksAtTheSineFrequencyAndSumsToOne) {
+    const std::size_t segment = welch_segment(4096);
+    EXPECT_EQ(segment, 256u); // the largest power of two <= 4096 / 16
+    const auto p = welch_spectrum(sine(4096, 0.125), segment); // 32 cycles a segment
+    ASSERT_EQ(p.size(), 128u);
+    EXPECT_EQ(std::max_element(p.begin(), p.end()) - p.begin() + 1, 32);
+    double total = 0;
+    for (double x : p) total += x;
+    EXPECT_NEAR(total, 1.0, 1e-12);
+    EXPECT_EQ(welch_segment(20), 20u);
+    EXPECT_EQ(welch_segment(100), 16u);
+}
+
+TEST(WelchSpectrum, TwoStretchesOfOneProcessAreCloseWhereRawPeriodogramsAreNot) {
+    // Raw periodogram ordinates scatter as χ²₂ whatever n: two white-noise series sit about 1
+    // apart in L1. Averaging ~30 segments brings that near 1.13 / √30 ≈ 0.2.
+    const auto a = white_noise(8192, 1), b = white_noise(8192, 2);
+    EXPECT_GT(spectral_distance(periodogram(a), periodogram(b)), 0.8);
+    const std::size_t segment = welch_segment(a.size());
+    EXPECT_LT(spectral_distance(welch_spectrum(a, segment), welch_spectrum(b, segment)), 0.3);
+    // ... while different processes stay apart: white noise against an AR(1) with φ = 0.9.
+    EXPECT_GT(
+        spectral_distance(welch_spectrum(a, segment), welch_spectrum(ar1(8192, 0.9, 3), segment)),
+        0.8);
+}
+
 TEST(Quantiles, InterpolateOrderStatistics) {
     const auto q = quantiles({4, 1, 3, 2}, 4); // Hazen positions: exactly the order statistics
     EXPECT_EQ(q, (std::vector<double>{1, 2, 3, 4}));
