@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "src/analysis/chart_axes.hpp"
 #include "src/analysis/preview_series.hpp"
 #include "src/config/kinds.hpp"
 
@@ -44,21 +45,6 @@ inline constexpr std::size_t chart_plot_width = 1100;
 std::string preview_svg(const preview_chart& c);
 /// A self-contained HTML page with the same SVG inline (and a hover style, no script).
 std::string preview_html(const preview_chart& c);
-
-/// Instants of time-axis labels in [start, end]: multiples of a round UTC step (1 s to days)
-/// chosen so that there are at most `max_ticks` (and at least one when the range is short).
-std::vector<sim_time> time_ticks(sim_time start, sim_time end, std::size_t max_ticks);
-/// An axis label: RFC 3339 in UTC, to the second when whole ("2026-01-01T06:00:00Z").
-std::string axis_time(sim_time t);
-
-/// A value axis: round bounds around the data and labels 1, 2 or 5 × 10^k apart.
-struct value_axis {
-    double lo = 0, hi = 1;
-    std::vector<double> ticks;
-    int decimals = 0; ///< for printing the ticks
-};
-/// The axis for data in [lo, hi] (lo > hi: no data; lo == hi: a flat line, padded).
-value_axis value_axis_for(double lo, double hi);
 
 /// Episodes as drawn: per panel and kind, episodes whose shading would touch on the pixel grid
 /// share one band, so per-message faults over a month cost at most one band per pixel.

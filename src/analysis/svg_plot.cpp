@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "src/analysis/chart_axes.hpp"
 #include "src/core/text_escape.hpp"
 
 namespace synthfeed {
 namespace {
 
+/// The least and greatest finite value added (lo > hi: none).
 struct range {
     double lo = std::numeric_limits<double>::infinity();
     double hi = -std::numeric_limits<double>::infinity();
@@ -19,11 +21,6 @@ struct range {
         if (!std::isfinite(v)) return;
         lo = std::min(lo, v);
         hi = std::max(hi, v);
-    }
-    /// A usable span: empty becomes [0, 1], a single value a unit around it.
-    void settle() {
-        if (lo > hi) lo = 0, hi = 1;
-        if (hi - lo < 1e-300) lo -= 0.5, hi += 0.5;
     }
 };
 
@@ -42,14 +39,14 @@ std::string xml_escaped(std::string_view text) {
 
 std::string svg_plot(const plot_spec& spec, int width, int height) {
     range xr, yr;
-    for (const auto& s : spec.series)
+    for (const auto& s : spec.series) // the points drawn: x and y finite
         for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-            if (std::isfinite(y_of(spec, s.y[i]))) xr.add(s.x[i]), yr.add(y_of(spec, s.y[i]));
-    xr.settle();
-    yr.settle();
+            if (std::isfinite(s.x[i]) && std::isfinite(y_of(spec, s.y[i])))
+                xr.add(s.x[i]), yr.add(y_of(spec, s.y[i]));
+    const value_axis xa = value_axis_for(xr.lo, xr.hi), ya = value_axis_for(yr.lo, yr.hi);
     const double pw = width - margin_left - margin_right, ph = height - margin_top - margin_bottom;
-    const auto px = [&](double x) { return margin_left + (x - xr.lo) / (xr.hi - xr.lo) * pw; };
-    const auto py = [&](double y) { return margin_top + (yr.hi - y) / (yr.hi - yr.lo) * ph; };
+    const auto px = [&](double x) { return margin_left + (x - xa.lo) / (xa.hi - xa.lo) * pw; };
+    const auto py = [&](double y) { return margin_top + (ya.hi - y) / (ya.hi - ya.lo) * ph; };
 
     std::string svg =
         fmt::format("<svg width=\"{0}\" height=\"{1}\" viewBox=\"0 0 "
@@ -60,13 +57,14 @@ std::string svg_plot(const plot_spec& spec, int width, int height) {
     svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
                        "stroke=\"#888\"/>\n",
                        margin_left, margin_top, pw, ph);
-    for (int i = 0; i <= 4; ++i) { // ticks: four equal steps on each axis
-        const double xv = xr.lo + (xr.hi - xr.lo) * i / 4, yv = yr.lo + (yr.hi - yr.lo) * i / 4;
-        svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.3g}</text>\n",
-                           px(xv), height - margin_bottom + 14, xv);
-        svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}{:.3g}</text>\n",
-                           margin_left - 4, py(yv) + 4, spec.log_y ? "1e" : "", yv);
-    }
+    for (const double x : xa.ticks)
+        svg += fmt::format("<text class=\"x-tick\" x=\"{:.1f}\" y=\"{}\" "
+                           "text-anchor=\"middle\">{:.{}f}</text>\n",
+                           px(x), height - margin_bottom + 14, x, xa.decimals);
+    for (const double y : ya.ticks) // log_y: y is an exponent of 10
+        svg += fmt::format("<text class=\"y-tick\" x=\"{}\" y=\"{:.1f}\" "
+                           "text-anchor=\"end\">{}{:.{}f}</text>\n",
+                           margin_left - 4, py(y) + 4, spec.log_y ? "1e" : "", y, ya.decimals);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                        margin_left + pw / 2, height - 8, xml_escaped(spec.x_label));
     svg += fmt::format("<text x=\"12\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 "

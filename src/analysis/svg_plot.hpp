@@ -18,8 +18,10 @@ struct plot_series {
     bool dashed = false;
 };
 
-/// A plot: axes fitted to the data (non-finite values skipped), four ticks an axis, a legend.
-/// `log_y` plots log10 of y (values <= 0 skipped).
+/// A plot: each axis is value_axis_for (chart_axes.hpp) of the finite values drawn, so round
+/// bounds around the data and ticks 1, 2 or 5 × 10^k apart (no data: [0, 1]; a constant:
+/// padded around it); a legend. `log_y` plots log10 of y (values <= 0 skipped), ticks labelled
+/// "1e<exponent>".
 struct plot_spec {
     std::string title, x_label, y_label;
     bool log_y = false;
