@@ -304,19 +304,23 @@ class writer {
     void anomalies(const field_fit& f, const std::string& name) {
         if (f.windows > 0 && f.anomalies.empty())
             line("# {}: {} labelled window(s), none showing values outside the normal residual's "
-                 "0.5 %..99.5 % range: no anomaly rows",
+                 "0.1 %..99.9 % range: no anomaly rows",
                  f.column, f.windows);
         for (const fit_anomaly& a : f.anomalies) {
-            line("[[group.anomaly]]   # {}: {} of {} labelled window(s){}", f.column, a.count,
-                 f.windows,
+            line("[[group.anomaly]]   # {}: {} episode(s) in {} labelled window(s){}", f.column,
+                 a.count, f.windows,
                  f.windows_without_excess > 0
                      ? fmt::format(" ({} showed nothing unusual)", f.windows_without_excess)
                      : "");
             line("kind = {}   # {}", quoted(a.kind),
-                 a.kind == "spike" ? "the excess over the normal model lasts at most 2 intervals"
-                                   : "the excess over the normal model lasts");
+                 a.kind == "spike" ? "runs of excess over the normal model of 1 or 2 points"
+                                   : "runs of excess over the normal model of 3 points or more");
             line("field = {}", quoted(name));
-            line("rate = {}   # episodes per day of series", quoted(fit_rate(a.rate_per_day)));
+            line("rate = {}   # {} episode(s) in {} days of series",
+                 quoted(fit_rate(a.rate_per_day)), a.count,
+                 num(static_cast<double>(p_.timing.end - p_.timing.start + p_.timing.cadence) /
+                         ms_per_day,
+                     4));
             line("duration = {}", quoted(duration_range(a.duration_lo, a.duration_hi)));
             line("magnitude = {}   # {} over the normal model's prediction",
                  number_range(a.magnitude_lo, a.magnitude_hi),
@@ -388,7 +392,13 @@ std::string fit_peak(sim_duration peak, sim_duration period) {
         return fmt::format("{} {}", weekdays[static_cast<std::size_t>((m / ms_per_day + 3) % 7)],
                            hhmm);
     }
-    return fit_duration(peak);
+    if (period == ms_per_year) { // "day N HH:MM": the offset from the epoch, 1 January 1970
+        const sim_duration m = (peak + ms_per_minute / 2) / ms_per_minute * ms_per_minute % period;
+        const sim_duration in_day = m % ms_per_day;
+        return fmt::format("day {} {:02}:{:02}", m / ms_per_day + 1, in_day / ms_per_hour,
+                           in_day % ms_per_hour / ms_per_minute);
+    }
+    return fit_duration((peak + 500) / 1000 * 1000 % period); // to the second
 }
 
 std::string fit_rate(double per_day) {

@@ -44,7 +44,9 @@ std::string profile_group_name(std::string_view name);
 std::string fit_duration(sim_duration d);
 
 /// A peak (offset from the epoch within `period`) in the calendar form of its period: "14:30"
-/// for a day, "Mon 09:00" for a week (to the minute); otherwise a duration.
+/// for a day, "Mon 09:00" for a week, "day 172 06:00" for a year (to the minute; the loader
+/// counts a day of the year from 1 January 1970, which a 365.2425-day year keeps to);
+/// otherwise a duration.
 std::string fit_peak(sim_duration peak, sim_duration period);
 
 /// An event rate readable at a glance: "3.2/day", or "0.41/week" below one a day.

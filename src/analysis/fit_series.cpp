@@ -966,10 +966,10 @@ std::vector<fit_anomaly> fit_anomalies(const std::vector<sim_time>& t, const std
                                        std::size_t& quiet) {
     windows = quiet = 0;
     if (anomalous.empty()) return {};
-    const std::vector<double> rq = sample_quantiles(residual, 201); // 0.5 % steps
+    const std::vector<double> rq = sample_quantiles(residual, 1001); // 0.1 % steps
     const double sd = sd_of(residual);
     const double lo = std::min(rq.empty() ? 0 : rq[1], -3 * sd);
-    const double hi = std::max(rq.empty() ? 0 : rq[199], 3 * sd);
+    const double hi = std::max(rq.empty() ? 0 : rq[999], 3 * sd);
     struct episode {
         bool spike;
         double magnitude;
@@ -984,32 +984,37 @@ std::vector<fit_anomaly> fit_anomalies(const std::vector<sim_time>& t, const std
         std::size_t j = i;
         while (j < t.size() && anomalous[j]) ++j;
         ++windows;
-        std::vector<double> e(j - i);
-        std::size_t extreme = i;
-        double extreme_abs = -1;
-        for (std::size_t k = i; k < j; ++k) {
-            e[k - i] = y[k] - m.at(t[k]) - baseline;
-            const bool excess = e[k - i] > hi || e[k - i] < lo;
-            if (excess && std::abs(e[k - i]) > extreme_abs)
-                extreme_abs = std::abs(e[k - i]), extreme = k;
+        // Runs of excess of one sign, bridging up to two points back within the normal range.
+        const std::size_t before = found.size();
+        for (std::size_t k = i; k < j;) {
+            const double ek = y[k] - m.at(t[k]) - baseline;
+            if (ek <= hi && ek >= lo) {
+                ++k;
+                continue;
+            }
+            const bool up = ek > hi;
+            std::vector<double> run{ek};
+            std::size_t last = k, next = k + 1, quiet_points = 0;
+            for (; next < j && quiet_points <= 2; ++next) {
+                const double en = y[next] - m.at(t[next]) - baseline;
+                if (up ? en > hi : en < lo) {
+                    for (std::size_t q = last + 1; q <= next; ++q)
+                        run.push_back(y[q] - m.at(t[q]) - baseline);
+                    last = next, quiet_points = 0;
+                } else {
+                    ++quiet_points;
+                }
+            }
+            if (last - k + 1 <= 2) {
+                const double peak = up ? *std::max_element(run.begin(), run.end())
+                                       : *std::min_element(run.begin(), run.end());
+                found.push_back({true, peak, 0});
+            } else {
+                found.push_back({false, median(run), t[last] - t[k] + timing.cadence});
+            }
+            k = last + 1;
         }
-        if (extreme_abs < 0) {
-            ++quiet;
-            i = j;
-            continue;
-        }
-        const bool up = e[extreme - i] > 0;
-        std::size_t first = j, last = i, count = 0;
-        for (std::size_t k = i; k < j; ++k)
-            if (up ? e[k - i] > hi : e[k - i] < lo) first = std::min(first, k), last = k, ++count;
-        const sim_duration d = t[last] - t[first];
-        if (count <= 2 || d <= 2 * timing.cadence) {
-            found.push_back({true, e[extreme - i], 0});
-        } else {
-            std::vector<double> within(e.begin() + static_cast<std::ptrdiff_t>(first - i),
-                                       e.begin() + static_cast<std::ptrdiff_t>(last - i + 1));
-            found.push_back({false, median(within), d + timing.cadence});
-        }
+        if (found.size() == before) ++quiet;
         i = j;
     }
     const double days =

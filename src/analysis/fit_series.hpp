@@ -194,7 +194,11 @@ struct fit_regime {
     bool level = true;                 ///< level regimes (else spread only)
 };
 
-/// Labelled anomalies of one kind, measured against the normal model.
+/// Labelled anomalies of one kind, measured against the normal model. In each labelled
+/// window, every run of points beyond the normal residual's 0.1 %..99.9 % range (and at least
+/// 3 sd from 0), of one sign, bridging up to two points back inside it, is an episode: a
+/// spike (its extreme excess) when at most two points long, else a level shift (its median
+/// excess, its duration). A window with no such run shows nothing unusual.
 struct fit_anomaly {
     std::string kind; ///< "spike" or "level_shift"
     std::size_t count = 0;

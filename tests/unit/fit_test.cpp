@@ -368,6 +368,7 @@ TEST(FitProfile, Formats) {
     EXPECT_EQ(fit_peak(0, 7 * ms_per_day), "Thu 00:00");
     EXPECT_EQ(fit_peak(7 * ms_per_day - 10'000, 7 * ms_per_day), "Thu 00:00"); // rounds around
     EXPECT_EQ(fit_peak(2 * ms_per_hour, 12 * ms_per_hour), "2h");
+    EXPECT_EQ(fit_peak(171 * ms_per_day + 6 * ms_per_hour, ms_per_year), "day 172 06:00");
     EXPECT_EQ(fit_rate(2), "2/day");
     EXPECT_EQ(fit_rate(0.1), "0.7/week");
     EXPECT_EQ(profile_field_name("value"), "value");
