@@ -287,7 +287,7 @@ class writer {
     void regimes(const field_fit& f, const std::string& name) {
         for (const fit_regime& g : f.regimes) {
             line("[[group.regime]]   # {}: {} lasting {} shift(s) of the residual (binary "
-                 "segmentation, CUSUM at 1 %)",
+                 "segmentation, CUSUM range at 0.1 %)",
                  f.column, g.count, g.level ? "level" : "spread");
             line("field = {}", quoted(name));
             line("rate = {}   # {} episode(s) over the normal time",

@@ -109,6 +109,11 @@ int command_fit(const fit_flags& f) {
     const std::vector<sim_time> times(table.times.begin(),
                                       table.times.begin() + static_cast<std::ptrdiff_t>(rows_used));
     const fit_timing timing = fit_cadence(times);
+    if (timing.start < 0)
+        throw config_error({f.series, table.lines.front(), 0}, table.time_column,
+                           fmt::format("the series starts before 1970 ({}), where profiles "
+                                       "cannot start: move its times forward",
+                                       format_timestamp(timing.start)));
 
     fitted_profile p;
     const std::string stem = std::filesystem::path(f.series).stem().string();

@@ -217,6 +217,7 @@ TEST(Fit, BadInputExitsTwoNamingFileLineAndColumn) {
     write_file(dir / "dup.csv", "ts,v\n1767225600,1\n1767225600,2\n1767225720,3\n");
     write_file(dir / "bad.json", "{\n \"good.csv\": [[\"2026-01-01\",\n}");
     write_file(dir / "badlabel.csv", "ts,v,is_anomaly\n1767225600,1,0\n1767225660,2,7\n");
+    write_file(dir / "old.csv", "date,v\n1958-03-29,1\n1958-04-05,2\n");
 
     const std::string d = dir.string() + "/";
     expect_error(d + "text.csv", d + "text.csv:4: v: \"abc\" is not a number");
@@ -230,6 +231,7 @@ TEST(Fit, BadInputExitsTwoNamingFileLineAndColumn) {
     expect_error(d + "good.csv --labels nothing-here", "--labels");
     expect_error(d + "badlabel.csv", d + "badlabel.csv:3: is_anomaly: 7 is not 0 or 1");
     expect_error(d + "missing.csv", d + "missing.csv: cannot open");
+    expect_error(d + "old.csv", d + "old.csv:2: date: the series starts before 1970");
     std::filesystem::remove_all(dir);
 }
 
