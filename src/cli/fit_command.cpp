@@ -14,6 +14,7 @@
 #include "src/analysis/fit_profile.hpp"
 #include "src/analysis/fit_series.hpp"
 #include "src/analysis/series_csv.hpp"
+#include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 
 namespace synthfeed {
@@ -155,6 +156,13 @@ int command_fit(const fit_flags& f) {
             if (p.field_names[i] == p.field_names[j]) p.field_names[i] += "_" + std::to_string(i);
 
     const std::string text = fitted_profile_toml(p);
+    // What fit writes must load: a profile the loader refuses is fit's bug, not the input's.
+    try {
+        parse_profile(text, f.out, {}, [](const std::string&) { return std::nullopt; });
+    } catch (const config_error& e) {
+        throw run_error("fit",
+                        std::string("the fitted profile does not load (a bug): ") + e.what());
+    }
     {
         std::ofstream out(f.out, std::ios::binary | std::ios::trunc);
         if (!(out << text)) throw run_error("--out", f.out + ": cannot write");
