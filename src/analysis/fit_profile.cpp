@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace synthfeed {
 namespace {
@@ -140,12 +141,6 @@ class writer {
         line("  precision = {}", q.precision);
         if (q.min) line("  min = {}   # {}", num(*q.min, 9), q.min_reason);
         if (q.max) line("  max = {}   # {}", num(*q.max, 9), q.max_reason);
-        const fit_residual& r = f.residual;
-        if (r.noise_sd > 0)
-            line("  noise = {{ kind = \"gaussian\", stddev = {} }}   # the white share {} of the "
-                 "residual variance (sd {}), from the ACF fit",
-                 num(r.noise_sd, 4), percent(r.noise_share),
-                 num(r.gaussian ? r.sd : r.robust_sd, 4));
         const fit_trend& tr = f.trend;
         if (tr.written)
             line("  drift = {{ kind = \"linear\", per_day = {} }}   # least-squares slope, t = {} "
@@ -159,6 +154,20 @@ class writer {
                  num(tr.fitted_per_day, 3), num(tr.t_stat, 3));
         line("  [group.field.signal]");
         line("  kind = \"sum\"");
+        if (f.copula) {
+            line("  # a Gaussian copula: the parts below are in normal scores of the values, and "
+                 "their total is mapped through the values' quantiles ({})",
+                 f.copula_reason);
+            std::vector<std::string> values, probabilities;
+            for (double x : f.marginal) values.push_back(num(x, 6));
+            for (double x : f.marginal_probabilities) probabilities.push_back(num(x, 6));
+            line("  marginal.probabilities = [");
+            out_ += value_lines(probabilities, 8, "    ");
+            line("  ]");
+            line("  marginal.quantiles = [");
+            out_ += value_lines(values, 8, "    ");
+            line("  ]");
+        }
         level(f);
         rhythm(f);
         cycle(f);
@@ -254,34 +263,45 @@ class writer {
              "fit over {} lags: RMSE {} with one AR(1) part{}",
              num(r.sd, 4), num(r.lag1, 3), cadence, r.lags.size(), num(r.rmse_one, 3),
              r.rmse_two > 0 ? fmt::format(", {} with two", num(r.rmse_two, 3)) : "");
-        for (std::size_t i = 0; i < r.ou.size(); ++i) {
-            const fit_ou& o = r.ou[i];
-            line("    [[group.field.signal.components]]");
-            const bool white = r.white_part && i == 0;
-            line("    kind = \"ou\"{}",
-                 white          ? "   # the white share, with the residual's (non-Gaussian) shape"
-                 : r.white_part ? "   # the correlated share"
-                 : r.ou.size() == 2 ? (i == 0 ? "   # the fast part" : "   # the slow part")
-                                    : "");
-            if (white)
-                line("    reversion = 1   # independent draws: the ACF leaves {} of the variance "
-                     "uncorrelated",
-                     percent(o.share));
-            else
-                line("    reversion = {}   # lag-1 autocorrelation {} at {} → reversion 1 - {}",
-                     num(std::max(1 - o.phi, 1e-6), 6), num(o.phi, 4), cadence, num(o.phi, 4));
-            line("    # share {} of the residual variance: stationary sd {}, innovation sd {} "
-                 "per tick",
-                 percent(o.share), num(o.stationary_sd, 4), num(o.innovation_sd, 4));
-            line("    # the residual's quantiles at probabilities 0, 1/{0}, …, 1{1}",
-                 o.quantiles.size() - 1,
-                 o.share < 1 ? fmt::format(", scaled by √{} about 0", num(o.share, 3)) : "");
-            std::vector<std::string> values;
-            for (double x : o.quantiles) values.push_back(num(x, 6));
-            line("    marginal.quantiles = [");
-            out_ += value_lines(values, 8, "      ");
-            line("    ]");
+        // One latent Gaussian process for the whole residual, mapped once through its
+        // quantiles: the marginal is the residual's exactly (a sum of parts, each mapped
+        // through its own, would convolve their shapes), the correlation the ACF fit's.
+        std::vector<const fit_ou*> correlated;
+        for (std::size_t i = 0; i < r.ou.size(); ++i)
+            if (!(r.white_part && i == 0)) correlated.push_back(&r.ou[i]);
+        double white = 1;
+        for (const fit_ou* o : correlated) white -= o->share;
+        line("    [[group.field.signal.components]]");
+        line("    kind = \"ou\"   # the residual: a latent Gaussian process through its quantiles");
+        if (correlated.empty()) {
+            line("    reversion = 1   # independent draws: no correlation left to fit");
+        } else if (correlated.size() == 1 && white < 0.02) {
+            const fit_ou& o = *correlated.front();
+            line("    reversion = {}   # lag-1 autocorrelation {} at {} → reversion 1 - {}",
+                 num(std::max(1 - o.phi, 1e-6), 6), num(o.phi, 4), cadence, num(o.phi, 4));
+        } else {
+            std::vector<std::string> reversions, shares;
+            for (const fit_ou* o : correlated) {
+                reversions.push_back(num(std::clamp(1 - o->phi, 1e-6, 1 - 1e-6), 6));
+                shares.push_back(num(o->share, 4));
+                line("    # an AR(1) with lag-1 autocorrelation {} at {} holds {} of the latent "
+                     "variance",
+                     num(o->phi, 4), cadence, percent(o->share));
+            }
+            line("    # {} of it is white (drawn fresh each tick)", percent(std::max(white, 0.0)));
+            line("    reversion = [{}]", fmt::join(reversions, ", "));
+            line("    shares = [{}]", fmt::join(shares, ", "));
         }
+        line("    # the residual's quantiles, denser in the tails");
+        std::vector<std::string> values, probabilities;
+        for (double x : r.quantiles) values.push_back(num(x, 6));
+        for (double x : r.probabilities) probabilities.push_back(num(x, 6));
+        line("    marginal.probabilities = [");
+        out_ += value_lines(probabilities, 8, "      ");
+        line("    ]");
+        line("    marginal.quantiles = [");
+        out_ += value_lines(values, 8, "      ");
+        line("    ]");
     }
 
     void regimes(const field_fit& f, const std::string& name) {

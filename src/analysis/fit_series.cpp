@@ -848,8 +848,8 @@ fit_residual fit_residual_model(const std::vector<double>& r,
     fit_residual out;
     out.sd = sd_of(r);
     const std::size_t n = r.size();
-    const std::size_t q = n >= 2000 ? 101 : n >= 500 ? 51 : 21;
-    out.quantiles = sample_quantiles(r, q);
+    out.probabilities = marginal_probabilities();
+    out.quantiles = sample_quantiles_at(r, out.probabilities);
     const grid_series z = on_grid(normal_scores(r), slots);
     for (std::size_t k : acf_lags_for(z.values.size(), n))
         if (const auto a = masked_acf(z, k)) {
@@ -1099,6 +1099,30 @@ fit_timing fit_cadence(const std::vector<sim_time>& times) {
     return f;
 }
 
+std::vector<double> marginal_probabilities() {
+    static constexpr double tails[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03};
+    std::vector<double> p{0};
+    for (double t : tails) p.push_back(t);
+    for (int i = 2; i <= 38; ++i) p.push_back(0.025 * i); // 0.05 .. 0.95
+    for (auto it = std::rbegin(tails); it != std::rend(tails); ++it) p.push_back(1 - *it);
+    p.push_back(1);
+    return p;
+}
+
+std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p) {
+    if (v.empty()) return {};
+    std::sort(v.begin(), v.end());
+    std::vector<double> q;
+    const double last = static_cast<double>(v.size() - 1);
+    for (double prob : p) {
+        const double h = last * prob;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
+        const std::size_t hi = std::min(lo + 1, v.size() - 1);
+        q.push_back(v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]));
+    }
+    return q;
+}
+
 std::vector<double> sample_quantiles(std::vector<double> v, std::size_t count) {
     if (v.empty() || count == 0) return {};
     std::sort(v.begin(), v.end());
@@ -1226,9 +1250,75 @@ exponential_fit fit_acf_exponentials(const std::vector<std::size_t>& lags,
     return best;
 }
 
+namespace {
+field_fit fit_additive(std::string column, const std::vector<sim_time>& times,
+                       const std::vector<double>& values, const std::vector<bool>& anomalous,
+                       const fit_timing& timing);
+
+/// Why the whole signal is better fitted as a Gaussian copula, or nullptr: when values pile up
+/// at a bound (at least 0.5 % of them at the least or greatest value: counts at 0, a
+/// saturated sensor) or the additive residual has a long one-sided tail (its 0.1 % or 99.9 %
+/// quantile more than 4 interquartile ranges from the median, a Gaussian's being 2.3, and 1.5
+/// times as far as the other), one residual shape
+/// added to the rhythm cannot give the values' distribution. A significant trend keeps the
+/// additive model (a drift is added after the map, in value units).
+const char* copula_reason(const field_fit& additive, const std::vector<double>& values) {
+    if (additive.trend.written || values.empty()) return nullptr;
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    const auto at_lo = std::count(values.begin(), values.end(), *lo);
+    const auto at_hi = std::count(values.begin(), values.end(), *hi);
+    const double atom = 0.005 * static_cast<double>(values.size());
+    if (static_cast<double>(at_lo) >= atom || static_cast<double>(at_hi) >= atom)
+        return "values pile up at a bound";
+    const fit_residual& r = additive.residual;
+    const auto quantile = [&r](double p) {
+        for (std::size_t i = 0; i < r.probabilities.size(); ++i)
+            if (std::abs(r.probabilities[i] - p) < 1e-12) return r.quantiles[i];
+        return 0.0;
+    };
+    const double iqr = quantile(0.75) - quantile(0.25), median = quantile(0.5);
+    const double up = quantile(0.999) - median, down = median - quantile(0.001);
+    // One-sided: a symmetric excess is more often the rhythm missing a step than the data's
+    // shape.
+    if (iqr > 0 && std::max(up, down) > 4 * iqr && std::max(up, down) > 1.5 * std::min(up, down))
+        return "the additive residual has a long one-sided tail";
+    return nullptr;
+}
+} // namespace
+
 field_fit fit_field(std::string column, const std::vector<sim_time>& times,
                     const std::vector<double>& values, const std::vector<bool>& anomalous,
                     const fit_timing& timing) {
+    field_fit additive = fit_additive(column, times, values, anomalous, timing);
+    const char* reason = copula_reason(additive, values);
+    if (!reason) return additive;
+    std::vector<double> normal;
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (anomalous.empty() || !anomalous[i]) normal.push_back(values[i]);
+    // Normal scores of every value, against the normal values' distribution.
+    const std::vector<double> scores = normal_scores(values);
+    field_fit latent = fit_additive(std::move(column), times, scores, anomalous, timing);
+    latent.copula = true;
+    latent.copula_reason = reason;
+    latent.marginal_probabilities = marginal_probabilities();
+    latent.marginal = sample_quantiles_at(normal, latent.marginal_probabilities);
+    // What is measured in value units stays the additive fit's: bounds, grid, anomalies. A
+    // trend or a level regime would be added after the map, in value units: left out.
+    latent.quantisation = additive.quantisation;
+    latent.anomalies = additive.anomalies;
+    latent.windows = additive.windows;
+    latent.windows_without_excess = additive.windows_without_excess;
+    latent.min = additive.min, latent.max = additive.max;
+    latent.mean = additive.mean, latent.sd = additive.sd;
+    latent.trend.written = false;
+    latent.regimes.clear();
+    return latent;
+}
+
+namespace {
+field_fit fit_additive(std::string column, const std::vector<sim_time>& times,
+                       const std::vector<double>& values, const std::vector<bool>& anomalous,
+                       const fit_timing& timing) {
     field_fit f;
     f.column = std::move(column);
     f.points = values.size();
@@ -1293,5 +1383,7 @@ field_fit fit_field(std::string column, const std::vector<sim_time>& times,
                                 f.windows, f.windows_without_excess);
     return f;
 }
+
+} // namespace
 
 } // namespace synthfeed

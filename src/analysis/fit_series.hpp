@@ -143,10 +143,13 @@ struct fit_ou {
 /// sum keeps the variance and, approximately, the shape).
 struct fit_residual {
     double sd = 0;
-    double lag1 = 0;               ///< lag-1 autocorrelation of the normal scores
-    std::vector<double> quantiles; ///< of the residual at probabilities i/(q-1), type 7
-    std::vector<fit_ou> ou;        ///< 0, 1 or 2 parts, fastest first
-    double robust_sd = 0;          ///< interquartile range / 1.349
+    double lag1 = 0; ///< lag-1 autocorrelation of the normal scores
+    /// The residual's quantiles (type 7) at `probabilities`: every 2.5 % in the body and
+    /// denser in the tails (0.05 %, 0.1 %, 0.2 %, 0.5 %, 1 %, 2 %, 3 %), so a heavy tail is
+    /// not spread evenly over its last step of the grid.
+    std::vector<double> quantiles, probabilities;
+    std::vector<fit_ou> ou; ///< 0, 1 or 2 parts, fastest first
+    double robust_sd = 0;   ///< interquartile range / 1.349
     /// Quantile shape close to Gaussian: |Bowley skewness| ≤ 0.1 and the 1 %..99 % range
     /// at most 4 interquartile ranges (a Gaussian's is 3.45).
     bool gaussian = false;
@@ -222,6 +225,13 @@ struct field_fit {
     fit_residual residual;
     fit_quantisation quantisation;
     std::vector<fit_anomaly> anomalies;
+    /// A Gaussian copula of the whole signal: everything above was fitted to the values'
+    /// normal scores, and `marginal` (the values' quantiles at `marginal_probabilities`) maps
+    /// the total back. Chosen for skewed or bounded series (see fit_field), where an additive
+    /// model would pile values up at a bound and spread a heavy tail evenly.
+    bool copula = false;
+    std::string copula_reason;
+    std::vector<double> marginal, marginal_probabilities;
     std::size_t windows = 0;                ///< labelled episodes
     std::size_t windows_without_excess = 0; ///< labelled episodes showing nothing unusual
 };
@@ -238,6 +248,10 @@ field_fit fit_field(std::string column, const std::vector<sim_time>& times,
 /// Sample quantiles at probabilities i/(count-1), i = 0..count-1: Hyndman & Fan (1996)
 /// definition 7 (linear between order statistics, R's default). Empty for empty `v`.
 std::vector<double> sample_quantiles(std::vector<double> v, std::size_t count);
+/// Quantiles of `v` (type 7: linear between order statistics) at the given probabilities.
+std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p);
+/// The probabilities fit writes a marginal at: 0, the tail steps, every 2.5 % between, 1.
+std::vector<double> marginal_probabilities();
 
 /// Normal scores Φ⁻¹((rank - ½)/n) of `v` (average ranks for ties), Boost.Math's inverse
 /// normal CDF.

@@ -181,21 +181,33 @@ TEST(FitSeries, LinearTrendIsRecoveredAndOnlyWrittenWhenThere) {
 }
 
 TEST(FitSeries, SkewedMarginalKeepsItsQuantiles) {
-    // i.i.d. exponential(1) values: the part's quantiles are those of Exp(1) - 1 (about the
-    // mean 1), q(p) = -ln(1 - p) - 1.
+    // i.i.d. exponential(1) values, q(p) = -ln(1 - p). A tail that long (the 99.9 % quantile
+    // 5.6 interquartile ranges above the median) makes the whole signal a Gaussian copula: the
+    // values' own quantiles, denser in the tails.
     std::exponential_distribution<double> e(1);
     const auto s = make(20'000, minute, [&](sim_time, std::mt19937_64& rng) { return e(rng); });
     const field_fit f = fit(s);
-    ASSERT_EQ(f.residual.ou.size(), 1u);
-    EXPECT_EQ(f.residual.noise_share, 0);
-    const auto& q = f.residual.ou[0].quantiles;
-    ASSERT_EQ(q.size(), 101u);
-    for (std::size_t i = 5; i <= 95; i += 10) {
-        const double p = static_cast<double>(i) / 100;
-        EXPECT_NEAR(q[i], -std::log(1 - p) - 1, 0.06) << "p = " << p; // ±0.06 (sd 1)
-    }
-    EXPECT_GT(q[99] - q[50], 3 * (q[50] - q[1])); // the long right tail is kept
-    EXPECT_EQ(f.quantisation.min, 0.0);           // never negative
+    ASSERT_TRUE(f.copula);
+    const auto& q = f.marginal;
+    const auto& probabilities = f.marginal_probabilities;
+    ASSERT_EQ(q.size(), probabilities.size());
+    EXPECT_EQ(probabilities.front(), 0.0);
+    EXPECT_EQ(probabilities.back(), 1.0);
+    auto at = [&](double p) {
+        const auto i = static_cast<std::size_t>(
+            std::find_if(probabilities.begin(), probabilities.end(),
+                         [p](double x) { return std::abs(x - p) < 1e-12; }) -
+            probabilities.begin());
+        EXPECT_LT(i, q.size()) << p;
+        return i < q.size() ? q[i] : 0.0;
+    };
+    for (double p : {0.05, 0.25, 0.5, 0.75, 0.95})
+        EXPECT_NEAR(at(p), -std::log(1 - p), 0.06) << "p = " << p; // ±0.06 (sd 1)
+    EXPECT_NEAR(at(0.999), -std::log(0.001), 0.6);                 // the far tail, on a denser grid
+    EXPECT_GT(at(0.99) - at(0.5), 3 * (at(0.5) - at(0.01)));       // the long right tail is kept
+    EXPECT_EQ(f.quantisation.min, 0.0);                            // never negative
+    // The latent residual is white: no correlated part.
+    EXPECT_NEAR(f.residual.lag1, 0, 0.03);
 }
 
 TEST(FitSeries, QuantisationStepAndIntegers) {
