@@ -843,6 +843,60 @@ std::vector<std::size_t> acf_lags_for(std::size_t grid, std::size_t points) {
     return lags;
 }
 
+/// The correlation a Gaussian copula passes on: for X = T(Z) with T the quantile map (Φ then
+/// the quantiles), corr(T(Z₁), T(Z₂)) = Σⱼ aⱼ²ρʲ / Var T when corr(Z₁, Z₂) = ρ, aⱼ = E[T(Z)hⱼ(Z)]
+/// over the normalised Hermite polynomials hⱼ = Heⱼ/√j! (the NORTA / ARTA correlation map:
+/// Cario & Nelson 1996, "Autoregressive to anything", Operations Research Letters 19(2)).
+struct copula_correlation {
+    std::vector<double> a2; ///< aⱼ², j = 1..
+    double variance = 0;
+
+    copula_correlation(const std::vector<double>& q, const std::vector<double>& p) {
+        constexpr double z_max = 8.5, step = 0.005;
+        constexpr std::size_t terms = 40;
+        std::vector<double> h_prev, a(terms + 1, 0.0);
+        double m1 = 0, m2 = 0;
+        for (double z = -z_max; z <= z_max; z += step) {
+            const double w = step * std::exp(-z * z / 2) / std::sqrt(2 * std::numbers::pi);
+            const double u = 0.5 * std::erfc(-z / std::numbers::sqrt2);
+            const auto it = std::upper_bound(p.begin(), p.end(), u);
+            const auto i = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(
+                it - p.begin() - 1, 0, static_cast<std::ptrdiff_t>(p.size()) - 2));
+            const double t =
+                q[i] + std::clamp((u - p[i]) / (p[i + 1] - p[i]), 0.0, 1.0) * (q[i + 1] - q[i]);
+            m1 += w * t;
+            m2 += w * t * t;
+            double h0 = 1, h1 = z; // h_{j+1} = (z·h_j − √j·h_{j−1}) / √(j+1)
+            for (std::size_t j = 1; j <= terms; ++j) {
+                a[j] += w * t * h1;
+                const double next = (z * h1 - std::sqrt(static_cast<double>(j)) * h0) /
+                                    std::sqrt(static_cast<double>(j + 1));
+                h0 = h1;
+                h1 = next;
+            }
+        }
+        variance = m2 - m1 * m1;
+        for (std::size_t j = 1; j <= terms; ++j) a2.push_back(a[j] * a[j]);
+    }
+    double operator()(double rho) const {
+        double s = 0, power = 1;
+        for (double c : a2) s += c * (power *= rho);
+        return variance > 0 ? s / variance : rho;
+    }
+    /// The latent ρ whose image is `target` (bisection; capped at ±0.9999).
+    double inverse(double target) const {
+        if (!(variance > 0)) return target;
+        double lo = -0.9999, hi = 0.9999;
+        if (target >= (*this)(hi)) return hi;
+        if (target <= (*this)(lo)) return lo;
+        for (int i = 0; i < 60; ++i) {
+            const double mid = (lo + hi) / 2;
+            ((*this)(mid) < target ? lo : hi) = mid;
+        }
+        return (lo + hi) / 2;
+    }
+};
+
 fit_residual fit_residual_model(const std::vector<double>& r,
                                 const std::vector<std::int64_t>& slots) {
     fit_residual out;
@@ -856,6 +910,13 @@ fit_residual fit_residual_model(const std::vector<double>& r,
             out.lags.push_back(k);
             out.acf.push_back(*a);
         }
+    // The values' own (Pearson) correlation is what the generated series must show once the
+    // latent process goes through the quantile map, which weakens it (a heavy tail, most):
+    // fit the latent process to the correlations that map onto the values' ones.
+    const copula_correlation map(out.quantiles, out.probabilities);
+    const grid_series raw = on_grid(r, slots);
+    for (std::size_t i = 0; i < out.lags.size(); ++i)
+        if (const auto a = masked_acf(raw, out.lags[i])) out.acf[i] = map.inverse(*a);
     out.lag1 = !out.lags.empty() && out.lags.front() == 1 ? out.acf.front() : 0;
     std::vector<std::pair<double, double>> parts;
     if (out.lags.size() >= 3 && out.lag1 >= 0.05) {
@@ -866,7 +927,7 @@ fit_residual fit_residual_model(const std::vector<double>& r,
             const exponential_fit two = fit_acf_exponentials(out.lags, out.acf, 2);
             out.rmse_two = two.rmse;
             const double floor = std::max(0.02, 2 / std::sqrt(static_cast<double>(n)));
-            if (one.rmse > floor && two.rmse < 0.5 * one.rmse && two.parts.size() == 2)
+            if (one.rmse > floor && two.rmse < 0.9 * one.rmse && two.parts.size() == 2)
                 parts = two.parts;
         }
     }
