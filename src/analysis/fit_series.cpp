@@ -957,15 +957,12 @@ fit_residual fit_residual_model(const std::vector<double>& r,
             out.white_part = true;
         }
     }
-    const double centre = mean_of(r);
     for (const auto& [c, phi] : parts) {
         fit_ou o;
         o.phi = phi;
         o.share = c;
         o.stationary_sd = std::sqrt(c) * out.sd;
         o.innovation_sd = o.stationary_sd * std::sqrt(std::max(0.0, 1 - phi * phi));
-        o.quantiles = out.quantiles;
-        for (double& x : o.quantiles) x = (x - centre) * std::sqrt(c);
         out.ou.push_back(std::move(o));
     }
     return out;

@@ -7,8 +7,13 @@
 ///
 /// The model fitted, per column, is the one `synthfeed run` generates from a `sum` signal:
 ///
-///   value(t) = level + drift·t + rhythm(t) + cycle(t) + ou₁(t) [+ ou₂(t)] + noise(t)
+///   value(t) = level + drift·t + rhythm(t) + cycle(t) + Q_r(Φ(z(t)))
 ///              [+ regime shifts] [+ anomalies], then quantised and clamped,
+///
+/// with z a latent Gaussian process and Q_r the residual's quantiles (see fit_residual); or,
+/// for a series piled at a bound or with a long one-sided tail, a Gaussian copula of the
+/// whole signal, Q_x(Φ(level + rhythm + cycle + z)) with everything in the values' normal
+/// scores and Q_x the values' quantiles (see field_fit::copula),
 ///
 /// estimated in this order: cadence and jitter; level, trend and rhythm jointly by least
 /// squares (Eigen); one non-calendar cycle from the periodogram (FFTW) of what is left;
@@ -123,24 +128,24 @@ struct fit_trend {
 
 /// An AR(1) part of the residual in normal-score space: lag-k correlation share·φ^k.
 struct fit_ou {
-    double phi = 0;                ///< lag-1 autocorrelation at the cadence; reversion = 1 - φ
-    double share = 0;              ///< of the residual variance
-    double stationary_sd = 0;      ///< sqrt(share)·sd, value units
-    double innovation_sd = 0;      ///< stationary_sd·sqrt(1 - φ²): OU sigma per tick
-    std::vector<double> quantiles; ///< the part's marginal (see fit_residual)
+    double phi = 0;           ///< lag-1 autocorrelation at the cadence; reversion = 1 - φ
+    double share = 0;         ///< of the residual variance
+    double stationary_sd = 0; ///< sqrt(share)·sd, value units
+    double innovation_sd = 0; ///< stationary_sd·sqrt(1 - φ²): OU sigma per tick
 };
 
-/// The residual: what is left after level, trend, rhythm, cycle and regimes.
-/// Its autocorrelation is fitted on normal scores z = Φ⁻¹((rank - ½)/n) (van der Waerden),
-/// the scale on which synthfeed's `marginal` parts run as Gaussian AR(1) processes (a
-/// Gaussian copula), by least squares of ρ(k) = Σ cᵢ·φᵢ^k over lags 1..48 plus longer lags
-/// spaced by a factor 1.25 (variable projection, Golub & Pereyra 1973: on a grid of φ the
-/// shares c follow by Eigen least squares, then the grid is refined around the best). Two
-/// parts are used when one leaves an ACF RMSE above max(0.02, 2/√n) and two halve it. The
-/// share 1 - Σcᵢ not explained is white (none below 2 %): Gaussian `noise` when the residual
-/// looks Gaussian, else an independent part with the residual's shape. Each part's marginal
-/// is the residual's quantiles scaled by √cᵢ about 0 (exact for one part alone; otherwise the
-/// sum keeps the variance and, approximately, the shape).
+/// The residual: what is left after level, trend, rhythm, cycle and regimes, generated as
+/// one latent unit-variance Gaussian process z = Σ √cᵢ·zᵢ + √(1 − Σcᵢ)·ε of AR(1)s zᵢ and
+/// white ε, mapped through the residual's quantiles (an `ou` part with `shares` and a
+/// `marginal`): the marginal is the residual's, the correlation the latent one's as the map
+/// passes it on. The latent correlation at each lag is the one whose image under the map
+/// (copula_correlation in the source: Cario & Nelson 1996) is the residual's own Pearson
+/// autocorrelation (the normal scores' where a lag has too few pairs); ρ(k) = Σ cᵢ·φᵢ^k is
+/// fitted to it over lags 1..48 plus longer lags spaced by a factor 1.25 by least squares
+/// (variable projection, Golub & Pereyra 1973: on a grid of φ the shares c follow by Eigen
+/// least squares, then the grid is refined around the best). Two parts are used when one
+/// leaves an ACF RMSE above max(0.02, 2/√n) and two cut it by a tenth; the share 1 - Σcᵢ left
+/// is white (none below 2 %).
 struct fit_residual {
     double sd = 0;
     double lag1 = 0; ///< lag-1 autocorrelation of the normal scores

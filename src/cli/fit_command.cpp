@@ -179,8 +179,11 @@ int command_fit(const fit_flags& f) {
         if (ff.trend.written) parts.push_back("drift");
         if (ff.rhythm.kind != rhythm_kind::none) parts.push_back(ff.rhythm.chosen);
         if (ff.cycle.found) parts.push_back("cycle " + fit_duration(ff.cycle.component.period));
-        parts.push_back(fmt::format("{} ou", ff.residual.ou.size()));
-        if (ff.residual.noise_sd > 0) parts.push_back("noise");
+        const std::size_t correlated = ff.residual.ou.size() - (ff.residual.white_part ? 1 : 0);
+        parts.push_back(
+            fmt::format("{} AR(1){}", correlated,
+                        ff.residual.noise_share > 0 || ff.residual.white_part ? " + white" : ""));
+        if (ff.copula) parts.push_back("Gaussian copula");
         if (ff.quantisation.integer) parts.push_back("int");
         for (const auto& r : ff.regimes)
             parts.push_back(fmt::format("{} {} regime(s)", r.count, r.level ? "level" : "spread"));
