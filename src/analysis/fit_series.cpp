@@ -897,8 +897,13 @@ struct copula_correlation {
     }
 };
 
+/// What the latent residual's autocorrelation must be at a lag, when the caller knows better
+/// than the residual's own (the copula of the whole signal); nullopt: the residual's own.
+using acf_target = std::function<std::optional<double>(std::size_t lag)>;
+
 fit_residual fit_residual_model(const std::vector<double>& r,
-                                const std::vector<std::int64_t>& slots) {
+                                const std::vector<std::int64_t>& slots,
+                                const acf_target& target = {}) {
     fit_residual out;
     out.sd = sd_of(r);
     const std::size_t n = r.size();
@@ -915,8 +920,11 @@ fit_residual fit_residual_model(const std::vector<double>& r,
     // fit the latent process to the correlations that map onto the values' ones.
     const copula_correlation map(out.quantiles, out.probabilities);
     const grid_series raw = on_grid(r, slots);
-    for (std::size_t i = 0; i < out.lags.size(); ++i)
+    for (std::size_t i = 0; i < out.lags.size(); ++i) {
         if (const auto a = masked_acf(raw, out.lags[i])) out.acf[i] = map.inverse(*a);
+        if (target)
+            if (const auto t = target(out.lags[i])) out.acf[i] = std::clamp(*t, -0.9999, 0.9999);
+    }
     out.lag1 = !out.lags.empty() && out.lags.front() == 1 ? out.acf.front() : 0;
     std::vector<std::pair<double, double>> parts;
     if (out.lags.size() >= 3 && out.lag1 >= 0.05) {
@@ -1309,9 +1317,15 @@ exponential_fit fit_acf_exponentials(const std::vector<std::size_t>& lags,
 }
 
 namespace {
+/// The value-scale facts a copula fit matches: the values' quantile map and the values.
+struct copula_scale {
+    const copula_correlation* map;
+    const std::vector<double>* values;
+};
+
 field_fit fit_additive(std::string column, const std::vector<sim_time>& times,
                        const std::vector<double>& values, const std::vector<bool>& anomalous,
-                       const fit_timing& timing);
+                       const fit_timing& timing, const copula_scale* copula = nullptr);
 
 /// Why the whole signal is better fitted as a Gaussian copula, or nullptr: when values pile up
 /// at a bound (at least 0.5 % of them at the least or greatest value: counts at 0, a
@@ -1355,11 +1369,15 @@ field_fit fit_field(std::string column, const std::vector<sim_time>& times,
         if (anomalous.empty() || !anomalous[i]) normal.push_back(values[i]);
     // Normal scores of every value, against the normal values' distribution.
     const std::vector<double> scores = normal_scores(values);
-    field_fit latent = fit_additive(std::move(column), times, scores, anomalous, timing);
+    const std::vector<double> probabilities = marginal_probabilities();
+    const std::vector<double> marginal = sample_quantiles_at(normal, probabilities);
+    const copula_correlation map(marginal, probabilities);
+    const copula_scale scale{&map, &values};
+    field_fit latent = fit_additive(std::move(column), times, scores, anomalous, timing, &scale);
     latent.copula = true;
     latent.copula_reason = reason;
-    latent.marginal_probabilities = marginal_probabilities();
-    latent.marginal = sample_quantiles_at(normal, latent.marginal_probabilities);
+    latent.marginal_probabilities = probabilities;
+    latent.marginal = marginal;
     // What is measured in value units stays the additive fit's: bounds, grid, anomalies. A
     // trend or a level regime would be added after the map, in value units: left out.
     latent.quantisation = additive.quantisation;
@@ -1376,7 +1394,7 @@ field_fit fit_field(std::string column, const std::vector<sim_time>& times,
 namespace {
 field_fit fit_additive(std::string column, const std::vector<sim_time>& times,
                        const std::vector<double>& values, const std::vector<bool>& anomalous,
-                       const fit_timing& timing) {
+                       const fit_timing& timing, const copula_scale* copula) {
     field_fit f;
     f.column = std::move(column);
     f.points = values.size();
@@ -1428,6 +1446,28 @@ field_fit fit_additive(std::string column, const std::vector<sim_time>& times,
     for (double& v : e) v -= offset;
     model.level += offset;
     f.trend.level += offset;
+
+    if (copula) {
+        // The values' autocorrelation at lag k, through the inverse of the map, is the latent
+        // total's; less what the (latent) rhythm contributes, it is the residual's: ρ_e(k) =
+        // (ρ_Z(k)·Var Z − Cov_m(k)) / Var e, rhythm and residual uncorrelated.
+        std::vector<double> raw, m(t.size());
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (anomalous.empty() || !anomalous[i]) raw.push_back((*copula->values)[i]);
+        for (std::size_t i = 0; i < t.size(); ++i) m[i] = model.at(t[i]);
+        const grid_series gx = on_grid(raw, slots), gm = on_grid(m, slots), gz = on_grid(y, slots);
+        const double var_e = sd_of(e) * sd_of(e);
+        const acf_target target = [&](std::size_t lag) -> std::optional<double> {
+            const auto rx = masked_acf(gx, lag);
+            const auto rm = masked_acf(gm, lag);
+            if (!rx || !rm || !(var_e > 0)) return std::nullopt;
+            const double rho_z = copula->map->inverse(*rx);
+            return (rho_z * gz.variance - *rm * gm.variance) / var_e;
+        };
+        f.residual = fit_residual_model(e, slots, target);
+        f.quantisation = fit_quantisation_of(values, f.residual.sd);
+        return f; // no regimes (a shift would be added in value units) nor anomalies here
+    }
 
     regime_result regimes = find_regimes(t, e, timing.cadence);
     f.regimes = std::move(regimes.rows);
