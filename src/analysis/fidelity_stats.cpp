@@ -72,11 +72,22 @@ moments sample_moments(const std::vector<double>& v) {
 }
 
 std::vector<double> standardised(const std::vector<double>& v) {
-    const moments m = sample_moments(v);
-    const double scale = m.stddev > 0 ? m.stddev : 1;
+    if (v.empty()) return {};
+    std::vector<double> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    const auto at = [&sorted](double p) { // type 7, as R's quantile()
+        const double h = p * static_cast<double>(sorted.size() - 1);
+        const auto lo = static_cast<std::size_t>(h);
+        const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+        return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+    };
+    const double centre = at(0.5), iqr = at(0.75) - at(0.25);
+    double scale = iqr / 1.349; // a normal's sd
+    if (!(scale > 0)) scale = sample_moments(v).stddev;
+    if (!(scale > 0)) scale = 1;
     std::vector<double> out(v.size());
     std::transform(v.begin(), v.end(), out.begin(),
-                   [&m, scale](double x) { return (x - m.mean) / scale; });
+                   [centre, scale](double x) { return (x - centre) / scale; });
     return out;
 }
 

@@ -15,7 +15,11 @@ namespace synthfeed {
 /// Statistical Methods, 3rd ed., 5.4). 0 when either is empty.
 double ks_distance(std::vector<double> a, std::vector<double> b);
 
-/// `v` standardised to mean 0 and sample standard deviation 1 (centred only when constant).
+/// `v` standardised robustly: minus its median, over its interquartile range / 1.349 (the
+/// standard deviation for normal data); by the sample standard deviation when the IQR is 0,
+/// centred only when constant. A standard deviation is set by a series' few largest bursts,
+/// so mean/sd standardisation of heavy-tailed or discrete series (counts) moves whole atoms
+/// and turns a small difference of spread into a large KS distance.
 std::vector<double> standardised(const std::vector<double>& v);
 
 /// Sample mean and sample standard deviation (n - 1), via boost::math::statistics.
