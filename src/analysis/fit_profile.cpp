@@ -158,15 +158,7 @@ class writer {
             line("  # a Gaussian copula: the parts below are in normal scores of the values, and "
                  "their total is mapped through the values' quantiles ({})",
                  f.copula_reason);
-            std::vector<std::string> values, probabilities;
-            for (double x : f.marginal) values.push_back(num(x, 6));
-            for (double x : f.marginal_probabilities) probabilities.push_back(num(x, 6));
-            line("  marginal.probabilities = [");
-            out_ += value_lines(probabilities, 8, "    ");
-            line("  ]");
-            line("  marginal.quantiles = [");
-            out_ += value_lines(values, 8, "    ");
-            line("  ]");
+            marginal(f.marginal_probabilities, f.marginal, "  ");
         }
         level(f);
         rhythm(f);
@@ -293,15 +285,20 @@ class writer {
             line("    shares = [{}]", fmt::join(shares, ", "));
         }
         line("    # the residual's quantiles, denser in the tails");
-        std::vector<std::string> values, probabilities;
-        for (double x : r.quantiles) values.push_back(num(x, 6));
-        for (double x : r.probabilities) probabilities.push_back(num(x, 6));
-        line("    marginal.probabilities = [");
-        out_ += value_lines(probabilities, 8, "      ");
-        line("    ]");
-        line("    marginal.quantiles = [");
-        out_ += value_lines(values, 8, "      ");
-        line("    ]");
+        marginal(r.probabilities, r.quantiles, "    ");
+    }
+
+    /// `marginal.probabilities` and `marginal.quantiles` arrays, eight numbers a line.
+    void marginal(const std::vector<double>& probabilities, const std::vector<double>& quantiles,
+                  const std::string& indent) {
+        for (const auto& [key, numbers] :
+             {std::pair{"probabilities", &probabilities}, std::pair{"quantiles", &quantiles}}) {
+            std::vector<std::string> text;
+            for (double x : *numbers) text.push_back(num(x, 6));
+            line("{}marginal.{} = [", indent, key);
+            out_ += value_lines(text, 8, indent + "  ");
+            line("{}]", indent);
+        }
     }
 
     void regimes(const field_fit& f, const std::string& name) {

@@ -27,6 +27,18 @@ collection one_field(const std::string& lines, sim_duration span, const std::str
                     span);
 }
 
+/// Φ⁻¹(p) by bisection on erfc, p clamped to the 0.05 % tails: exact enough for a test's
+/// marginal.
+double normal_quantile(double p) {
+    p = std::clamp(p, 0.0005, 0.9995);
+    double lo = -6, hi = 6;
+    for (int k = 0; k < 80; ++k) {
+        const double mid = (lo + hi) / 2;
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+    }
+    return lo;
+}
+
 /// Pearson correlation of x[i] and x[i + 1].
 double lag1(const std::vector<double>& x) {
     const double m = mean(x);
@@ -67,16 +79,7 @@ std::string load_error(const std::string& lines, const std::string& extra = "") 
 TEST(RealSignals, TheQuantileMapReproducesTheMarginalAndKeepsTheCorrelation) {
     // A skewed marginal: 20·exp(0.3·Z), 101 quantiles (the ends at the 0.05 % tails).
     std::vector<double> q;
-    for (int i = 0; i <= 100; ++i) {
-        const double p = std::clamp(i / 100.0, 0.0005, 0.9995);
-        // Φ⁻¹(p) by bisection on erfc: exact enough for a test's marginal.
-        double lo = -6, hi = 6;
-        for (int k = 0; k < 80; ++k) {
-            const double mid = (lo + hi) / 2;
-            (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
-        }
-        q.push_back(20 * std::exp(0.3 * lo));
-    }
+    for (int i = 0; i <= 100; ++i) q.push_back(20 * std::exp(0.3 * normal_quantile(i / 100.0)));
     const auto c = one_field("signal = { kind = \"ou\", reversion = 0.2, marginal = "
                              "{ quantiles = " +
                                  toml_array(q) + " } }",
@@ -102,15 +105,7 @@ TEST(RealSignals, AMarginalOuWithTwoTimeScalesHasTheirMixedCorrelation) {
     // Latent z = √0.6·z₁ + √0.3·z₂ + √0.1·ε with φ₁ = 0.99, φ₂ = 0.5: ρ(k) = 0.6·0.99^k +
     // 0.3·0.5^k. Mapped through a normal's quantiles (near the identity), the values keep it.
     std::vector<double> q;
-    for (int i = 0; i <= 200; ++i) {
-        const double p = std::clamp(i / 200.0, 0.0005, 0.9995);
-        double lo = -6, hi = 6;
-        for (int k = 0; k < 80; ++k) {
-            const double mid = (lo + hi) / 2;
-            (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
-        }
-        q.push_back(lo);
-    }
+    for (int i = 0; i <= 200; ++i) q.push_back(normal_quantile(i / 200.0));
     const auto c = one_field("signal = { kind = \"ou\", reversion = [0.01, 0.5], shares = [0.6, "
                              "0.3], marginal = { quantiles = " +
                                  toml_array(q) + " } }",
