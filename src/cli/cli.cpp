@@ -20,6 +20,7 @@
 #include "src/cli/completion.hpp"
 #include "src/cli/preview_command.hpp"
 #include "src/cli/run_report.hpp"
+#include "src/cli/score_command.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
@@ -728,6 +729,8 @@ int run_cli(int argc, char** argv) {
         ->capture_default_str();
     compare->add_option("--json", cmp.json, "write the report as JSON to PATH");
     compare->add_option("--html", cmp.html, "write the report as one HTML page to PATH");
+    score_flags sf;
+    CLI::App* score = add_score_command(app, sf);
     const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
 
     // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
@@ -783,6 +786,7 @@ int run_cli(int argc, char** argv) {
             cmp.connector_tables = connector_table_names();
             return run_compare(cmp);
         }
+        if (*score) return command_score(sf);
         if (*list) {
             command_list();
             return exit_ok;

@@ -40,6 +40,9 @@ value_hint known_values(std::string_view command, std::string_view option) {
     if (option == "--labels-format") return choices_of(label_formats);
     if (option == "profile" || option == "profiles") return {value_kind::file, {}, "*.toml"};
     if (option == "--summary-json" || option == "--json") return {value_kind::file, {}, ""};
+    if (command == "score" &&
+        (option == "--truth" || option == "--episodes" || option == "--detections"))
+        return {value_kind::file, {}, ""};
     if (command == "verify" && (option == "source" || option == "--labels"))
         return stream_uris(true);
     if (option == "--sink" || option == "--labels" || option == "--episodes")

@@ -1,0 +1,168 @@
+#include "src/cli/score_command.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "src/core/errors.hpp"
+#include "src/score/score_report.hpp"
+
+namespace synthfeed {
+namespace {
+
+/// Exit code of a failed pass/fail threshold, as `run --threshold` (k6's 99).
+constexpr int exit_threshold_failed = 99;
+
+std::optional<double> number_of(std::string_view text) {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v))
+        return std::nullopt;
+    return v;
+}
+
+/// A pass/fail criterion METRIC OP VALUE on the overall figures.
+struct score_threshold {
+    std::string expression, metric, op;
+    double value = 0;
+};
+
+score_threshold parse_score_threshold(const std::string& text) {
+    static const std::regex form(R"(^\s*([a-z0-9_]+)\s*(<=|>=|==|!=|<|>)\s*([^\s]+)\s*$)");
+    std::smatch m;
+    const auto& names = report_metric_names();
+    std::string list;
+    for (const auto& n : names) list.append(list.empty() ? "" : ", ").append(n);
+    if (!std::regex_match(text, m, form))
+        throw config_error({"--threshold", 0, 0}, text,
+                           "expected a number (the score threshold) or METRIC OP VALUE, e.g. "
+                           "'f1>=0.8' (metrics: " +
+                               list + ")");
+    score_threshold t{text, m[1].str(), m[2].str(), 0};
+    if (std::find(names.begin(), names.end(), t.metric) == names.end()) {
+        const std::string hint = closest_match(t.metric, names);
+        throw config_error({"--threshold", 0, 0}, text,
+                           "unknown metric \"" + t.metric + "\"" +
+                               (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
+                               "; metrics: " + list);
+    }
+    const auto v = number_of(m[3].str());
+    if (!v)
+        throw config_error({"--threshold", 0, 0}, text, "\"" + m[3].str() + "\" is not a number");
+    t.value = *v;
+    return t;
+}
+
+bool passes(const score_threshold& t, double v) {
+    if (t.op == "<") return v < t.value;
+    if (t.op == "<=") return v <= t.value;
+    if (t.op == ">") return v > t.value;
+    if (t.op == ">=") return v >= t.value;
+    if (t.op == "==") return v == t.value;
+    return v != t.value;
+}
+
+score_options options_of(const score_flags& f, std::vector<score_threshold>& criteria) {
+    score_options o;
+    for (const auto& text : f.thresholds) {
+        if (const auto v = number_of(text)) {
+            if (o.threshold)
+                throw config_error({"--threshold", 0, 0}, text,
+                                   "a second score threshold (one number; criteria are METRIC OP "
+                                   "VALUE)");
+            o.threshold = *v;
+        } else {
+            criteria.push_back(parse_score_threshold(text));
+        }
+    }
+    for (const auto& name : f.include_classes) {
+        const auto it = std::find(anomaly_class_names.begin(), anomaly_class_names.end(), name);
+        if (it == anomaly_class_names.end())
+            throw config_error({"--include-class", 0, 0}, "",
+                               "expected one of value, transport, fraud, drift, regime, got \"" +
+                                   name.substr(0, 40) + "\"");
+        o.classes[static_cast<std::size_t>(it - anomaly_class_names.begin())] = true;
+    }
+    const auto alpha = number_of(f.alpha);
+    if (!alpha || *alpha < 0 || *alpha > 1)
+        throw config_error({"--alpha", 0, 0}, "",
+                           "expected a number from 0 to 1, got \"" + f.alpha.substr(0, 40) + "\"");
+    o.range.alpha = *alpha;
+    if (!parse_cardinality(f.cardinality, o.range.cardinality))
+        throw config_error({"--cardinality", 0, 0}, "",
+                           "expected one or reciprocal, got \"" + f.cardinality.substr(0, 40) +
+                               "\"");
+    if (!parse_bias(f.bias, o.range.bias))
+        throw config_error({"--bias", 0, 0}, "",
+                           "expected flat, front, middle or back, got \"" + f.bias.substr(0, 40) +
+                               "\"");
+    return o;
+}
+
+} // namespace
+
+CLI::App* add_score_command(CLI::App& app, score_flags& f) {
+    CLI::App* score = app.add_subcommand(
+        "score", "grade a detector's output against a run's labels and episodes");
+    score->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    score->add_option("--truth", f.truth, "the label file of run --labels (JSONL or CSV)")
+        ->required();
+    score->add_option("--episodes", f.episodes, "the episode file of run --episodes (JSONL)")
+        ->required();
+    score
+        ->add_option("--detections", f.detections,
+                     "the detector's output: JSONL or CSV with device_id, seq or ts, is_anomaly "
+                     "or score")
+        ->required();
+    score
+        ->add_option("--threshold", f.thresholds,
+                     "a number: predict score >= it (default: the best F1's); METRIC OP VALUE: "
+                     "pass/fail, exit 99 when it fails, e.g. 'f1>=0.8' (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    score->add_option("--json", f.json, "write every figure as JSON to PATH");
+    score
+        ->add_option("--include-class", f.include_classes,
+                     "also score this label class: transport, drift or regime (repeatable; value "
+                     "and fraud always)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    score->add_option("--alpha", f.alpha, "range recall's existence reward weight, 0..1")
+        ->capture_default_str();
+    score->add_option("--cardinality", f.cardinality, "range cardinality factor: one, reciprocal")
+        ->capture_default_str();
+    score->add_option("--bias", f.bias, "range positional bias: flat, front, middle, back")
+        ->capture_default_str();
+    return score;
+}
+
+int command_score(const score_flags& f) {
+    std::vector<score_threshold> criteria;
+    const score_options o = options_of(f, criteria);
+    const truth_set truth = read_truth(f.truth, f.episodes);
+    const detection_set detections = read_detections(f.detections, truth);
+    for (const auto& w : detections.warnings) fmt::print(stderr, "synthfeed: warning: {}\n", w);
+    const score_report report = score_detections(truth, detections, o);
+    print_report(report, stderr);
+    if (!f.json.empty()) {
+        std::ofstream out(f.json);
+        out << report_json(
+            report, {{"truth", f.truth}, {"episodes", f.episodes}, {"detections", f.detections}});
+        if (!out) throw run_error(f.json, "write failed");
+    }
+    bool failed = false;
+    for (const auto& c : criteria) {
+        const auto v = report_metric(report, c.metric);
+        const bool ok = v && passes(c, *v);
+        fmt::print(stderr, "threshold  {} {} ({})\n", c.expression, ok ? "passed" : "FAILED",
+                   v ? fmt::format("{:.6g}", *v) : "no value");
+        failed |= !ok;
+    }
+    return failed ? exit_threshold_failed : exit_ok;
+}
+
+} // namespace synthfeed
