@@ -5,13 +5,13 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "src/core/errors.hpp"
 #include "src/score/score_report.hpp"
+#include "src/telemetry/thresholds.hpp"
 
 namespace synthfeed {
 namespace {
@@ -27,45 +27,34 @@ std::optional<double> number_of(std::string_view text) {
     return v;
 }
 
-/// A pass/fail criterion METRIC OP VALUE on the overall figures.
+/// A pass/fail criterion METRIC OP VALUE on the overall figures, in run's grammar.
 struct score_threshold {
-    std::string expression, metric, op;
+    std::string expression;
+    threshold_parts parts;
     double value = 0;
 };
 
 score_threshold parse_score_threshold(const std::string& text) {
-    static const std::regex form(R"(^\s*([a-z0-9_]+)\s*(<=|>=|==|!=|<|>)\s*([^\s]+)\s*$)");
-    std::smatch m;
     const auto& names = report_metric_names();
     std::string list;
     for (const auto& n : names) list.append(list.empty() ? "" : ", ").append(n);
-    if (!std::regex_match(text, m, form))
+    const auto parts = split_threshold(text);
+    if (!parts || !parts->option.empty())
         throw config_error({"--threshold", 0, 0}, text,
                            "expected a number (the score threshold) or METRIC OP VALUE, e.g. "
                            "'f1>=0.8' (metrics: " +
                                list + ")");
-    score_threshold t{text, m[1].str(), m[2].str(), 0};
-    if (std::find(names.begin(), names.end(), t.metric) == names.end()) {
-        const std::string hint = closest_match(t.metric, names);
+    if (std::find(names.begin(), names.end(), parts->metric) == names.end()) {
+        const std::string hint = closest_match(parts->metric, names);
         throw config_error({"--threshold", 0, 0}, text,
-                           "unknown metric \"" + t.metric + "\"" +
+                           "unknown metric \"" + parts->metric + "\"" +
                                (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
                                "; metrics: " + list);
     }
-    const auto v = number_of(m[3].str());
+    const auto v = number_of(parts->value);
     if (!v)
-        throw config_error({"--threshold", 0, 0}, text, "\"" + m[3].str() + "\" is not a number");
-    t.value = *v;
-    return t;
-}
-
-bool passes(const score_threshold& t, double v) {
-    if (t.op == "<") return v < t.value;
-    if (t.op == "<=") return v <= t.value;
-    if (t.op == ">") return v > t.value;
-    if (t.op == ">=") return v >= t.value;
-    if (t.op == "==") return v == t.value;
-    return v != t.value;
+        throw config_error({"--threshold", 0, 0}, text, "\"" + parts->value + "\" is not a number");
+    return {text, *parts, *v};
 }
 
 score_options options_of(const score_flags& f, std::vector<score_threshold>& criteria) {
@@ -156,8 +145,8 @@ int command_score(const score_flags& f) {
     }
     bool failed = false;
     for (const auto& c : criteria) {
-        const auto v = report_metric(report, c.metric);
-        const bool ok = v && passes(c, *v);
+        const auto v = report_metric(report, c.parts.metric);
+        const bool ok = v && threshold_holds(c.parts.op, *v, c.value);
         fmt::print(stderr, "threshold  {} {} ({})\n", c.expression, ok ? "passed" : "FAILED",
                    v ? fmt::format("{:.6g}", *v) : "no value");
         failed |= !ok;

@@ -66,9 +66,11 @@ void set_key(detection_row& row, std::string_view key, std::string_view text,
     } else if (key == "ts") {
         row.ts = ts_of(text, path, n);
     } else if (key == "is_anomaly") {
+        if (row.mode) input_error(path, n, "is_anomaly", "give is_anomaly or score, not both");
         row.value = flag_of(text, path, n);
         row.mode = detection_mode::binary;
     } else if (key == "score") {
+        if (row.mode) input_error(path, n, "score", "give is_anomaly or score, not both");
         row.value = number_of(text, "score", path, n);
         row.mode = detection_mode::score;
     }
@@ -89,6 +91,8 @@ detection_row json_row(std::string_view line, const std::string& path, std::size
     detection_row row;
     for (const auto& [key, v] : j.items()) {
         check_key(key, path, n);
+        if ((key == "is_anomaly" || key == "score") && row.mode)
+            input_error(path, n, key, "give is_anomaly or score, not both");
         if (key == "device_id" || key == "ts") {
             if (!v.is_string()) input_error(path, n, key, "expected a string");
             set_key(row, key, v.get<std::string>(), path, n);

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from prts import ts_precision, ts_recall
 
-from helpers import run_synthfeed
+from helpers import REPO_ROOT, run_synthfeed
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SETTINGS = [(alpha, cardinality, bias) for alpha in (0.0, 0.3, 1.0)
@@ -168,3 +168,31 @@ def test_unknown_device_is_warned_and_counted(synthfeed_bin, tmp_path):
     report, result = score(synthfeed_bin, paths, tmp_path)
     assert report["inputs"]["unknown_device_rows"] == 1
     assert "nobody" in result.stderr
+
+
+def test_csv_labels_score_as_jsonl_labels(synthfeed_bin, tmp_path):
+    """A real run's truth read from JSONL and from CSV labels gives the same figures; CSV
+    detections the same as JSONL ones."""
+    profile = REPO_ROOT / "profiles" / "cold_chain.toml"
+    common = ["run", profile, "--duration", "6h", "--devices", "4", "--sink", "null:",
+              "--progress", "off", "--episodes", tmp_path / "e.jsonl"]
+    run_synthfeed(synthfeed_bin, *common, "--labels", tmp_path / "l.jsonl", check=0)
+    run_synthfeed(synthfeed_bin, *common, "--labels", tmp_path / "l.csv", "--labels-format",
+                  "csv", check=0)
+    rows = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert any(r["label"] != "normal" for r in rows)
+    detected = [r for r in rows if r["emitted"] and (r["label"] != "normal") == (r["seq"] % 3 != 0)]
+    (tmp_path / "d.jsonl").write_text("".join(
+        json.dumps({"device_id": r["device_id"], "seq": r["seq"], "is_anomaly": 1}) + "\n"
+        for r in detected))
+    (tmp_path / "d.csv").write_text("device_id,ts,is_anomaly\n" + "".join(
+        f"{r['device_id']},{r['ts']},1\n" for r in detected))
+    reports = []
+    for labels, detections in (("l.jsonl", "d.jsonl"), ("l.csv", "d.csv")):
+        paths = {"labels": tmp_path / labels, "episodes": tmp_path / "e.jsonl",
+                 "detections": tmp_path / detections}
+        report, _ = score(synthfeed_bin, paths, tmp_path)
+        del report["inputs"]["truth"], report["inputs"]["detections"]
+        reports.append(report)
+    assert reports[0] == reports[1]
+    assert reports[0]["overall"]["point"]["tp"] > 0

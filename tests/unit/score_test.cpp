@@ -1,13 +1,20 @@
 // src/score: point-wise, range-based (Tatbul et al. 2018) and NAB figures on cases small
 // enough to compute by hand; the arithmetic is in the comments.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "src/core/errors.hpp"
 #include "src/score/nab_score.hpp"
 #include "src/score/point_metrics.hpp"
 #include "src/score/range_metrics.hpp"
+#include "src/score/score_report.hpp"
 
 namespace synthfeed {
 namespace {
@@ -211,6 +218,124 @@ TEST(Nab, SweepPicksTheBestThreshold) {
     ASSERT_TRUE(best.threshold.has_value());
     EXPECT_DOUBLE_EQ(*best.threshold, 0.5);
     EXPECT_NEAR(best.sums.raw, 0.89, 1e-12);
+}
+
+/// Two devices of 10 ticks, 1 s apart from 2026-01-01T00:00:00Z. d-0 has a level shift on
+/// seq 3..5 (group g) and a dropout that silences seq 7; d-1 has no episode.
+class ScoreFiles : public ::testing::Test {
+  protected:
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("synthfeed_score_test_" + std::to_string(::getpid()));
+    std::string labels, episodes, detections;
+
+    static std::string ts(int seconds) {
+        return "2026-01-01T00:00:0" + std::to_string(seconds) + ".000Z";
+    }
+    void SetUp() override {
+        std::filesystem::create_directories(dir);
+        labels = (dir / "labels.jsonl").string();
+        episodes = (dir / "episodes.jsonl").string();
+        detections = (dir / "detections.jsonl").string();
+        std::ofstream e(episodes);
+        e << R"({"episode":"d-0:0:0","device_id":"d-0","group":"g","field":"v","kind":"level_shift","class":"value","start":")"
+          << ts(3) << R"(","end":")" << ts(6) << R"(","magnitude":1.0})"
+          << "\n"
+          << R"({"episode":"d-0:1:0","device_id":"d-0","group":"g","field":null,"kind":"dropout","class":"value","start":")"
+          << ts(7) << R"(","end":")" << ts(8) << R"(","magnitude":1.0})"
+          << "\n";
+        std::ofstream l(labels);
+        for (int d = 0; d < 2; ++d)
+            for (int seq = 0; seq < 10; ++seq) {
+                std::string eps = "[]";
+                if (d == 0 && seq >= 3 && seq <= 5) eps = R"(["d-0:0:0"])";
+                if (d == 0 && seq == 7) eps = R"(["d-0:1:0"])";
+                l << R"({"device_id":"d-)" << d << R"(","seq":)" << seq << R"(,"ts":")" << ts(seq)
+                  << R"(","label":"x","episode":null,"episodes":)" << eps << R"(,"emitted":)"
+                  << (d == 0 && seq == 7 ? "false" : "true") << "}\n";
+            }
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+    void write_detections(const std::string& text) { std::ofstream(detections) << text; }
+};
+
+TEST_F(ScoreFiles, JoinsScoresAndTimesEpisodes) {
+    // seq 4 by seq (inside the shift), seq 8 by ts (the first message after the dropout), a
+    // false alarm on d-1, a row of an unknown device and one on the silenced tick.
+    write_detections(R"({"device_id":"d-0","seq":4,"is_anomaly":1}
+{"device_id":"d-0","ts":"2026-01-01T00:00:08.000Z","is_anomaly":true}
+{"device_id":"d-1","seq":2,"is_anomaly":1}
+{"device_id":"ghost","seq":0,"is_anomaly":1}
+{"device_id":"d-0","seq":7,"is_anomaly":1}
+)");
+    const truth_set truth = read_truth(labels, episodes);
+    const detection_set det = read_detections(detections, truth);
+    EXPECT_EQ(det.unknown_device_rows, 1u);
+    EXPECT_EQ(det.silenced_rows, 1u);
+    const score_report r = score_detections(truth, det, {});
+    // d-0 rows (emitted): seq 0-6, 8, 9; anomalous seq 3-5; predicted seq 4 and 8.
+    // tp 1 (seq 4), fn 2 (seq 3, 5), fp 2 (d-0 seq 8, d-1 seq 2), tn 5 + 9 = 14.
+    EXPECT_EQ(r.overall.point.tp, 1u);
+    EXPECT_EQ(r.overall.point.fn, 2u);
+    EXPECT_EQ(r.overall.point.fp, 2u);
+    EXPECT_EQ(r.overall.point.tn, 14u);
+    EXPECT_EQ(r.silenced_ticks, 1u);
+    // Episodes: the shift from 3 s, found at seq 4 (4 s): 1 s; the dropout from 7 s, found at
+    // seq 8 (8 s), inside its NAB window (share max(1, floor(9 / 20)) = 1 row: row 7 alone).
+    ASSERT_EQ(r.overall.delay.detected, 2u);
+    EXPECT_DOUBLE_EQ(*r.overall.delay.percentile(0.5), 1.0);
+    EXPECT_DOUBLE_EQ(*r.overall.delay.max(), 1.0);
+    // NAB standard: window rows 3..5 hit at row 4: S(-(5 - 4 + 1)/3) / S(-1); window row 7 hit
+    // on its first row: 1; d-1's detection precedes any window of its device: -0.11.
+    // null = -2, perfect = 2.
+    const double raw = S(-2.0 / 3) / S(-1.0) + 1.0 - 0.11;
+    EXPECT_NEAR(r.overall.nab[0].raw, raw, 1e-12);
+    EXPECT_NEAR(*r.overall.nab[0].normalised(), 100 * (raw + 2) / 4, 1e-9);
+    // d-1's detection touches no anomaly and no window: one false alarm in 2 x 9 s of devices.
+    EXPECT_EQ(r.overall.false_alarms, 1u);
+    EXPECT_NEAR(r.overall.false_alarms_per_device_day(), 1 / (18.0 / 86400), 1e-6);
+    EXPECT_EQ(r.groups.at("g").point.tp, 1u);
+    EXPECT_EQ(r.groups.at("(no episodes)").point.fp, 1u);
+    // The shift's own range [3,5] against [4,4]: recall 1/3.
+    const recall_block& shift = r.kinds.at("level_shift");
+    EXPECT_EQ(shift.messages, 3u);
+    EXPECT_EQ(shift.detected_messages, 1u);
+    EXPECT_DOUBLE_EQ(shift.range_recall_sum / static_cast<double>(shift.real_ranges), 1.0 / 3);
+    EXPECT_EQ(r.kinds.at("dropout").delay.detected, 1u);
+}
+
+TEST_F(ScoreFiles, CsvDetectionsAndScoresSweep) {
+    write_detections("device_id,seq,score\nd-0,3,0.9\nd-0,4,0.8\nd-0,5,0.2\nd-1,1,0.5\n");
+    const truth_set truth = read_truth(labels, episodes);
+    const score_report r = score_detections(truth, read_detections(detections, truth), {});
+    // >= 0.9: P 1, R 1/3, F1 0.5; >= 0.8: P 1, R 2/3, F1 0.8 (best); >= 0.5: P 2/3, R 2/3;
+    // >= 0.2: P 3/4, R 1, F1 6/7 = 0.857 (best). AP = 1/3 + 1/3 + 0 + (1/3)(3/4) = 0.9167.
+    ASSERT_TRUE(r.sweep.has_value());
+    EXPECT_DOUBLE_EQ(*r.sweep->best_threshold, 0.2);
+    EXPECT_DOUBLE_EQ(r.sweep->best_f1, 6.0 / 7);
+    EXPECT_DOUBLE_EQ(r.sweep->auc_pr, 2.0 / 3 + 0.25);
+    EXPECT_EQ(r.overall.point.tp, 3u);
+}
+
+TEST_F(ScoreFiles, MalformedLinesNameFileLineAndKey) {
+    const truth_set truth = read_truth(labels, episodes);
+    auto error_of = [&](const std::string& text) -> std::string {
+        write_detections(text);
+        try {
+            read_detections(detections, truth);
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    EXPECT_NE(error_of("{\"device_id\":\"d-0\",\"seq\":1,\"is_anomaly\":1}\n{\"device_id\"\n")
+                  .find(detections + ":2"),
+              std::string::npos);
+    EXPECT_NE(error_of("device_id,seq,colour\nd-0,1,red\n").find(detections + ":1: colour"),
+              std::string::npos);
+    EXPECT_NE(error_of("device_id,seq,score\nd-0,1,high\n").find(detections + ":2: score"),
+              std::string::npos);
+    EXPECT_NE(error_of("device_id,seq,score,is_anomaly\nd-0,1,0.5,1\n").find("is_anomaly"),
+              std::string::npos);
 }
 
 } // namespace
