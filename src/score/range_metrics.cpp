@@ -11,6 +11,18 @@ namespace {
 constexpr std::array<std::string_view, 2> cardinality_names{"one", "reciprocal"};
 constexpr std::array<std::string_view, 4> bias_names{"flat", "front", "middle", "back"};
 
+/// The enumerator whose name (in enum order in `names`) is `text`.
+template <class E, std::size_t N>
+bool parse_name(const std::array<std::string_view, N>& names, std::string_view text,
+                E& out) noexcept {
+    for (std::size_t i = 0; i < N; ++i)
+        if (names[i] == text) {
+            out = static_cast<E>(i);
+            return true;
+        }
+    return false;
+}
+
 /// delta(k, L) for position k in 1..L.
 double delta(range_bias b, std::size_t k, std::size_t length) noexcept {
     switch (b) {
@@ -61,20 +73,10 @@ std::pair<double, bool> overlap_reward(const index_range& x, std::span<const ind
 } // namespace
 
 bool parse_cardinality(std::string_view text, range_cardinality& out) noexcept {
-    for (std::size_t i = 0; i < cardinality_names.size(); ++i)
-        if (cardinality_names[i] == text) {
-            out = static_cast<range_cardinality>(i);
-            return true;
-        }
-    return false;
+    return parse_name(cardinality_names, text, out);
 }
 bool parse_bias(std::string_view text, range_bias& out) noexcept {
-    for (std::size_t i = 0; i < bias_names.size(); ++i)
-        if (bias_names[i] == text) {
-            out = static_cast<range_bias>(i);
-            return true;
-        }
-    return false;
+    return parse_name(bias_names, text, out);
 }
 std::string_view to_string(range_cardinality c) noexcept {
     return cardinality_names[static_cast<std::size_t>(c)];

@@ -39,32 +39,15 @@ double flag_of(std::string_view text, const std::string& path, std::size_t n) {
                 "expected 0, 1, true or false, got \"" + std::string(text.substr(0, 40)) + "\"");
 }
 
-std::uint64_t whole_of(std::string_view text, const std::string& path, std::size_t n) {
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-        input_error(path, n, "seq",
-                    "expected a whole number, got \"" + std::string(text.substr(0, 40)) + "\"");
-    return v;
-}
-
-sim_time ts_of(std::string_view text, const std::string& path, std::size_t n) {
-    const auto t = parse_timestamp(text);
-    if (!t)
-        input_error(path, n, "ts",
-                    "expected an RFC 3339 time, got \"" + std::string(text.substr(0, 40)) + "\"");
-    return *t;
-}
-
 /// Sets one key of `row` from its text (CSV cells, and JSON values written as text).
 void set_key(detection_row& row, std::string_view key, std::string_view text,
              const std::string& path, std::size_t n) {
     if (key == "device_id") {
         row.device_id = std::string(text);
     } else if (key == "seq") {
-        row.seq = whole_of(text, path, n);
+        row.seq = seq_cell(text, path, n);
     } else if (key == "ts") {
-        row.ts = ts_of(text, path, n);
+        row.ts = time_cell(text, "ts", path, n);
     } else if (key == "is_anomaly") {
         if (row.mode) input_error(path, n, "is_anomaly", "give is_anomaly or score, not both");
         row.value = flag_of(text, path, n);

@@ -70,8 +70,10 @@ std::string string_member(const json& j, const char* key, const std::string& pat
     return v.get<std::string>();
 }
 
-sim_time time_of(std::string_view text, const char* key, const std::string& path,
-                 std::size_t number) {
+} // namespace
+
+sim_time time_cell(std::string_view text, const char* key, const std::string& path,
+                   std::size_t number) {
     const auto t = parse_timestamp(text);
     if (!t)
         input_error(path, number, key,
@@ -79,7 +81,7 @@ sim_time time_of(std::string_view text, const char* key, const std::string& path
     return *t;
 }
 
-std::uint64_t seq_of(std::string_view text, const std::string& path, std::size_t number) {
+std::uint64_t seq_cell(std::string_view text, const std::string& path, std::size_t number) {
     std::uint64_t v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
@@ -87,6 +89,8 @@ std::uint64_t seq_of(std::string_view text, const std::string& path, std::size_t
                     "expected a whole number, got \"" + std::string(text.substr(0, 40)) + "\"");
     return v;
 }
+
+namespace {
 
 class truth_reader {
   public:
@@ -106,12 +110,12 @@ class truth_reader {
                             "unknown kind \"" + kind.substr(0, 40) +
                                 "\" (kinds: " + names_of(anomaly_kinds) + ")");
             e.kind = *k;
-            e.start = time_of(string_member(j, "start", path_, n), "start", path_, n);
+            e.start = time_cell(string_member(j, "start", path_, n), "start", path_, n);
             const json& end = member(j, "end", path_, n);
             if (end.is_null())
                 e.end = max_event_time;
             else if (end.is_string())
-                e.end = time_of(end.get<std::string>(), "end", path_, n);
+                e.end = time_cell(end.get<std::string>(), "end", path_, n);
             else
                 input_error(path_, n, "end", "expected an RFC 3339 time or null");
             if (!episode_index_.emplace(e.id, t_.episodes.size()).second)
@@ -184,7 +188,7 @@ class truth_reader {
         const std::string device = string_member(j, "device_id", path_, n);
         const json& seq = member(j, "seq", path_, n);
         if (!seq.is_number_unsigned()) input_error(path_, n, "seq", "expected a whole number");
-        const sim_time ts = time_of(string_member(j, "ts", path_, n), "ts", path_, n);
+        const sim_time ts = time_cell(string_member(j, "ts", path_, n), "ts", path_, n);
         bool emitted = true;
         if (const auto e = j.find("emitted"); e != j.end()) {
             if (!e->is_boolean()) input_error(path_, n, "emitted", "expected true or false");
@@ -207,8 +211,8 @@ class truth_reader {
                 input_error(path_, n, "", "fewer cells than the header");
             return cells[static_cast<std::size_t>(c)];
         };
-        const std::uint64_t seq = seq_of(cell(column[1]), path_, n);
-        const sim_time ts = time_of(cell(column[2]), "ts", path_, n);
+        const std::uint64_t seq = seq_cell(cell(column[1]), path_, n);
+        const sim_time ts = time_cell(cell(column[2]), "ts", path_, n);
         bool emitted = true;
         if (emitted_column >= 0) {
             const std::string& e = cell(emitted_column);

@@ -74,6 +74,11 @@ inline constexpr class_selection default_classes{true, false, true, false, false
 [[noreturn]] void input_error(const std::string& path, std::size_t line, std::string key,
                               std::string message);
 
+/// A whole number (seq) or an RFC 3339 time in a cell; config_error at path:line naming `key`.
+std::uint64_t seq_cell(std::string_view text, const std::string& path, std::size_t line);
+sim_time time_cell(std::string_view text, const char* key, const std::string& path,
+                   std::size_t line);
+
 /// Splits one CSV line (RFC 4180: quoted cells, doubled quotes) into `cells`.
 void split_csv(std::string_view line, std::vector<std::string>& cells);
 
