@@ -786,7 +786,10 @@ int run_cli(int argc, char** argv) {
             cmp.connector_tables = connector_table_names();
             return run_compare(cmp);
         }
-        if (*score) return command_score(sf);
+        if (*score)
+            return command_score(sf, [](const auto& path, const auto& devices) {
+                return read_profile(path, devices);
+            });
         if (*list) {
             command_list();
             return exit_ok;

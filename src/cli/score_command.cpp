@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "devices/group_model.hpp"
 #include "src/core/errors.hpp"
 #include "src/score/score_report.hpp"
 #include "src/telemetry/thresholds.hpp"
@@ -94,6 +95,25 @@ score_options options_of(const score_flags& f, std::vector<score_threshold>& cri
     return o;
 }
 
+/// Names the group of every truth device from the profile's fleet (as `run` formats its ids);
+/// a device the fleet lacks fails, as the truth then belongs to another run.
+void name_groups(truth_set& truth, const profile& p) {
+    const device_directory ids(p);
+    for (std::size_t g = 0; g < p.groups.size(); ++g) {
+        const std::uint64_t first = ids.first_of_group(g);
+        for (std::uint64_t i = first; i < first + p.groups[g].count; ++i) {
+            const auto it = truth.device_index.find(std::string(ids.id(i)));
+            if (it != truth.device_index.end()) truth.devices[it->second].group = p.groups[g].name;
+        }
+    }
+    for (const truth_device& d : truth.devices)
+        if (d.group.empty())
+            throw config_error({"--profile", 0, 0}, p.path,
+                               "device \"" + d.id.substr(0, 60) +
+                                   "\" of the truth is not in this fleet (give --devices as the "
+                                   "run had it)");
+}
+
 } // namespace
 
 CLI::App* add_score_command(CLI::App& app, score_flags& f) {
@@ -126,13 +146,22 @@ CLI::App* add_score_command(CLI::App& app, score_flags& f) {
         ->capture_default_str();
     score->add_option("--bias", f.bias, "range positional bias: flat, front, middle, back")
         ->capture_default_str();
+    score->add_option("--profile", f.profile,
+                      "the run's profile: names the group of devices without episodes");
+    score
+        ->add_option("--devices", f.devices,
+                     "with --profile: --devices as the run was given (N or GROUP=N, repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     return score;
 }
 
-int command_score(const score_flags& f) {
+int command_score(const score_flags& f, const profile_reader& read) {
     std::vector<score_threshold> criteria;
     const score_options o = options_of(f, criteria);
-    const truth_set truth = read_truth(f.truth, f.episodes);
+    if (!f.devices.empty() && f.profile.empty())
+        throw config_error({"--devices", 0, 0}, "", "needs --profile");
+    truth_set truth = read_truth(f.truth, f.episodes);
+    if (!f.profile.empty()) name_groups(truth, read(f.profile, f.devices));
     const detection_set detections = read_detections(f.detections, truth);
     for (const auto& w : detections.warnings) fmt::print(stderr, "synthfeed: warning: {}\n", w);
     const score_report report = score_detections(truth, detections, o);

@@ -196,3 +196,27 @@ def test_csv_labels_score_as_jsonl_labels(synthfeed_bin, tmp_path):
         reports.append(report)
     assert reports[0] == reports[1]
     assert reports[0]["overall"]["point"]["tp"] > 0
+
+
+def test_profile_names_the_group_of_devices_without_episodes(synthfeed_bin, tmp_path):
+    profile = REPO_ROOT / "profiles" / "cold_chain.toml"
+    run_synthfeed(synthfeed_bin, "run", profile, "--duration", "1h", "--devices", "8", "--sink",
+                  "null:", "--progress", "off", "--labels", tmp_path / "l.jsonl", "--episodes",
+                  tmp_path / "e.jsonl", check=0)
+    (tmp_path / "d.jsonl").write_text("")
+    paths = {"labels": tmp_path / "l.jsonl", "episodes": tmp_path / "e.jsonl",
+             "detections": tmp_path / "d.jsonl"}
+    devices = {json.loads(line)["device_id"] for line in paths["labels"].read_text().splitlines()}
+    with_episodes = {json.loads(line)["device_id"]
+                     for line in paths["episodes"].read_text().splitlines()}
+    report, _ = score(synthfeed_bin, paths, tmp_path)
+    if devices - with_episodes:
+        assert report["groups"]["(no episodes)"]["devices"] == len(devices - with_episodes)
+    report, _ = score(synthfeed_bin, paths, tmp_path, "--profile", profile, "--devices", "8")
+    assert set(report["groups"]) == {"reefer"}
+    assert report["groups"]["reefer"]["devices"] == len(devices)
+    # The truth of another fleet fails naming --profile.
+    result = run_synthfeed(synthfeed_bin, "score", "--truth", paths["labels"], "--episodes",
+                           paths["episodes"], "--detections", paths["detections"], "--profile",
+                           profile, "--devices", "3", check=2)
+    assert "--profile" in result.stderr
