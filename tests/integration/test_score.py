@@ -4,6 +4,7 @@ truth/detection pairs, for several existence weights, cardinality factors and bi
 contract on bad input (exit 2 naming file:line) and on failed criteria (exit 99)."""
 
 import json
+import math
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -38,11 +39,13 @@ def write_case(tmp_path, seed: int):
     rng = random.Random(seed)
     labels, episodes, detections = [], [], []
     truth, predicted = [], []
+    spans = []  # per device: the (first, last) rows of each episode
     for d in range(rng.randint(1, 3)):
         device = f"dev-{d:02d}"
         n = rng.randint(30, 150)
         ticks = [{"ts": i * 1000 + rng.randint(0, 50), "episodes": []} for i in range(n)]
         real = np.zeros(n, dtype=int)
+        spans.append([])
         for e in range(rng.randint(1, 4)):
             first = rng.randrange(n)
             last = min(n - 1, first + rng.randint(0, 12))
@@ -51,6 +54,7 @@ def write_case(tmp_path, seed: int):
                              "field": "v", "kind": rng.choice(["spike", "level_shift"]),
                              "class": "value", "start": rfc3339(ticks[first]["ts"]),
                              "end": rfc3339(ticks[last]["ts"] + 1), "magnitude": 1.0})
+            spans[-1].append((first, last))
             for i in range(first, last + 1):
                 ticks[i]["episodes"].append(eid)
                 real[i] = 1
@@ -73,6 +77,7 @@ def write_case(tmp_path, seed: int):
     for name, rows in (("labels", labels), ("episodes", episodes), ("detections", detections)):
         paths[name] = tmp_path / f"{name}-{seed}.jsonl"
         paths[name].write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_case.spans = spans
     return paths, truth, predicted
 
 
@@ -220,3 +225,83 @@ def test_profile_names_the_group_of_devices_without_episodes(synthfeed_bin, tmp_
                            paths["episodes"], "--detections", paths["detections"], "--profile",
                            profile, "--devices", "3", check=2)
     assert "--profile" in result.stderr
+
+
+# NAB's sweeper (numenta/NAB nab/sweeper.py), ported row by row for a binary detector, on the
+# windows `synthfeed score` documents (from each episode's first row, max(its rows, share)).
+def scaled_sigmoid(y):
+    return -1.0 if y >= 3.0 else 2 / (1 + math.exp(5 * y)) - 1
+
+
+def nab_windows(spans, rows):
+    share = max(1, rows // (10 * len(spans)))
+    windows = sorted((first, min(first + max(last - first + 1, share) - 1, rows - 1))
+                     for first, last in spans)
+    merged = []
+    for w in windows:
+        if merged and w[0] <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], w[1]))
+        else:
+            merged.append(w)
+    return merged
+
+
+def nab_raw(windows, predicted, tp, fp, fn):
+    max_tp = scaled_sigmoid(-1.0)
+    parts, fp_sum = [-fn] * len(windows), 0.0
+    current, previous_right, previous_width, next_window = None, None, None, 0
+    for i, flagged in enumerate(predicted):
+        if next_window < len(windows) and i == windows[next_window][0]:
+            current, next_window = next_window, next_window + 1
+            left, right = windows[current]
+            width = right - left + 1
+        if current is not None:
+            score = scaled_sigmoid(-(right - i + 1) / width) * tp / max_tp
+        else:
+            # NAB divides by previous_width - 1, which a one-row window makes 0.
+            position = 3.0 if previous_right is None else \
+                abs(previous_right - i) / max(previous_width - 1, 1)
+            score = scaled_sigmoid(position) * fp
+        if flagged:
+            if current is None:
+                fp_sum += score
+            else:
+                parts[current] = max(parts[current], score)
+        if current is not None and i == right:
+            previous_right, previous_width, current = i, width, None
+    return sum(parts) + fp_sum, len(windows)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_nab_score_agrees_with_a_port_of_nabs_sweeper(synthfeed_bin, tmp_path, seed):
+    paths, truth, predicted = write_case(tmp_path, seed)
+    spans = write_case.spans
+    report, _ = score(synthfeed_bin, paths, tmp_path)
+    for name, tp, fp, fn in (("standard", 1, 0.11, 1), ("reward_low_fp", 1, 0.22, 1),
+                             ("reward_low_fn", 1, 0.11, 2)):
+        raw, windows = 0.0, 0
+        for device_spans, pred in zip(spans, predicted):
+            r, w = nab_raw(nab_windows(device_spans, len(pred)), pred.tolist(), tp, fp, fn)
+            raw, windows = raw + r, windows + w
+        null, perfect = -fn * windows, tp * windows
+        ours = report["overall"]["nab"][name]
+        assert ours["windows"] == windows
+        assert ours["raw"] == pytest.approx(raw, abs=1e-9), name
+        assert ours["score"] == pytest.approx(100 * (raw - null) / (perfect - null), abs=1e-9)
+
+
+def test_nab_optimised_threshold_is_at_least_every_other(synthfeed_bin, tmp_path):
+    paths, _, _ = write_case(tmp_path, 11)
+    rows = [json.loads(line) for line in paths["labels"].read_text().splitlines()]
+    rng = random.Random(2)
+    scored = [{"device_id": r["device_id"], "seq": r["seq"],
+               "score": round((0.4 if r["episodes"] else 0.0) + rng.random() * 0.6, 2)}
+              for r in rows]
+    paths["detections"].write_text("".join(json.dumps(r) + "\n" for r in scored))
+    report, _ = score(synthfeed_bin, paths, tmp_path)
+    best = report["sweep"]["nab"]["standard"]
+    given, _ = score(synthfeed_bin, paths, tmp_path, "--threshold", best["threshold"])
+    assert given["overall"]["nab"]["standard"]["score"] == pytest.approx(best["score"], abs=1e-9)
+    for t in sorted({r["score"] for r in scored})[::7]:
+        other, _ = score(synthfeed_bin, paths, tmp_path, "--threshold", t)
+        assert other["overall"]["nab"]["standard"]["score"] <= best["score"] + 1e-9
