@@ -20,14 +20,6 @@ namespace {
 /// Exit code of a failed pass/fail threshold, as `run --threshold` (k6's 99).
 constexpr int exit_threshold_failed = 99;
 
-std::optional<double> number_of(std::string_view text) {
-    double v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v))
-        return std::nullopt;
-    return v;
-}
-
 /// A pass/fail criterion METRIC OP VALUE on the overall figures, in run's grammar.
 struct score_threshold {
     std::string expression;
@@ -52,7 +44,7 @@ score_threshold parse_score_threshold(const std::string& text) {
                                (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
                                "; metrics: " + list);
     }
-    const auto v = number_of(parts->value);
+    const auto v = finite_number(parts->value);
     if (!v)
         throw config_error({"--threshold", 0, 0}, text, "\"" + parts->value + "\" is not a number");
     return {text, *parts, *v};
@@ -61,7 +53,7 @@ score_threshold parse_score_threshold(const std::string& text) {
 score_options options_of(const score_flags& f, std::vector<score_threshold>& criteria) {
     score_options o;
     for (const auto& text : f.thresholds) {
-        if (const auto v = number_of(text)) {
+        if (const auto v = finite_number(text)) {
             if (o.threshold)
                 throw config_error({"--threshold", 0, 0}, text,
                                    "a second score threshold (one number; criteria are METRIC OP "
@@ -79,7 +71,7 @@ score_options options_of(const score_flags& f, std::vector<score_threshold>& cri
                                    name.substr(0, 40) + "\"");
         o.classes[static_cast<std::size_t>(it - anomaly_class_names.begin())] = true;
     }
-    const auto alpha = number_of(f.alpha);
+    const auto alpha = finite_number(f.alpha);
     if (!alpha || *alpha < 0 || *alpha > 1)
         throw config_error({"--alpha", 0, 0}, "",
                            "expected a number from 0 to 1, got \"" + f.alpha.substr(0, 40) + "\"");

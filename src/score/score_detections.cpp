@@ -24,12 +24,11 @@ struct detection_row {
 };
 
 double number_of(std::string_view text, const char* key, const std::string& path, std::size_t n) {
-    double v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v))
+    const auto v = finite_number(text);
+    if (!v)
         input_error(path, n, key,
                     "expected a finite number, got \"" + std::string(text.substr(0, 40)) + "\"");
-    return v;
+    return *v;
 }
 
 double flag_of(std::string_view text, const std::string& path, std::size_t n) {

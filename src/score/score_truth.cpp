@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +72,14 @@ std::string string_member(const json& j, const char* key, const std::string& pat
 }
 
 } // namespace
+
+std::optional<double> finite_number(std::string_view text) noexcept {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v))
+        return std::nullopt;
+    return v;
+}
 
 sim_time time_cell(std::string_view text, const char* key, const std::string& path,
                    std::size_t number) {

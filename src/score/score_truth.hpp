@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -73,6 +74,9 @@ inline constexpr class_selection default_classes{true, false, true, false, false
 /// Throws config_error (exit 2) located at `path:line`, naming `key`.
 [[noreturn]] void input_error(const std::string& path, std::size_t line, std::string key,
                               std::string message);
+
+/// A finite decimal number (from_chars' general format), or none.
+std::optional<double> finite_number(std::string_view text) noexcept;
 
 /// A whole number (seq) or an RFC 3339 time in a cell; config_error at path:line naming `key`.
 std::uint64_t seq_cell(std::string_view text, const std::string& path, std::size_t line);
