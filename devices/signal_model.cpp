@@ -10,7 +10,7 @@ namespace {
 
 // Draw counters: each tick owns a block of four, params live far above any tick.
 constexpr std::uint64_t draws_per_tick = 4;
-enum draw : std::uint64_t { draw_noise = 0, draw_signal = 1, draw_drift = 2 };
+enum draw : std::uint64_t { draw_noise = 0, draw_signal = 1, draw_drift = 2, draw_white = 3 };
 
 // Parameter slots: stable numbers so adding a parameter never reshuffles another's draw.
 enum slot : unsigned {
@@ -31,9 +31,17 @@ double& slot_of(field_state& state, int slot) noexcept {
     return slot == 0 ? state.signal : state.drift;
 }
 
-/// Q(Φ(z)): the quantiles' distribution at the normal CDF of z, linear between quantiles.
-double quantile_map(const std::vector<double>& q, double z) noexcept {
+/// Q(Φ(z)): the quantiles' distribution at the normal CDF of z, linear between quantiles at
+/// the probabilities `p` (empty: evenly spaced).
+double quantile_map(const std::vector<double>& q, const std::vector<double>& p, double z) noexcept {
     const double u = 0.5 * std::erfc(-z * std::numbers::sqrt2 / 2);
+    if (!p.empty()) {
+        const auto i = static_cast<std::size_t>(
+            std::clamp<std::ptrdiff_t>(std::upper_bound(p.begin(), p.end(), u) - p.begin() - 1, 0,
+                                       static_cast<std::ptrdiff_t>(p.size()) - 2));
+        const double frac = std::clamp((u - p[i]) / (p[i + 1] - p[i]), 0.0, 1.0);
+        return q[i] + frac * (q[i + 1] - q[i]);
+    }
     const double pos = u * static_cast<double>(q.size() - 1);
     const auto i = std::min(static_cast<std::size_t>(pos), q.size() - 2);
     const double frac = std::min(1.0, pos - static_cast<double>(i));
@@ -167,18 +175,56 @@ double next_state(const signal_spec& s, field_state& state, const rng_stream& ke
 
 /// The sequential value a signal (or sum part) starts from: a walk's start, an ou's mean, a
 /// marginal ou's stationary draw.
-double initial_value(const signal_spec& s, const rng_stream& key) noexcept {
-    if (s.kind == signal_kind::ou && !s.marginal.empty()) return key.normal(initial_draw);
+double initial_value(const signal_spec& s, const rng_stream& key,
+                     std::uint64_t time_scale = 0) noexcept {
+    if (s.kind == signal_kind::ou && !s.marginal.empty())
+        return key.normal(initial_draw + time_scale);
     return device_param(key, s.level, slot_level);
 }
 
+/// The first state slot of a signal or part (a signal built outside the loader has none
+/// assigned: a sequential one keeps its value in the first).
+int first_slot(const signal_spec& s) noexcept {
+    return std::max(s.state_slot, 0);
+}
+
+/// Sets the state of signal (or part) `s` to its first values.
+void initialise_slots(const signal_spec& s, const rng_stream& key, field_state& state) noexcept {
+    if (s.reversions.empty()) {
+        slot_of(state, first_slot(s)) = initial_value(s, key);
+        return;
+    }
+    for (std::size_t i = 0; i < s.reversions.size(); ++i)
+        slot_of(state, first_slot(s) + static_cast<int>(i)) = initial_value(s, key, i);
+}
+
+/// The latent unit-variance value of a marginal ou with several time scales: each AR(1)
+/// advanced in its slot, the white share drawn fresh.
+double latent_mixture(const signal_spec& s, const rng_stream& key, field_state& state,
+                      std::uint64_t tick) noexcept {
+    const std::uint64_t base = tick * draws_per_tick;
+    double z = 0, used = 0;
+    for (std::size_t i = 0; i < s.reversions.size(); ++i) {
+        double& zi = slot_of(state, first_slot(s) + static_cast<int>(i));
+        const double phi = 1 - s.reversions[i];
+        if (tick > 0)
+            zi = phi * zi +
+                 std::sqrt(1 - phi * phi) * key.normal(base + (i == 0 ? draw_signal : draw_drift));
+        z += std::sqrt(s.shares[i]) * zi;
+        used += s.shares[i];
+    }
+    if (used < 1) z += std::sqrt(1 - used) * key.normal(base + draw_white);
+    return z;
+}
+
 /// A signal's value at one tick, for every kind a sum may hold. `level` is the device's level
-/// (constant, periodic); `slot` the part's sequential state (walk, ou). In a sum (`in_sum`) the
-/// noise factor also scales an ou part's deviation from its mean.
-double part_value(const signal_spec& s, const rng_stream& key, double level, double* slot,
+/// (constant, periodic); a walk or an ou keeps its value in the state's slot(s). In a sum
+/// (`in_sum`) the noise factor also scales an ou part's deviation from its mean.
+double part_value(const signal_spec& s, const rng_stream& key, double level, field_state& state,
                   std::uint64_t tick, sim_time ts, const field_effects& effects,
                   bool in_sum) noexcept {
     const std::uint64_t base = tick * draws_per_tick;
+    double* slot = &slot_of(state, first_slot(s));
     switch (s.kind) {
     case signal_kind::constant:
         return level;
@@ -211,11 +257,18 @@ double part_value(const signal_spec& s, const rng_stream& key, double level, dou
         const double phi = 1 - s.reversion;
         if (!s.marginal.empty()) {
             // A unit-variance AR(1): z' = φz + √(1−φ²)ε, mapped through Φ and the quantiles.
+            if (!s.reversions.empty()) {
+                const double x = quantile_map(s.marginal, s.marginal_probabilities,
+                                              latent_mixture(s, key, state, tick));
+                if (!in_sum || effects.noise_factor == 1) return x;
+                const double median = quantile_map(s.marginal, s.marginal_probabilities, 0);
+                return median + effects.noise_factor * (x - median);
+            }
             if (tick > 0)
                 *slot = phi * *slot + std::sqrt(1 - phi * phi) * key.normal(base + draw_signal);
-            const double x = quantile_map(s.marginal, *slot);
+            const double x = quantile_map(s.marginal, s.marginal_probabilities, *slot);
             if (!in_sum || effects.noise_factor == 1) return x;
-            const double median = quantile_map(s.marginal, 0);
+            const double median = quantile_map(s.marginal, s.marginal_probabilities, 0);
             return median + effects.noise_factor * (x - median);
         }
         const double mean = device_param(key, s.level, slot_level);
@@ -250,8 +303,7 @@ field_state init_field(const field_spec& spec, rng_stream key) noexcept {
         break;
     case signal_kind::sum:
         for (std::size_t i = 0; i < sig.parts.size(); ++i)
-            if (sig.parts[i].state_slot >= 0)
-                slot_of(s, sig.parts[i].state_slot) = initial_value(sig.parts[i], part_key(s, i));
+            if (sig.parts[i].state_slot >= 0) initialise_slots(sig.parts[i], part_key(s, i), s);
         break;
     case signal_kind::constant:
     case signal_kind::seasonal:
@@ -263,7 +315,7 @@ field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     case signal_kind::schedule:
     case signal_kind::counter:
     case signal_kind::derived:
-        s.signal = initial_value(sig, key);
+        initialise_slots(sig, key, s);
         break;
     }
     return s;
@@ -286,16 +338,16 @@ double next_field_value(const field_spec& spec, field_state& state, std::uint64_
     case signal_kind::random_walk:
     case signal_kind::ou:
         // The level was drawn once (state.signal); walks and ou keep their value there.
-        value = part_value(s, key, state.signal, &state.signal, tick, ts, effects, false);
+        value = part_value(s, key, state.signal, state, tick, ts, effects, false);
         break;
     case signal_kind::sum:
         for (std::size_t i = 0; i < s.parts.size(); ++i) {
             const signal_spec& p = s.parts[i];
             const rng_stream pkey = part_key(state, i);
-            double* slot = p.state_slot >= 0 ? &slot_of(state, p.state_slot) : nullptr;
-            value += part_value(p, pkey, device_param(pkey, p.level, slot_level), slot, tick, ts,
+            value += part_value(p, pkey, device_param(pkey, p.level, slot_level), state, tick, ts,
                                 effects, true);
         }
+        if (!s.marginal.empty()) value = quantile_map(s.marginal, s.marginal_probabilities, value);
         break;
     case signal_kind::states:
         return next_state(s, state, key, base, ts);

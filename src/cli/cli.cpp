@@ -18,6 +18,7 @@
 #include "devices/group_model.hpp"
 #include "src/analysis/fidelity_report.hpp"
 #include "src/cli/completion.hpp"
+#include "src/cli/fit_command.hpp"
 #include "src/cli/preview_command.hpp"
 #include "src/cli/run_report.hpp"
 #include "src/cli/score_command.hpp"
@@ -729,6 +730,8 @@ int run_cli(int argc, char** argv) {
         ->capture_default_str();
     compare->add_option("--json", cmp.json, "write the report as JSON to PATH");
     compare->add_option("--html", cmp.html, "write the report as one HTML page to PATH");
+    fit_flags ff;
+    CLI::App* fit = add_fit_command(app, ff);
     score_flags sf;
     CLI::App* score = add_score_command(app, sf);
     const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
@@ -785,6 +788,10 @@ int run_cli(int argc, char** argv) {
         if (*compare) {
             cmp.connector_tables = connector_table_names();
             return run_compare(cmp);
+        }
+        if (*fit) {
+            ff.command_line = masked_command_line(argc, argv);
+            return command_fit(ff);
         }
         if (*score)
             return command_score(sf, [](const auto& path, const auto& devices) {

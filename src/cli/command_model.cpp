@@ -39,6 +39,11 @@ value_hint known_values(std::string_view command, std::string_view option) {
     if (option == "--format") return choices_of(payload_formats);
     if (option == "--labels-format") return choices_of(label_formats);
     if (option == "profile" || option == "profiles") return {value_kind::file, {}, "*.toml"};
+    if (command == "fit") {
+        if (option == "series") return {value_kind::file, {}, "*.csv"};
+        if (option == "--out") return {value_kind::file, {}, "*.toml"};
+        if (option == "--labels") return {value_kind::file, {}, "*.json"};
+    }
     if (option == "--summary-json" || option == "--json") return {value_kind::file, {}, ""};
     if (command == "score" &&
         (option == "--truth" || option == "--episodes" || option == "--detections"))

@@ -97,7 +97,7 @@ inline constexpr vocabulary signal_kinds{std::array{
                           "a rising ramp each period"},
     kind_row<signal_kind>{signal_kind::random_walk, "random_walk", "start step min max",
                           "Gaussian steps, reflected at the bounds"},
-    kind_row<signal_kind>{signal_kind::ou, "ou", "mean sigma reversion",
+    kind_row<signal_kind>{signal_kind::ou, "ou", "mean sigma reversion marginal shares",
                           "Ornstein-Uhlenbeck / AR(1): pulled back to the mean"},
     kind_row<signal_kind>{signal_kind::schedule, "schedule", "points period interpolate",
                           "piecewise over a daily (or other) period"},
@@ -107,7 +107,7 @@ inline constexpr vocabulary signal_kinds{std::array{
                           "a state machine, written as the state's name"},
     kind_row<signal_kind>{signal_kind::derived, "derived", "from table scale offset",
                           "a function of an earlier field"},
-    kind_row<signal_kind>{signal_kind::sum, "sum", "components",
+    kind_row<signal_kind>{signal_kind::sum, "sum", "components marginal",
                           "parts added: constant, periodic, schedule, ou, random_walk"},
 }};
 static_assert(signal_kinds.in_enum_order());

@@ -155,8 +155,9 @@ void read_level_and_scale(toml_reader& r, std::string_view level_key, spread_par
     require_non_negative(r, scale_key, scale);
 }
 
-/// An ou part's empirical marginal: { quantiles = [q0, ..., qn] }, non-decreasing.
-std::vector<double> read_marginal(toml_reader& r) {
+/// An ou part's empirical marginal: { quantiles = [q0, ..., qn] }, non-decreasing, with
+/// `probabilities` (0 = p0 < ... < pn = 1) when not evenly spaced.
+std::vector<double> read_marginal(toml_reader& r, std::vector<double>& probabilities) {
     auto m = r.table("marginal");
     if (!m) return {};
     const toml::array* q = m->array("quantiles");
@@ -171,8 +172,48 @@ std::vector<double> read_marginal(toml_reader& r) {
             m->fail_at(v, "quantiles", "quantiles must not decrease");
         out.push_back(*x);
     }
+    if (const toml::array* p = m->array("probabilities")) {
+        if (p->size() != out.size()) m->fail("probabilities", "one probability per quantile");
+        for (const auto& v : *p) {
+            const auto x = v.value<double>();
+            if (!x || !(*x >= 0 && *x <= 1))
+                m->fail_at(v, "probabilities", "probabilities are numbers in [0, 1]");
+            if (!probabilities.empty() && !(*x > probabilities.back()))
+                m->fail_at(v, "probabilities", "probabilities must increase");
+            probabilities.push_back(*x);
+        }
+        if (probabilities.front() != 0 || probabilities.back() != 1)
+            m->fail("probabilities", "the first probability is 0 and the last 1");
+    }
     m->reject_unknown_keys();
     return out;
+}
+
+/// A marginal ou's time scales: reversion = [r1, r2] with shares = [c1, c2] of the latent
+/// variance (the rest is white).
+void read_time_scales(toml_reader& r, signal_spec& s) {
+    if (s.marginal.empty())
+        r.fail("shares", "shares need a marginal: the latent AR(1)s are mapped through it");
+    const toml::array* shares = r.array("shares");
+    const toml::array* reversions = r.array("reversion");
+    if (!shares || !reversions || shares->size() != reversions->size() || shares->empty() ||
+        shares->size() > 2)
+        r.fail("shares", "with shares, reversion is a list of the same length (one or two): "
+                         "reversion = [0.01, 0.5], shares = [0.6, 0.3]");
+    double total = 0;
+    for (std::size_t i = 0; i < shares->size(); ++i) {
+        const auto c = shares->get(i)->value<double>();
+        const auto rev = reversions->get(i)->value<double>();
+        if (!c || !(*c > 0) || *c > 1)
+            r.fail_at(*shares->get(i), "shares", "each share is in (0, 1]");
+        if (!rev || !(*rev > 0) || *rev >= 1)
+            r.fail_at(*reversions->get(i), "reversion",
+                      "each reversion is in (0, 1): white draws are the share left over");
+        total += *c;
+        s.shares.push_back(*c);
+        s.reversions.push_back(*rev);
+    }
+    if (total > 1 + 1e-9) r.fail("shares", "the shares must not add up to more than 1");
 }
 
 signal_spec read_signal(toml_reader& r, bool part = false);
@@ -230,7 +271,7 @@ signal_spec read_signal(toml_reader& r, bool part) {
             r.fail("start", "must lie within [min, max]");
         break;
     case signal_kind::ou:
-        s.marginal = read_marginal(r);
+        s.marginal = read_marginal(r, s.marginal_probabilities);
         if (!s.marginal.empty()) {
             for (const char* key : {"mean", "sigma"})
                 if (r.has(key))
@@ -239,11 +280,18 @@ signal_spec read_signal(toml_reader& r, bool part) {
         } else {
             read_level_and_scale(r, "mean", s.level, "sigma", s.step);
         }
-        s.reversion = r.number("reversion", 0.1);
-        if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
+        if (r.has("shares")) {
+            read_time_scales(r, s);
+        } else {
+            s.reversion = r.number("reversion", 0.1);
+            if (s.reversion <= 0 || s.reversion > 1) r.fail("reversion", "must be in (0, 1]");
+        }
         break;
     case signal_kind::sum:
         read_sum(r, s);
+        // A sum may map its total through a marginal: its parts then run in latent normal
+        // units (a Gaussian copula of the whole signal, rhythm included).
+        s.marginal = read_marginal(r, s.marginal_probabilities);
         break;
     case signal_kind::schedule:
         read_schedule_points(r, s);
@@ -323,8 +371,12 @@ void assign_state_slots(toml_reader& r, field_spec& f) {
     int next = 0;
     auto claim = [&](signal_spec& s) {
         if (!sequential(s.kind)) return;
-        if (next == 2) r.fail("signal", "a field holds at most two ou or random_walk parts");
-        s.state_slot = next++;
+        const int slots = s.reversions.empty() ? 1 : static_cast<int>(s.reversions.size());
+        if (next + slots > 2)
+            r.fail("signal", "a field holds at most two ou or random_walk parts (an ou with two "
+                             "reversions counts as two)");
+        s.state_slot = next;
+        next += slots;
     };
     if (f.signal.kind == signal_kind::sum)
         for (auto& p : f.signal.parts) claim(p);

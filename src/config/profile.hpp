@@ -55,11 +55,21 @@ struct signal_spec {
     int from = -1;
     std::vector<double> table;
     double scale = 1, offset = 0;
+    /// sum: when set, the parts' total (in latent normal units) is mapped through Φ and these
+    /// quantiles, a Gaussian copula of the whole signal.
     /// ou: an empirical marginal (quantiles at probabilities 0, 1/n, ..., 1). When set, the
     /// process runs as a unit-variance AR(1) and is mapped through the normal CDF and these
     /// quantiles (a Gaussian copula): the part's distribution is the quantiles', its
     /// correlation the AR(1)'s.
     std::vector<double> marginal;
+    /// The probabilities of the marginal's quantiles when not evenly spaced (from 0 to 1,
+    /// increasing): denser in the tails, where a heavy-tailed series needs them.
+    std::vector<double> marginal_probabilities;
+    /// ou with a marginal: a latent z = Σ √shareᵢ·zᵢ + √(1 − Σ shareᵢ)·ε of unit-variance
+    /// AR(1)s zᵢ (lag-1 correlation 1 − reversionsᵢ, one state slot each from state_slot on)
+    /// and white ε, mapped through the marginal: a correlation of two time scales. Empty: the
+    /// single AR(1) of `reversion`.
+    std::vector<double> reversions, shares;
     /// sum: the parts, each a summable kind (kinds.hpp), added.
     std::vector<signal_spec> parts;
     /// Which of the field's two state slots (field_state::signal, ::drift) this signal or

@@ -98,6 +98,43 @@ TEST(RealSignals, TheQuantileMapReproducesTheMarginalAndKeepsTheCorrelation) {
     EXPECT_LE(x.back(), q.back());
 }
 
+TEST(RealSignals, AMarginalOuWithTwoTimeScalesHasTheirMixedCorrelation) {
+    // Latent z = √0.6·z₁ + √0.3·z₂ + √0.1·ε with φ₁ = 0.99, φ₂ = 0.5: ρ(k) = 0.6·0.99^k +
+    // 0.3·0.5^k. Mapped through a normal's quantiles (near the identity), the values keep it.
+    std::vector<double> q;
+    for (int i = 0; i <= 200; ++i) {
+        const double p = std::clamp(i / 200.0, 0.0005, 0.9995);
+        double lo = -6, hi = 6;
+        for (int k = 0; k < 80; ++k) {
+            const double mid = (lo + hi) / 2;
+            (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+        }
+        q.push_back(lo);
+    }
+    const auto c = one_field("signal = { kind = \"ou\", reversion = [0.01, 0.5], shares = [0.6, "
+                             "0.3], marginal = { quantiles = " +
+                                 toml_array(q) + " } }",
+                             200'000'000, "1s");
+    const auto x = c.field(0);
+    const double m = mean(x);
+    auto lag = [&](std::size_t k) {
+        double num = 0, den = 0;
+        for (std::size_t i = 0; i + k < x.size(); ++i) num += (x[i] - m) * (x[i + k] - m);
+        for (double v : x) den += (v - m) * (v - m);
+        return num / den;
+    };
+    EXPECT_NEAR(lag(1), 0.6 * 0.99 + 0.3 * 0.5, 0.03);
+    EXPECT_NEAR(lag(10), 0.6 * std::pow(0.99, 10) + 0.3 * std::pow(0.5, 10), 0.05);
+    EXPECT_NEAR(stddev(x), 1.0, 0.05);
+    EXPECT_NE(load_error("signal = { kind = \"ou\", reversion = [0.01, 0.5], shares = [0.8, 0.3], "
+                         "marginal = { quantiles = [0.0, 1.0] } }")
+                  .find("must not add up to more than 1"),
+              std::string::npos);
+    EXPECT_NE(load_error("signal = { kind = \"ou\", reversion = [0.01], shares = [0.8] }")
+                  .find("shares need a marginal"),
+              std::string::npos);
+}
+
 TEST(RealSignals, ASumAddsItsParts) {
     const std::string seasonal =
         "{ kind = \"seasonal\", mean = 10.0, amplitude = 2.0, period = \"1d\", peak = \"14:00\" }";
