@@ -21,6 +21,7 @@
 #include "src/cli/fit_command.hpp"
 #include "src/cli/preview_command.hpp"
 #include "src/cli/run_report.hpp"
+#include "src/cli/score_command.hpp"
 #include "src/config/env_interpolation.hpp"
 #include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
@@ -731,6 +732,8 @@ int run_cli(int argc, char** argv) {
     compare->add_option("--html", cmp.html, "write the report as one HTML page to PATH");
     fit_flags ff;
     CLI::App* fit = add_fit_command(app, ff);
+    score_flags sf;
+    CLI::App* score = add_score_command(app, sf);
     const doc_commands docs(app, version_text()); // `completion bash|zsh`, hidden `man`
 
     // Global flags (--log-level) work after the subcommand too: unknown to it, they fall
@@ -790,6 +793,10 @@ int run_cli(int argc, char** argv) {
             ff.command_line = masked_command_line(argc, argv);
             return command_fit(ff);
         }
+        if (*score)
+            return command_score(sf, [](const auto& path, const auto& devices) {
+                return read_profile(path, devices);
+            });
         if (*list) {
             command_list();
             return exit_ok;

@@ -45,6 +45,10 @@ value_hint known_values(std::string_view command, std::string_view option) {
         if (option == "--labels") return {value_kind::file, {}, "*.json"};
     }
     if (option == "--summary-json" || option == "--json") return {value_kind::file, {}, ""};
+    if (command == "score" &&
+        (option == "--truth" || option == "--episodes" || option == "--detections"))
+        return {value_kind::file, {}, ""};
+    if (command == "score" && option == "--profile") return {value_kind::file, {}, "*.toml"};
     if (command == "verify" && (option == "source" || option == "--labels"))
         return stream_uris(true);
     if (option == "--sink" || option == "--labels" || option == "--episodes")

@@ -133,18 +133,55 @@ std::string shown(const threshold_metric_row& m, double v) {
 
 } // namespace
 
-threshold parse_threshold(std::string_view text) {
-    // METRIC OP VALUE [, abort_on_fail]; spaces around the parts are allowed.
+std::optional<threshold_parts> split_threshold(std::string_view text) {
+    // METRIC OP VALUE [, OPTION]; spaces around the parts are allowed.
     static const std::regex form(
         R"(^\s*([a-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*([^,\s]+)\s*(,\s*([a-z_]+)\s*)?$)");
     std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_match(text.begin(), text.end(), m, form))
+    if (!std::regex_match(text.begin(), text.end(), m, form)) return std::nullopt;
+    static constexpr std::array<std::pair<std::string_view, threshold_op>, 6> ops{
+        {{"<=", threshold_op::less_equal},
+         {">=", threshold_op::greater_equal},
+         {"==", threshold_op::equal},
+         {"!=", threshold_op::not_equal},
+         {"<", threshold_op::less},
+         {">", threshold_op::greater}}};
+    threshold_parts parts;
+    parts.metric = m[1].str();
+    for (const auto& [symbol, op] : ops)
+        if (m[2].str() == symbol) parts.op = op;
+    parts.value = m[3].str();
+    if (m[5].matched) parts.option = m[5].str();
+    return parts;
+}
+
+bool threshold_holds(threshold_op op, double value, double bound) noexcept {
+    switch (op) {
+    case threshold_op::less:
+        return value < bound;
+    case threshold_op::less_equal:
+        return value <= bound;
+    case threshold_op::greater:
+        return value > bound;
+    case threshold_op::greater_equal:
+        return value >= bound;
+    case threshold_op::equal:
+        return value == bound;
+    case threshold_op::not_equal:
+        return value != bound;
+    }
+    return false;
+}
+
+threshold parse_threshold(std::string_view text) {
+    const auto parts = split_threshold(text);
+    if (!parts)
         bad(text, "expected METRIC OP VALUE, e.g. 'p99<200ms', 'delivered_ratio>=0.999', "
                   "'rate>=0.98*target' (metrics: " +
                       metric_names() + ")");
     threshold t;
     t.expression = std::string(text);
-    const std::string name = m[1].str();
+    const std::string& name = parts->metric;
     for (const auto& row : threshold_metrics)
         if (row.name == name) t.metric = &row;
     if (!t.metric) {
@@ -155,19 +192,11 @@ threshold parse_threshold(std::string_view text) {
                       (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
                       "; metrics: " + metric_names());
     }
-    static constexpr std::array<std::pair<std::string_view, threshold_op>, 6> ops{
-        {{"<=", threshold_op::less_equal},
-         {">=", threshold_op::greater_equal},
-         {"==", threshold_op::equal},
-         {"!=", threshold_op::not_equal},
-         {"<", threshold_op::less},
-         {">", threshold_op::greater}}};
-    for (const auto& [symbol, op] : ops)
-        if (m[2].str() == symbol) t.op = op;
-    read_value(t, m[3].str(), text);
-    if (m[5].matched) {
-        if (m[5].str() != "abort_on_fail")
-            bad(text, "unknown option \"" + m[5].str() + "\" (the one option is abort_on_fail)");
+    t.op = parts->op;
+    read_value(t, parts->value, text);
+    if (!parts->option.empty()) {
+        if (parts->option != "abort_on_fail")
+            bad(text, "unknown option \"" + parts->option + "\" (the one option is abort_on_fail)");
         if (!t.metric->live)
             bad(text, std::string(t.metric->name) +
                           " is only known at the end of the run: abort_on_fail cannot watch it");
@@ -179,27 +208,7 @@ threshold parse_threshold(std::string_view text) {
 threshold_verdict evaluate(const threshold& t, const threshold_inputs& in) {
     const double value = t.metric->read(in);
     const double bound = t.relative_to_target ? t.value * in.target : t.value;
-    bool passed = false;
-    switch (t.op) {
-    case threshold_op::less:
-        passed = value < bound;
-        break;
-    case threshold_op::less_equal:
-        passed = value <= bound;
-        break;
-    case threshold_op::greater:
-        passed = value > bound;
-        break;
-    case threshold_op::greater_equal:
-        passed = value >= bound;
-        break;
-    case threshold_op::equal:
-        passed = value == bound;
-        break;
-    case threshold_op::not_equal:
-        passed = value != bound;
-        break;
-    }
+    const bool passed = threshold_holds(t.op, value, bound);
     std::string text = shown(*t.metric, value);
     if (t.relative_to_target) text += fmt::format(" (target {})", shown(*t.metric, in.target));
     return {t.expression, value, text, passed};

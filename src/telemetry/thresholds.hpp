@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,21 @@ struct threshold {
     bool relative_to_target = false; ///< value is a factor of threshold_inputs::target
     bool abort_on_fail = false;
 };
+
+/// A criterion as written, METRIC OP VALUE[, OPTION], split but not checked against any metric
+/// table: run's (parse_threshold) and `synthfeed score`'s share this grammar.
+struct threshold_parts {
+    std::string metric;
+    threshold_op op = threshold_op::less;
+    std::string value;  ///< as written, unit and all
+    std::string option; ///< empty when none
+};
+
+/// Splits `text`; none when it is not of that form.
+std::optional<threshold_parts> split_threshold(std::string_view text);
+
+/// Whether `value OP bound` holds.
+bool threshold_holds(threshold_op op, double value, double bound) noexcept;
 
 /// Parses one --threshold. Throws config_error for anything it cannot read.
 threshold parse_threshold(std::string_view text);

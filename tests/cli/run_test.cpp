@@ -236,7 +236,7 @@ TEST(CommandLine, AMistypedCommandIsNamedWithTheCommands) {
     const auto r = testing::run_synthfeed("valdate profiles/cold_chain.toml");
     EXPECT_EQ(r.exit_code, exit_usage);
     EXPECT_NE(r.err.find("unknown command \"valdate\" (did you mean \"validate\"? commands: run, "
-                         "validate, verify, list, preview, compare, fit, completion)"),
+                         "validate, verify, list, preview, compare, fit, score, completion)"),
               std::string::npos)
         << r.err;
     const auto far = testing::run_synthfeed("frobnicate");

@@ -1,0 +1,40 @@
+#pragma once
+/// A detector's output read for scoring: JSONL objects or CSV rows (with a header) holding
+/// `device_id`, `seq` or `ts` (RFC 3339), and `is_anomaly` (0/1, true/false) or a numeric
+/// `score`. A row joins the truth on (device_id, seq), or on (device_id, ts) to the message of
+/// that device whose label ts is exactly that millisecond (the lowest seq when several are).
+///
+/// Rows that join nothing are counted and warned about, never scored: a device the truth lacks,
+/// a seq or ts no message has, a tick silenced by a dropout. Messages without a row are not
+/// anomalous. A message with several rows takes the highest value (any 1 wins).
+/// Errors: config_error (exit 2) at `file:line` naming the key, for a malformed line, an
+/// unknown column or key, a missing key, a value of the wrong type, or rows mixing
+/// is_anomaly and score.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/score/score_truth.hpp"
+
+namespace synthfeed {
+
+enum class detection_mode { binary, score };
+
+struct detection_set {
+    detection_mode mode = detection_mode::binary;
+    /// Per truth device, per tick (the indices of truth_device::ticks): the row's value (1/0,
+    /// or the score), NaN when no row names the tick.
+    std::vector<std::vector<double>> values;
+    std::uint64_t rows = 0;
+    std::uint64_t unknown_device_rows = 0; ///< device_id not in the truth
+    std::uint64_t unmatched_rows = 0;      ///< no message with that seq / exact ts
+    std::uint64_t silenced_rows = 0;       ///< names a tick that sent no message
+    std::uint64_t repeated_rows = 0;       ///< a second row for one message
+    std::vector<std::string> warnings;     ///< the first few, as "file:line: …"
+};
+
+/// Reads `path` (JSONL when the first line starts with '{', else CSV with a header).
+detection_set read_detections(const std::string& path, const truth_set& truth);
+
+} // namespace synthfeed
