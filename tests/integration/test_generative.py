@@ -567,6 +567,27 @@ class Generator:
             s["rate"] = self.spread(self.nonneg)
             if r.random() < 0.5:
                 s["rate_noise"] = self.nonneg(2)
+        elif kind == "sum":
+            # Parts of the summable kinds; at most one walk or ou, so a random-walk drift still
+            # finds a state slot. An ou part or the sum itself may map through a marginal.
+            parts, sequential = [], 0
+            for _ in range(r.randint(1, 3)):
+                k = r.choice(["constant", "seasonal", "sine", "square", "sawtooth", "schedule",
+                              "ou", "random_walk"])
+                if k in ("ou", "random_walk"):
+                    k = "constant" if sequential else k
+                    sequential += 1
+                part = self.signal(k, earlier, interval_ms)
+                if k == "ou" and r.random() < 0.4:
+                    del part["mean"], part["sigma"]
+                    part["marginal"] = {"quantiles": sorted(
+                        round(r.uniform(-1000, 1000), 3) for _ in range(r.randint(2, 6)))}
+                parts.append(part)
+            s["components"] = parts
+            if r.random() < 0.2:
+                s["marginal"] = {"quantiles": sorted(round(r.uniform(-1000, 1000), 3)
+                                                     for _ in range(5)),
+                                 "probabilities": [0, 0.1, 0.5, 0.9, 1]}
         elif kind == "derived":
             src = r.choice(earlier)
             s["from"] = src.name
@@ -782,7 +803,7 @@ class Generator:
             w.header("group.field", array=True, indent="  ")
             w.kv("name", fname, "  ")
             kinds = ["constant", "seasonal", "sine", "square", "sawtooth", "random_walk", "ou",
-                     "schedule", "counter", "states"] + (["derived"] if fields else [])
+                     "schedule", "counter", "states", "sum"] + (["derived"] if fields else [])
             kind = r.choice(kinds)
             self.use("read_signal", "kind", kind)
             if kind == "states":
@@ -1354,7 +1375,7 @@ def read_episodes(path: Path, res: Result, device_group: dict) -> set:
                 res.add("episodes-structure", f"field {d['field']!r} not in group {g.name!r}")
             if d["kind"] not in kinds:
                 res.add("episodes-structure", f"kind {d['kind']!r}")
-            if d["class"] not in ("value", "transport", "fraud", "drift"):
+            if d["class"] not in ("value", "transport", "fraud", "drift", "regime"):
                 res.add("episodes-structure", f"class {d['class']!r}")
             if type(d["start"]) is not str or not TS_RE.match(d["start"]) or not (
                     d["end"] is None or (type(d["end"]) is str and TS_RE.match(d["end"]))):
