@@ -31,23 +31,6 @@ double& slot_of(field_state& state, int slot) noexcept {
     return slot == 0 ? state.signal : state.drift;
 }
 
-/// Q(Φ(z)): the quantiles' distribution at the normal CDF of z, linear between quantiles at
-/// the probabilities `p` (empty: evenly spaced).
-double quantile_map(const std::vector<double>& q, const std::vector<double>& p, double z) noexcept {
-    const double u = 0.5 * std::erfc(-z * std::numbers::sqrt2 / 2);
-    if (!p.empty()) {
-        const auto i = static_cast<std::size_t>(
-            std::clamp<std::ptrdiff_t>(std::upper_bound(p.begin(), p.end(), u) - p.begin() - 1, 0,
-                                       static_cast<std::ptrdiff_t>(p.size()) - 2));
-        const double frac = std::clamp((u - p[i]) / (p[i + 1] - p[i]), 0.0, 1.0);
-        return q[i] + frac * (q[i + 1] - q[i]);
-    }
-    const double pos = u * static_cast<double>(q.size() - 1);
-    const auto i = std::min(static_cast<std::size_t>(pos), q.size() - 2);
-    const double frac = std::min(1.0, pos - static_cast<double>(i));
-    return q[i] + frac * (q[i + 1] - q[i]);
-}
-
 /// (t - peak) mod period, in [0, period): a floating-point quotient guess corrected in integers,
 /// so the result is exact (as with %) without a division on every tick.
 sim_duration phase_in_period(sim_time t, const periodic_component& c) noexcept {
@@ -256,17 +239,12 @@ double part_value(const signal_spec& s, const rng_stream& key, double level, fie
     case signal_kind::ou: {
         const double phi = 1 - s.reversion;
         if (!s.marginal.empty()) {
-            // A unit-variance AR(1): z' = φz + √(1−φ²)ε, mapped through Φ and the quantiles.
-            if (!s.reversions.empty()) {
-                const double x = quantile_map(s.marginal, s.marginal_probabilities,
-                                              latent_mixture(s, key, state, tick));
-                if (!in_sum || effects.noise_factor == 1) return x;
-                const double median = quantile_map(s.marginal, s.marginal_probabilities, 0);
-                return median + effects.noise_factor * (x - median);
-            }
-            if (tick > 0)
+            // A unit-variance AR(1): z' = φz + √(1−φ²)ε (or a mixture of time scales), mapped
+            // through Φ and the quantiles.
+            if (s.reversions.empty() && tick > 0)
                 *slot = phi * *slot + std::sqrt(1 - phi * phi) * key.normal(base + draw_signal);
-            const double x = quantile_map(s.marginal, s.marginal_probabilities, *slot);
+            const double z = s.reversions.empty() ? *slot : latent_mixture(s, key, state, tick);
+            const double x = quantile_map(s.marginal, s.marginal_probabilities, z);
             if (!in_sum || effects.noise_factor == 1) return x;
             const double median = quantile_map(s.marginal, s.marginal_probabilities, 0);
             return median + effects.noise_factor * (x - median);
@@ -292,6 +270,21 @@ rng_stream part_key(const field_state& state, std::size_t part) noexcept {
 }
 
 } // namespace
+
+double quantile_map(const std::vector<double>& q, const std::vector<double>& p, double z) noexcept {
+    const double u = 0.5 * std::erfc(-z * std::numbers::sqrt2 / 2);
+    if (!p.empty()) {
+        const auto i = static_cast<std::size_t>(
+            std::clamp<std::ptrdiff_t>(std::upper_bound(p.begin(), p.end(), u) - p.begin() - 1, 0,
+                                       static_cast<std::ptrdiff_t>(p.size()) - 2));
+        const double frac = std::clamp((u - p[i]) / (p[i + 1] - p[i]), 0.0, 1.0);
+        return q[i] + frac * (q[i + 1] - q[i]);
+    }
+    const double pos = u * static_cast<double>(q.size() - 1);
+    const auto i = std::min(static_cast<std::size_t>(pos), q.size() - 2);
+    const double frac = std::min(1.0, pos - static_cast<double>(i));
+    return q[i] + frac * (q[i + 1] - q[i]);
+}
 
 field_state init_field(const field_spec& spec, rng_stream key) noexcept {
     field_state s{key, 0, 0};

@@ -36,6 +36,11 @@ inline double device_param(const rng_stream& key, const spread_param& p, unsigne
     return p.lo + (p.hi - p.lo) * key.uniform(param_base + slot);
 }
 
+/// Q(Φ(z)): the distribution given by quantiles `q` (at probabilities `p`, increasing from 0
+/// to 1; empty: evenly spaced) at the normal CDF of `z`, linear between quantiles. `q` holds at
+/// least two values. Maps a standard normal variable onto that distribution (a Gaussian copula).
+double quantile_map(const std::vector<double>& q, const std::vector<double>& p, double z) noexcept;
+
 /// Sets up the field's state for one device.
 field_state init_field(const field_spec& spec, rng_stream key) noexcept;
 

@@ -73,15 +73,8 @@ moments sample_moments(const std::vector<double>& v) {
 
 std::vector<double> standardised(const std::vector<double>& v) {
     if (v.empty()) return {};
-    std::vector<double> sorted = v;
-    std::sort(sorted.begin(), sorted.end());
-    const auto at = [&sorted](double p) { // type 7, as R's quantile()
-        const double h = p * static_cast<double>(sorted.size() - 1);
-        const auto lo = static_cast<std::size_t>(h);
-        const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-        return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-    };
-    const double centre = at(0.5), iqr = at(0.75) - at(0.25);
+    const std::vector<double> q = sample_quantiles_at(v, {0.25, 0.5, 0.75});
+    const double centre = q[1], iqr = q[2] - q[0];
     double scale = iqr / 1.349; // a normal's sd
     if (!(scale > 0)) scale = sample_moments(v).stddev;
     if (!(scale > 0)) scale = 1;
@@ -89,6 +82,20 @@ std::vector<double> standardised(const std::vector<double>& v) {
     std::transform(v.begin(), v.end(), out.begin(),
                    [centre, scale](double x) { return (x - centre) / scale; });
     return out;
+}
+
+std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p) {
+    if (v.empty()) return {};
+    std::sort(v.begin(), v.end());
+    std::vector<double> q;
+    const double last = static_cast<double>(v.size() - 1);
+    for (double prob : p) {
+        const double h = last * prob;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
+        const std::size_t hi = std::min(lo + 1, v.size() - 1);
+        q.push_back(v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]));
+    }
+    return q;
 }
 
 std::vector<double> autocorrelation(const std::vector<double>& v, std::size_t max_lag) {

@@ -62,6 +62,10 @@ double spectral_distance(const std::vector<double>& p, const std::vector<double>
 /// Root mean square of a_k - b_k over lags 1..min(size) - 1 (lag 0, always 1, left out).
 double acf_rmse(const std::vector<double>& a, const std::vector<double>& b);
 
+/// Quantiles of `v` at probabilities `p`: Hyndman & Fan (1996) definition 7, linear between
+/// order statistics (R's default). Empty for empty `v`.
+std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p);
+
 /// The median of `v` (the mean of the middle two for an even count); 0 when empty.
 double median(std::vector<double> v);
 

@@ -11,6 +11,7 @@
 #include <boost/math/distributions/normal.hpp>
 #include <fmt/format.h>
 
+#include "devices/signal_model.hpp" // quantile_map
 #include "src/analysis/fidelity_stats.hpp"
 
 namespace synthfeed {
@@ -854,16 +855,11 @@ struct copula_correlation {
     copula_correlation(const std::vector<double>& q, const std::vector<double>& p) {
         constexpr double z_max = 8.5, step = 0.005;
         constexpr std::size_t terms = 40;
-        std::vector<double> h_prev, a(terms + 1, 0.0);
+        std::vector<double> a(terms + 1, 0.0);
         double m1 = 0, m2 = 0;
         for (double z = -z_max; z <= z_max; z += step) {
             const double w = step * std::exp(-z * z / 2) / std::sqrt(2 * std::numbers::pi);
-            const double u = 0.5 * std::erfc(-z / std::numbers::sqrt2);
-            const auto it = std::upper_bound(p.begin(), p.end(), u);
-            const auto i = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(
-                it - p.begin() - 1, 0, static_cast<std::ptrdiff_t>(p.size()) - 2));
-            const double t =
-                q[i] + std::clamp((u - p[i]) / (p[i + 1] - p[i]), 0.0, 1.0) * (q[i + 1] - q[i]);
+            const double t = quantile_map(q, p, z);
             m1 += w * t;
             m2 += w * t * t;
             double h0 = 1, h1 = z; // h_{j+1} = (z·h_j − √j·h_{j−1}) / √(j+1)
@@ -1175,33 +1171,11 @@ std::vector<double> marginal_probabilities() {
     return p;
 }
 
-std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p) {
-    if (v.empty()) return {};
-    std::sort(v.begin(), v.end());
-    std::vector<double> q;
-    const double last = static_cast<double>(v.size() - 1);
-    for (double prob : p) {
-        const double h = last * prob;
-        const auto lo = static_cast<std::size_t>(std::floor(h));
-        const std::size_t hi = std::min(lo + 1, v.size() - 1);
-        q.push_back(v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]));
-    }
-    return q;
-}
-
 std::vector<double> sample_quantiles(std::vector<double> v, std::size_t count) {
-    if (v.empty() || count == 0) return {};
-    std::sort(v.begin(), v.end());
-    std::vector<double> q(count);
-    const double last = static_cast<double>(v.size() - 1);
-    for (std::size_t i = 0; i < count; ++i) {
-        const double h =
-            count == 1 ? 0 : last * static_cast<double>(i) / static_cast<double>(count - 1);
-        const auto lo = static_cast<std::size_t>(std::floor(h));
-        const std::size_t hi = std::min(lo + 1, v.size() - 1);
-        q[i] = v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
-    }
-    return q;
+    std::vector<double> p(count);
+    for (std::size_t i = 0; i < count; ++i)
+        p[i] = count == 1 ? 0 : static_cast<double>(i) / static_cast<double>(count - 1);
+    return sample_quantiles_at(std::move(v), p);
 }
 
 std::vector<double> normal_scores(const std::vector<double>& v) {

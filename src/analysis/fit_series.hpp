@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "src/analysis/fidelity_stats.hpp" // sample_quantiles_at
 #include "src/core/time.hpp"
 
 namespace synthfeed {
@@ -253,8 +254,6 @@ field_fit fit_field(std::string column, const std::vector<sim_time>& times,
 /// Sample quantiles at probabilities i/(count-1), i = 0..count-1: Hyndman & Fan (1996)
 /// definition 7 (linear between order statistics, R's default). Empty for empty `v`.
 std::vector<double> sample_quantiles(std::vector<double> v, std::size_t count);
-/// Quantiles of `v` (type 7: linear between order statistics) at the given probabilities.
-std::vector<double> sample_quantiles_at(std::vector<double> v, const std::vector<double>& p);
 /// The probabilities fit writes a marginal at: 0, the tail steps, every 2.5 % between, 1.
 std::vector<double> marginal_probabilities();
 
