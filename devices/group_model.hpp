@@ -200,6 +200,7 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         bool emitted = true;
         transport_effects transport;
         fraud_effects fraud;
+        bool removed_fraud = false; // the live fraud is removed (--no-anomalies): send nothing
         b.active.clear();
         for (std::size_t f = 0; f < field_count; ++f) effects[f] = field_effects{};
 
@@ -217,6 +218,17 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
                                      schedule_local(local, a));
                         continue;
                     }
+                }
+                if (spec.removed) {
+                    // Scheduled as in the labelled run but inert and untold; a removed fraud
+                    // still paces the card's arrivals, so that later seqs and times match.
+                    st.announced = 1;
+                    if (class_of(spec.kind) == anomaly_class::fraud && !fraud.active) {
+                        fraud = {true, anomaly_kinds[spec.kind].fraud, st.magnitude,
+                                 anomaly_key(c, a).child(st.episode)};
+                        removed_fraud = true;
+                    }
+                    break;
                 }
                 if (!st.announced) {
                     st.announced = 1;
@@ -263,7 +275,9 @@ void group_model::advance(device_block& b, std::size_t i, sim_time until, Output
         }
 
         if (transactions_) {
-            transactions_->fill(b.values.data(), c.key, c.tick, fraud);
+            transactions_->fill(b.values.data(), c.key, c.tick,
+                                removed_fraud ? fraud_effects{} : fraud);
+            emitted = emitted && !removed_fraud;
         } else {
             const sim_duration elapsed = ts - run_start_;
             const double shared = g.driver ? driver_at(ts) : 0;

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -97,15 +98,17 @@ struct run_flags {
     std::string summary_json;
     std::string grace = "20s";
     bool label_headers = false;
-    std::vector<std::string> properties;   ///< -X name=value
-    std::optional<double> rate;            ///< --rate: constant target msg/s
-    std::vector<std::string> stages;       ///< --stage DUR:RATE, k6's stages in order
-    std::vector<std::string> devices;      ///< --devices N (the fleet) or GROUP=N
-    std::string pad_to;                    ///< --pad-to BYTES: payload padding
-    std::string run_for;                   ///< --run-for: wall-clock limit
-    std::string http;                      ///< --http: HOST:PORT of metrics, health, control
-    std::vector<std::string> thresholds;   ///< --threshold 'p99<200ms' (repeatable)
-    std::vector<std::string> command_line; ///< argv with secrets masked, for the summary
+    std::vector<std::string> properties;     ///< -X name=value
+    std::optional<double> rate;              ///< --rate: constant target msg/s
+    std::vector<std::string> stages;         ///< --stage DUR:RATE, k6's stages in order
+    std::vector<std::string> devices;        ///< --devices N (the fleet) or GROUP=N
+    std::string pad_to;                      ///< --pad-to BYTES: payload padding
+    std::string run_for;                     ///< --run-for: wall-clock limit
+    std::string http;                        ///< --http: HOST:PORT of metrics, health, control
+    std::vector<std::string> thresholds;     ///< --threshold 'p99<200ms' (repeatable)
+    bool no_anomalies = false;               ///< --no-anomalies: the clean twin
+    std::vector<std::string> remove_classes; ///< --remove-class CLASS (repeatable)
+    std::vector<std::string> command_line;   ///< argv with secrets masked, for the summary
 };
 
 /// The options of the profile's connector tables, each with its file:line:col.
@@ -381,6 +384,26 @@ void warn_if_ahead_of_clock(const profile& p, const run_options& o) {
                                    devices));
 }
 
+/// Marks the episode classes `--no-anomalies` and `--remove-class` name removed in `p` (the
+/// clean twin); returns their names, in class order.
+std::vector<std::string> remove_classes(const run_flags& f, profile& p) {
+    class_selection classes{};
+    if (f.no_anomalies) classes = labelled_classes;
+    for (const std::string& name : f.remove_classes) {
+        const auto c = parse_anomaly_class(name);
+        if (!c)
+            throw config_error({"--remove-class", 0, 0}, "",
+                               "expected one of value, transport, fraud, drift, regime, got \"" +
+                                   shown_input(name) + "\"");
+        classes[static_cast<std::size_t>(*c)] = true;
+    }
+    remove_episode_classes(p, classes);
+    std::vector<std::string> names;
+    for (std::size_t c = 0; c < classes.size(); ++c)
+        if (classes[c]) names.emplace_back(anomaly_class_names[c]);
+    return names;
+}
+
 int command_run(const run_flags& f) {
     profile p = read_profile(f.profile, f.devices);
     // The profile's connector tables are checked whatever the sinks, as validate does: a
@@ -390,6 +413,7 @@ int command_run(const run_flags& f) {
         p.seed = static_cast<std::uint64_t>(flag_integer("--seed", f.seed, 0, INT64_MAX));
     if (!f.pad_to.empty())
         p.pad_to = static_cast<std::size_t>(flag_integer("--pad-to", f.pad_to, 1, max_pad_to));
+    const std::vector<std::string> removed = remove_classes(f, p);
     const run_options o = build_options(f, p);
     std::vector<threshold> thresholds;
     for (const auto& t : f.thresholds) thresholds.push_back(parse_threshold(t));
@@ -415,6 +439,10 @@ int command_run(const run_flags& f) {
                  p.name, p.device_count(), p.nominal_rate(), p.seed, format_timestamp(o.start),
                  o.speed > 0 ? fmt::format("{}x", o.speed) : "max", o.threads, f.shard);
     spdlog::info("fleet: {}; load: {}", fleet_text(p), load_text(o.load));
+    if (!removed.empty())
+        spdlog::info("clean twin: {} episodes removed (scheduled, so every other message is the "
+                     "labelled run's, but none acts or is labelled)",
+                     fmt::join(removed, ", "));
     warn_if_ahead_of_clock(p, o);
     install_signal_handlers();
     run_stats stats;
@@ -448,7 +476,8 @@ int command_run(const run_flags& f) {
                         o.load.shape != load_shape::none ? load_text(o.load)
                         : o.speed > 0 ? fmt::format("profile cadence at {}x", o.speed)
                                       : std::string("profile cadence, as fast as possible"),
-                        fleet_text(p)};
+                        fleet_text(p),
+                        removed};
     std::string crossed;
     run_summary s = [&] {
         const threshold_watch watch(thresholds, *data, stats, stop_requested);
@@ -687,6 +716,14 @@ int run_cli(int argc, char** argv) {
                     "pass/fail criterion METRIC OP VALUE[,abort_on_fail], e.g. 'p99<200ms', "
                     "'delivered_ratio>=0.999', 'rate>=0.98*target' (repeatable; a failed one "
                     "exits 99; metrics: synthfeed list)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run->add_flag("--no-anomalies", f.no_anomalies,
+                  "the clean twin: the same stream with every value anomaly and fraud episode "
+                  "removed (faults, drift and regimes kept)")
+        ->envname("SYNTHFEED_NO_ANOMALIES");
+    run->add_option("--remove-class", f.remove_classes,
+                    "remove the episodes of this class too: value, transport, fraud, drift, "
+                    "regime (repeatable)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run->footer(connector_options_help());
 

@@ -196,6 +196,11 @@ enum class anomaly_kind {
 enum class anomaly_class { value, transport, fraud, drift, regime };
 inline constexpr std::array<std::string_view, 5> anomaly_class_names = {"value", "transport",
                                                                         "fraud", "drift", "regime"};
+/// A set of label classes, indexed by anomaly_class.
+using class_selection = std::array<bool, anomaly_class_names.size()>;
+/// The classes a tick's label calls anomalous (`label`, `is_anomaly`): value and fraud. Also
+/// what `score` grades and `run --no-anomalies` removes by default.
+inline constexpr class_selection labelled_classes{true, false, true, false, false};
 
 /// How an episode acts, in the terms of the models in devices/: each model switches over the
 /// enum of its class only, so a new kind that acts as an existing one is a table row alone.
@@ -346,6 +351,12 @@ constexpr std::string_view to_string(load_shape k) noexcept {
 }
 constexpr std::string_view to_string(anomaly_class c) noexcept {
     return anomaly_class_names[static_cast<std::size_t>(c)];
+}
+/// The class named as in `list` and labels ("fraud"), if any.
+constexpr std::optional<anomaly_class> parse_anomaly_class(std::string_view name) noexcept {
+    for (std::size_t c = 0; c < anomaly_class_names.size(); ++c)
+        if (anomaly_class_names[c] == name) return static_cast<anomaly_class>(c);
+    return std::nullopt;
 }
 /// The kind named as in profiles ("level_shift"), if any.
 constexpr std::optional<anomaly_kind> parse_anomaly_kind(std::string_view name) noexcept {

@@ -149,6 +149,10 @@ struct anomaly_spec {
     double noise_scale = 1;
     /// regime: what periodic parts' amplitudes are multiplied by while it lasts.
     double cycle_scale = 1;
+    /// `run --no-anomalies` (or `--remove-class`): the episodes are still scheduled, so every
+    /// other draw, arrival and seq stays that of the labelled run, but they neither act nor
+    /// appear in the truth; a card's transactions during a removed fraud episode are not sent.
+    bool removed = false;
 };
 
 /// The end of an episode that never ends (a concept drift without `end`): far past any run.

@@ -308,4 +308,12 @@ profile load_profile(const std::string& path, connector_table_names_t connector_
     return parse_profile(text.str(), path, connector_tables, lookup, counts);
 }
 
+std::size_t remove_episode_classes(profile& p, const class_selection& classes) noexcept {
+    std::size_t marked = 0;
+    for (group_spec& g : p.groups)
+        for (anomaly_spec& a : g.anomalies)
+            if (classes[static_cast<std::size_t>(class_of(a.kind))]) a.removed = true, ++marked;
+    return marked;
+}
+
 } // namespace synthfeed

@@ -40,6 +40,10 @@ profile parse_profile(std::string_view text, const std::string& origin,
                       connector_table_names_t connector_tables = {},
                       const env_lookup& lookup = process_env, const group_counts& counts = {});
 
+/// Marks every episode spec of a class in `classes` removed (anomaly_spec::removed): the
+/// clean twin of a run. Returns how many specs it marked.
+std::size_t remove_episode_classes(profile& p, const class_selection& classes) noexcept;
+
 /// The count of each group of `p` for a fleet of `total` devices (when given) with the groups
 /// of `named` at exactly theirs: the other groups share what is left in proportion to their
 /// counts in `p`, by largest remainder (ties to the earlier group), at least 1 each, so the

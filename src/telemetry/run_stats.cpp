@@ -1,5 +1,7 @@
 #include "src/telemetry/run_stats.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -84,16 +86,25 @@ std::string summary_text(const run_summary& s) {
         out += fmt::format("  profile    {} sha256 {}\n", c.profile_path, c.profile_sha256);
     if (!c.started.empty())
         out += fmt::format("  run        started {}; {}; load {}\n", c.started, c.fleet, c.load);
+    if (!c.removed_classes.empty())
+        out += fmt::format("  twin       episodes removed: {} (none of them acts or is labelled)\n",
+                           fmt::join(c.removed_classes, ", "));
     out += fmt::format(
         "  generated  {} messages in {:.3f}s ({}/s, {:.1f} MB/s), {} bytes delivered\n"
         "  delivered  {}   failed {}   dropped {}   in doubt {}   undelivered at exit {}\n"
-        "  truth      {} anomaly episodes, {} label lines, {} ticks silenced by dropouts, "
+        "  truth      {} anomaly episodes, {} label lines, {} silenced ticks (dropouts, dropped "
+        "faults{}), "
         "{} label and episode lines failed\n"
         "  sim time   {} .. {}\n"
         "  schedule   max lag {:.3f}s   lag at end {:.3f}s   shortfall {}{}\n",
         s.generated, s.elapsed_seconds, si(s.messages_per_second()), s.megabytes_per_second(),
         s.bytes, s.delivered, s.failed, s.dropped, s.in_doubt, s.undelivered, s.episodes, s.labels,
-        s.suppressed, s.truth_failed, format_timestamp(s.sim_start), format_timestamp(s.sim_end),
+        s.suppressed,
+        std::find(c.removed_classes.begin(), c.removed_classes.end(), "fraud") !=
+                c.removed_classes.end()
+            ? ", removed fraud"
+            : "",
+        s.truth_failed, format_timestamp(s.sim_start), format_timestamp(s.sim_end),
         s.max_lag_seconds, s.lag_at_end_seconds, s.shortfall,
         s.shortfall_estimated ? " (estimated from the lag)" : "");
     for (const sink_summary& k : s.sinks) {
@@ -142,6 +153,7 @@ std::string summary_json(const run_summary& s) {
     j["seed"] = s.seed;
     j["started"] = c.started;
     j["fleet"] = c.fleet;
+    j["removed_classes"] = c.removed_classes;
     j["load"] = c.load;
     j["reproducible"] = s.reproducible();
     j["messages_generated"] = s.generated;

@@ -71,6 +71,8 @@ struct run_context {
     std::string started;        ///< wall time at the start, RFC 3339 UTC
     std::string load;           ///< "constant 5000 msg/s", "profile cadence at 1x", …
     std::string fleet;          ///< "210 devices in 3 groups, 200 msg/s nominal"
+    /// The episode classes removed (`--no-anomalies`, `--remove-class`): a clean twin.
+    std::vector<std::string> removed_classes;
 };
 
 /// A --threshold evaluated at the end of the run.
