@@ -5,6 +5,7 @@
 #include "connectors/broker_uri.hpp"
 #include "connectors/file/file_connector.hpp"
 #include "connectors/kafka/kafka_connector.hpp"
+#include "connectors/kafka/kafka_follower.hpp"
 #include "connectors/kafka/kafka_reader.hpp"
 #include "connectors/mqtt/mqtt_connector.hpp"
 #include "connectors/null/null_connector.hpp"
@@ -32,6 +33,15 @@ const connector_kind& kind_of(const sink_uri& u, const connector_context& ctx) {
     }
     throw config_error({ctx.origin, 0, 0}, shown_sink_uri(u.text),
                        "unknown sink scheme \"" + u.scheme + "\" (known: " + known + ")");
+}
+
+/// The synopses of the connectors that offer `member` ("file:PATH or kafka://…").
+template <class F>
+std::string synopses_with(F connector_kind::*member) {
+    std::string out;
+    for (const auto& k : connector_kinds())
+        if (k.*member) out += (out.empty() ? "" : " or ") + std::string(k.synopsis);
+    return out;
 }
 
 } // namespace
@@ -68,7 +78,7 @@ const std::vector<connector_kind>& connector_kinds() {
          [](const sink_uri& u, const connector_context& ctx) {
              return topic_check(parse_kafka_uri(u, ctx).topic_template, kafka_topic_rules);
          },
-         &kafka_option_table, read_kafka_topic},
+         &kafka_option_table, read_kafka_topic, follow_kafka_topic},
         {"mqtt", "mqtt://HOST:PORT/TOPIC[?qos=1&…]",
          "MQTT 3.1.1/5 via libmosquitto on our own epoll loop; shared or per-device connections",
          [](const sink_uri& u, const connector_context& ctx) {
@@ -148,13 +158,20 @@ std::uint64_t read_stream(std::string_view text, const connector_context& ctx,
                           std::chrono::milliseconds timeout, const record_visitor& visit) {
     const sink_uri u = parse_sink_uri(text, ctx.origin);
     const connector_kind& kind = kind_of(u, ctx);
-    if (!kind.read) {
-        std::string readable;
-        for (const auto& k : connector_kinds())
-            if (k.read) readable += (readable.empty() ? "" : " or ") + std::string(k.synopsis);
-        throw config_error({ctx.origin, 0, 0}, u.text, "verify reads " + readable);
-    }
+    if (!kind.read)
+        throw config_error({ctx.origin, 0, 0}, u.text,
+                           "verify reads " + synopses_with(&connector_kind::read));
     return kind.read(u, ctx, timeout, visit);
+}
+
+std::unique_ptr<stream_follower> open_follower(std::string_view text,
+                                               const connector_context& ctx) {
+    const sink_uri u = parse_sink_uri(text, ctx.origin);
+    const connector_kind& kind = kind_of(u, ctx);
+    if (!kind.follow)
+        throw config_error({ctx.origin, 0, 0}, shown_sink_uri(u.text),
+                           "--follow reads " + synopses_with(&connector_kind::follow));
+    return kind.follow(u, ctx);
 }
 
 std::vector<const option_table*> option_tables() {

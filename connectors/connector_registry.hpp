@@ -14,6 +14,7 @@
 #include "connectors/connector.hpp"
 #include "connectors/connector_context.hpp"
 #include "connectors/connector_options.hpp"
+#include "connectors/stream_follower.hpp"
 
 namespace synthfeed {
 
@@ -32,6 +33,10 @@ struct connector_kind {
     std::function<std::uint64_t(const sink_uri&, const connector_context&,
                                 std::chrono::milliseconds timeout, const record_visitor&)>
         read = {};
+    /// Follows a stream as it grows, for `synthfeed score --follow`. Empty when the connector
+    /// cannot. Throws config_error for a bad URI or option.
+    std::function<std::unique_ptr<stream_follower>(const sink_uri&, const connector_context&)>
+        follow = {};
 };
 
 /// Every connector built into this binary.
@@ -61,6 +66,10 @@ std::string shown_flag_setting(std::string_view flag, std::string_view name_valu
 /// returns the number of records. config_error for a scheme that cannot be read back.
 std::uint64_t read_stream(std::string_view uri, const connector_context& ctx,
                           std::chrono::milliseconds timeout, const record_visitor& visit);
+
+/// A follower of the stream at `uri` (kafka://…/TOPIC) for `synthfeed score --follow`.
+/// config_error for a scheme that cannot be followed, a bad URI or option.
+std::unique_ptr<stream_follower> open_follower(std::string_view uri, const connector_context& ctx);
 
 /// Every option table of the built-in connectors, once each.
 std::vector<const option_table*> option_tables();

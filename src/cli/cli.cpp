@@ -830,10 +830,13 @@ int run_cli(int argc, char** argv) {
             ff.command_line = masked_command_line(argc, argv);
             return command_fit(ff);
         }
-        if (*score)
-            return command_score(sf, [](const auto& path, const auto& devices) {
-                return read_profile(path, devices);
-            });
+        if (*score) {
+            if (sf.follow) install_signal_handlers();
+            return command_score(
+                sf,
+                [](const auto& path, const auto& devices) { return read_profile(path, devices); },
+                stop_requested);
+        }
         if (*list) {
             command_list();
             return exit_ok;

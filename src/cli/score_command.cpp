@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "devices/group_model.hpp"
+#include "src/cli/score_follow.hpp"
 #include "src/core/errors.hpp"
 #include "src/score/score_report.hpp"
 #include "src/telemetry/thresholds.hpp"
@@ -112,14 +113,19 @@ CLI::App* add_score_command(CLI::App& app, score_flags& f) {
     CLI::App* score = app.add_subcommand(
         "score", "grade a detector's output against a run's labels and episodes");
     score->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    score->add_option("--truth", f.truth, "the label file of run --labels (JSONL or CSV)")
+    score
+        ->add_option("--truth", f.truth,
+                     "the label file of run --labels (JSONL or CSV); with --follow, its topic "
+                     "kafka://HOST:PORT/TOPIC")
         ->required();
-    score->add_option("--episodes", f.episodes, "the episode file of run --episodes (JSONL)")
+    score
+        ->add_option("--episodes", f.episodes,
+                     "the episode file of run --episodes (JSONL); with --follow, its topic")
         ->required();
     score
         ->add_option("--detections", f.detections,
                      "the detector's output: JSONL or CSV with device_id, seq or ts, is_anomaly "
-                     "or score")
+                     "or score; with --follow, its alert topic")
         ->required();
     score
         ->add_option("--threshold", f.thresholds,
@@ -144,19 +150,58 @@ CLI::App* add_score_command(CLI::App& app, score_flags& f) {
         ->add_option("--devices", f.devices,
                      "with --profile: --devices as the run was given (N or GROUP=N, repeatable)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    score->add_flag("--follow", f.follow,
+                    "live: read the three Kafka topics from their beginning as they grow, with "
+                    "figures on stderr every second; end on SIGTERM/SIGINT or --idle, then "
+                    "report as offline");
+    score
+        ->add_option("--max-delay", f.max_delay,
+                     "--follow: how long after its label a detection may arrive; live figures "
+                     "count a label only once it is this old (the end counts every one)")
+        ->capture_default_str();
+    score
+        ->add_option("--idle", f.idle,
+                     "--follow: end when, labels having come, no topic brought anything for "
+                     "this long")
+        ->capture_default_str();
+    score->add_option("--http", f.http,
+                      "--follow: serve /metrics (synthfeed_score_*), /livez, /readyz on "
+                      "HOST:PORT (:PORT for 127.0.0.1)");
+    score
+        ->add_option("-X", f.properties,
+                     "--follow: librdkafka property name=value for the consumers (repeatable)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     return score;
 }
 
-int command_score(const score_flags& f, const profile_reader& read) {
+int command_score(const score_flags& f, const profile_reader& read, const std::atomic<bool>& stop) {
     std::vector<score_threshold> criteria;
     const score_options o = options_of(f, criteria);
     if (!f.devices.empty() && f.profile.empty())
         throw config_error({"--devices", 0, 0}, "", "needs --profile");
-    truth_set truth = read_truth(f.truth, f.episodes);
-    if (!f.profile.empty()) name_groups(truth, read(f.profile, f.devices));
-    const detection_set detections = read_detections(f.detections, truth);
-    for (const auto& w : detections.warnings) fmt::print(stderr, "synthfeed: warning: {}\n", w);
-    const score_report report = score_detections(truth, detections, o);
+    if (!f.follow) {
+        for (const auto& [flag, given] :
+             {std::pair{"--http", !f.http.empty()}, std::pair{"-X", !f.properties.empty()},
+              std::pair{"--truth", f.truth.starts_with("kafka:")}})
+            if (given)
+                throw config_error({flag, 0, 0}, "",
+                                   "needs --follow (a topic is read live; offline reads files)");
+    }
+    std::optional<profile> fleet;
+    if (!f.profile.empty()) fleet = read(f.profile, f.devices);
+    const auto groups = [&fleet](truth_set& truth) {
+        if (fleet) name_groups(truth, *fleet);
+    };
+    score_report report;
+    if (f.follow) {
+        report = follow_score(f, {o, groups, stop});
+    } else {
+        truth_set truth = read_truth(f.truth, f.episodes);
+        groups(truth);
+        const detection_set detections = read_detections(f.detections, truth);
+        for (const auto& w : detections.warnings) fmt::print(stderr, "synthfeed: warning: {}\n", w);
+        report = score_detections(truth, detections, o);
+    }
     print_report(report, stderr);
     if (!f.json.empty()) {
         std::ofstream out(f.json);

@@ -14,8 +14,8 @@ namespace {
 using json = nlohmann::json;
 constexpr std::size_t max_warnings = 5;
 
-/// One row as read, before the join.
-struct detection_row {
+/// The keys of one row as read, any of them possibly missing.
+struct row_fields {
     std::string device_id;
     std::optional<std::uint64_t> seq;
     std::optional<sim_time> ts;
@@ -39,8 +39,8 @@ double flag_of(std::string_view text, const std::string& path, std::size_t n) {
 }
 
 /// Sets one key of `row` from its text (CSV cells, and JSON values written as text).
-void set_key(detection_row& row, std::string_view key, std::string_view text,
-             const std::string& path, std::size_t n) {
+void set_key(row_fields& row, std::string_view key, std::string_view text, const std::string& path,
+             std::size_t n) {
     if (key == "device_id") {
         row.device_id = std::string(text);
     } else if (key == "seq") {
@@ -67,10 +67,10 @@ void check_key(std::string_view key, const std::string& path, std::size_t n) {
                     "unknown column (columns: device_id, seq or ts, is_anomaly or score)");
 }
 
-detection_row json_row(std::string_view line, const std::string& path, std::size_t n) {
+row_fields json_row(std::string_view line, const std::string& path, std::size_t n) {
     const json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) input_error(path, n, "", "not a JSON object");
-    detection_row row;
+    row_fields row;
     for (const auto& [key, v] : j.items()) {
         check_key(key, path, n);
         if ((key == "is_anomaly" || key == "score") && row.mode)
@@ -100,129 +100,116 @@ detection_row json_row(std::string_view line, const std::string& path, std::size
     return row;
 }
 
-class detection_reader {
-  public:
-    detection_reader(const truth_set& truth, detection_set& out, std::string path)
-        : truth_(truth), out_(out), path_(std::move(path)) {
-        out_.values.resize(truth.devices.size());
-        for (std::size_t d = 0; d < truth.devices.size(); ++d)
-            out_.values[d].assign(truth.devices[d].ticks.size(),
-                                  std::numeric_limits<double>::quiet_NaN());
-        by_ts_.resize(truth.devices.size());
-    }
-
-    void read() {
-        enum { unknown, jsonl, csv } format = unknown;
-        std::vector<std::string> header, cells;
-        for_each_line(path_, [&](std::string_view line, std::size_t n) {
-            if (format == unknown) {
-                format = line.front() == '{' ? jsonl : csv;
-                if (format == csv) { // the header
-                    split_csv(line, header);
-                    for (const auto& key : header) check_key(key, path_, n);
-                    return;
-                }
-            }
-            detection_row row;
-            if (format == csv) {
-                split_csv(line, cells);
-                if (cells.size() != header.size())
-                    input_error(path_, n, "",
-                                "expected " + std::to_string(header.size()) + " cells, got " +
-                                    std::to_string(cells.size()));
-                for (std::size_t i = 0; i < cells.size(); ++i)
-                    set_key(row, header[i], cells[i], path_, n);
-            } else {
-                row = json_row(line, path_, n);
-            }
-            add(row, n);
-        });
-    }
-
-  private:
-    void warn(std::size_t n, const std::string& what) {
-        if (out_.warnings.size() < max_warnings)
-            out_.warnings.push_back(path_ + ":" + std::to_string(n) + ": " + what);
-    }
-
-    /// The tick of device `d` whose label ts is `ts`, the lowest seq of equals.
-    std::optional<std::size_t> tick_at(std::size_t d, sim_time ts) {
-        auto& index = by_ts_[d];
-        if (index.empty()) {
-            const auto& ticks = truth_.devices[d].ticks;
-            for (std::size_t i = 0; i < ticks.size(); ++i)
-                if (ticks[i].emitted) index.emplace_back(ticks[i].ts, i);
-            std::stable_sort(index.begin(), index.end(),
-                             [](const auto& a, const auto& b) { return a.first < b.first; });
-        }
-        const auto it = std::lower_bound(index.begin(), index.end(), ts,
-                                         [](const auto& e, sim_time t) { return e.first < t; });
-        if (it == index.end() || it->first != ts) return std::nullopt;
-        return it->second;
-    }
-
-    void add(const detection_row& row, std::size_t n) {
-        ++out_.rows;
-        if (row.device_id.empty()) input_error(path_, n, "device_id", "missing");
-        if (!row.seq && !row.ts) input_error(path_, n, "seq", "missing: give seq or ts");
-        if (!row.value) input_error(path_, n, "is_anomaly", "missing: give is_anomaly or score");
-        if (!mode_) {
-            mode_ = row.mode;
-            out_.mode = *row.mode;
-        } else if (*mode_ != *row.mode) {
-            input_error(path_, n, *row.mode == detection_mode::score ? "score" : "is_anomaly",
-                        "rows mix is_anomaly and score");
-        }
-        const auto d = truth_.device_index.find(row.device_id);
-        if (d == truth_.device_index.end()) {
-            ++out_.unknown_device_rows;
-            warn(n, "device \"" + row.device_id.substr(0, 60) + "\" is not in the truth");
-            return;
-        }
-        const auto& ticks = truth_.devices[d->second].ticks;
-        std::optional<std::size_t> tick;
-        if (row.seq) {
-            const auto it =
-                std::lower_bound(ticks.begin(), ticks.end(), *row.seq,
-                                 [](const truth_tick& t, std::uint64_t s) { return t.seq < s; });
-            if (it != ticks.end() && it->seq == *row.seq)
-                tick = static_cast<std::size_t>(it - ticks.begin());
-        } else {
-            tick = tick_at(d->second, *row.ts);
-        }
-        if (!tick) {
-            ++out_.unmatched_rows;
-            warn(n, "no message of \"" + row.device_id.substr(0, 60) + "\" has this " +
-                        (row.seq ? "seq" : "ts"));
-            return;
-        }
-        if (!ticks[*tick].emitted) {
-            ++out_.silenced_rows;
-            warn(n, "names a tick that sent no message (a dropout)");
-            return;
-        }
-        double& slot = out_.values[d->second][*tick];
-        if (std::isnan(slot)) {
-            slot = *row.value;
-        } else {
-            ++out_.repeated_rows;
-            slot = std::max(slot, *row.value);
-        }
-    }
-
-    const truth_set& truth_;
-    detection_set& out_;
-    std::string path_;
-    std::optional<detection_mode> mode_;
-    std::vector<std::vector<std::pair<sim_time, std::size_t>>> by_ts_;
-};
-
 } // namespace
 
+std::optional<detection_row> detection_parser::parse(std::string_view line, std::size_t n) {
+    if (format_ == format::unknown) {
+        if (line.front() != '{') { // the CSV header; a bad one leaves the format open
+            split_csv(line, header_);
+            for (const auto& key : header_) check_key(key, path_, n);
+            format_ = format::csv;
+            return std::nullopt;
+        }
+        format_ = format::jsonl;
+    }
+    row_fields row;
+    if (format_ == format::csv) {
+        split_csv(line, cells_);
+        if (cells_.size() != header_.size())
+            input_error(path_, n, "",
+                        "expected " + std::to_string(header_.size()) + " cells, got " +
+                            std::to_string(cells_.size()));
+        for (std::size_t i = 0; i < cells_.size(); ++i)
+            set_key(row, header_[i], cells_[i], path_, n);
+    } else {
+        row = json_row(line, path_, n);
+    }
+    if (row.device_id.empty()) input_error(path_, n, "device_id", "missing");
+    if (!row.seq && !row.ts) input_error(path_, n, "seq", "missing: give seq or ts");
+    if (!row.value) input_error(path_, n, "is_anomaly", "missing: give is_anomaly or score");
+    if (!mode_)
+        mode_ = row.mode;
+    else if (*mode_ != *row.mode)
+        input_error(path_, n, *row.mode == detection_mode::score ? "score" : "is_anomaly",
+                    "rows mix is_anomaly and score");
+    return detection_row{std::move(row.device_id), row.seq, row.ts, *row.value, *row.mode};
+}
+
+detection_joiner::detection_joiner(const truth_set& truth, std::string path)
+    : truth_(truth), path_(std::move(path)) {
+    out_.values.resize(truth.devices.size());
+    for (std::size_t d = 0; d < truth.devices.size(); ++d)
+        out_.values[d].assign(truth.devices[d].ticks.size(),
+                              std::numeric_limits<double>::quiet_NaN());
+    by_ts_.resize(truth.devices.size());
+}
+
+void detection_joiner::warn(std::size_t n, const std::string& what) {
+    if (out_.warnings.size() < max_warnings)
+        out_.warnings.push_back(path_ + ":" + std::to_string(n) + ": " + what);
+}
+
+std::optional<std::size_t> detection_joiner::tick_at(std::size_t d, sim_time ts) {
+    auto& index = by_ts_[d];
+    if (index.empty()) {
+        const auto& ticks = truth_.devices[d].ticks;
+        for (std::size_t i = 0; i < ticks.size(); ++i)
+            if (ticks[i].emitted) index.emplace_back(ticks[i].ts, i);
+        std::stable_sort(index.begin(), index.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+    const auto it = std::lower_bound(index.begin(), index.end(), ts,
+                                     [](const auto& e, sim_time t) { return e.first < t; });
+    if (it == index.end() || it->first != ts) return std::nullopt;
+    return it->second;
+}
+
+void detection_joiner::add(const detection_row& row, std::size_t n) {
+    if (out_.rows++ == 0) out_.mode = row.mode;
+    const auto d = truth_.device_index.find(row.device_id);
+    if (d == truth_.device_index.end()) {
+        ++out_.unknown_device_rows;
+        warn(n, "device \"" + row.device_id.substr(0, 60) + "\" is not in the truth");
+        return;
+    }
+    const auto& ticks = truth_.devices[d->second].ticks;
+    std::optional<std::size_t> tick;
+    if (row.seq) {
+        const auto it =
+            std::lower_bound(ticks.begin(), ticks.end(), *row.seq,
+                             [](const truth_tick& t, std::uint64_t s) { return t.seq < s; });
+        if (it != ticks.end() && it->seq == *row.seq)
+            tick = static_cast<std::size_t>(it - ticks.begin());
+    } else {
+        tick = tick_at(d->second, *row.ts);
+    }
+    if (!tick) {
+        ++out_.unmatched_rows;
+        warn(n, "no message of \"" + row.device_id.substr(0, 60) + "\" has this " +
+                    (row.seq ? "seq" : "ts"));
+        return;
+    }
+    if (!ticks[*tick].emitted) {
+        ++out_.silenced_rows;
+        warn(n, "names a tick that sent no message (a dropout)");
+        return;
+    }
+    double& slot = out_.values[d->second][*tick];
+    if (std::isnan(slot)) {
+        slot = row.value;
+    } else {
+        ++out_.repeated_rows;
+        slot = std::max(slot, row.value);
+    }
+}
+
 detection_set read_detections(const std::string& path, const truth_set& truth) {
-    detection_set out;
-    detection_reader(truth, out, path).read();
-    return out;
+    detection_parser parser(path);
+    detection_joiner joiner(truth, path);
+    for_each_line(path, [&](std::string_view line, std::size_t n) {
+        if (const auto row = parser.parse(line, n)) joiner.add(*row, n);
+    });
+    return std::move(joiner).finish();
 }
 
 } // namespace synthfeed

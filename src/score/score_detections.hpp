@@ -12,7 +12,10 @@
 /// is_anomaly and score.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/score/score_truth.hpp"
@@ -32,6 +35,55 @@ struct detection_set {
     std::uint64_t silenced_rows = 0;       ///< names a tick that sent no message
     std::uint64_t repeated_rows = 0;       ///< a second row for one message
     std::vector<std::string> warnings;     ///< the first few, as "file:line: …"
+};
+
+/// One row as read, before the join: seq or ts (at least one), a value and its mode.
+struct detection_row {
+    std::string device_id;
+    std::optional<std::uint64_t> seq;
+    std::optional<sim_time> ts;
+    double value = 0;
+    detection_mode mode = detection_mode::binary;
+};
+
+/// Parses detection rows one at a time: JSONL when the first line starts with '{', else CSV
+/// whose first line is the header. Not thread-safe.
+class detection_parser {
+  public:
+    explicit detection_parser(std::string path) : path_(std::move(path)) {}
+
+    /// The row on `line` (1-based `number`), or none for the CSV header. Throws config_error at
+    /// `path:number` naming the key for a malformed line, an unknown column or key, a missing
+    /// key, a value of the wrong type, or a row whose mode (is_anomaly or score) differs from
+    /// the rows parsed before it.
+    std::optional<detection_row> parse(std::string_view line, std::size_t number);
+
+  private:
+    enum class format { unknown, jsonl, csv };
+    std::string path_;
+    format format_ = format::unknown;
+    std::vector<std::string> header_, cells_;
+    std::optional<detection_mode> mode_;
+};
+
+/// Joins parsed rows to `truth`, counting and warning about rows that join nothing. Holds a
+/// reference to `truth`, which must outlive it.
+class detection_joiner {
+  public:
+    /// `path` names the source in warnings ("path:number: …").
+    detection_joiner(const truth_set& truth, std::string path);
+    void add(const detection_row& row, std::size_t number);
+    detection_set finish() && { return std::move(out_); }
+
+  private:
+    void warn(std::size_t number, const std::string& what);
+    /// The tick of device `d` whose label ts is `ts`, the lowest seq of equals.
+    std::optional<std::size_t> tick_at(std::size_t d, sim_time ts);
+
+    const truth_set& truth_;
+    detection_set out_;
+    std::string path_;
+    std::vector<std::vector<std::pair<sim_time, std::size_t>>> by_ts_;
 };
 
 /// Reads `path` (JSONL when the first line starts with '{', else CSV with a header).

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -99,157 +100,163 @@ std::uint64_t seq_cell(std::string_view text, const std::string& path, std::size
     return v;
 }
 
-namespace {
+truth_episode parse_episode(std::string_view line, const std::string& path, std::size_t n) {
+    const json j = parse_line(line, path, n);
+    truth_episode e;
+    e.id = string_member(j, "episode", path, n);
+    e.device_id = string_member(j, "device_id", path, n);
+    e.group = string_member(j, "group", path, n);
+    const std::string kind = string_member(j, "kind", path, n);
+    const auto k = parse_anomaly_kind(kind);
+    if (!k)
+        input_error(path, n, "kind",
+                    "unknown kind \"" + kind.substr(0, 40) +
+                        "\" (kinds: " + names_of(anomaly_kinds) + ")");
+    e.kind = *k;
+    e.start = time_cell(string_member(j, "start", path, n), "start", path, n);
+    const json& end = member(j, "end", path, n);
+    if (end.is_null())
+        e.end = max_event_time;
+    else if (end.is_string())
+        e.end = time_cell(end.get<std::string>(), "end", path, n);
+    else
+        input_error(path, n, "end", "expected an RFC 3339 time or null");
+    return e;
+}
 
-class truth_reader {
-  public:
-    truth_reader(truth_set& t, std::string path) : t_(t), path_(std::move(path)) {}
-
-    void read_episodes() {
-        for_each_line(path_, [&](std::string_view line, std::size_t n) {
-            const json j = parse_line(line, path_, n);
-            truth_episode e;
-            e.id = string_member(j, "episode", path_, n);
-            e.device_id = string_member(j, "device_id", path_, n);
-            e.group = string_member(j, "group", path_, n);
-            const std::string kind = string_member(j, "kind", path_, n);
-            const auto k = parse_anomaly_kind(kind);
-            if (!k)
-                input_error(path_, n, "kind",
-                            "unknown kind \"" + kind.substr(0, 40) +
-                                "\" (kinds: " + names_of(anomaly_kinds) + ")");
-            e.kind = *k;
-            e.start = time_cell(string_member(j, "start", path_, n), "start", path_, n);
-            const json& end = member(j, "end", path_, n);
-            if (end.is_null())
-                e.end = max_event_time;
-            else if (end.is_string())
-                e.end = time_cell(end.get<std::string>(), "end", path_, n);
-            else
-                input_error(path_, n, "end", "expected an RFC 3339 time or null");
-            if (!episode_index_.emplace(e.id, t_.episodes.size()).second)
-                input_error(path_, n, "episode", "\"" + e.id + "\" appears twice");
-            t_.episodes.push_back(std::move(e));
-        });
+std::optional<label_line> label_parser::parse(std::string_view line, std::size_t n) {
+    if (n == 1 && line.substr(0, 10) == "device_id,") {
+        static constexpr std::array<std::string_view, 5> names{"device_id", "seq", "ts", "episodes",
+                                                               "emitted"};
+        csv_ = true;
+        split_csv(line, cells_);
+        for (std::size_t i = 0; i < cells_.size(); ++i)
+            for (std::size_t c = 0; c < names.size(); ++c)
+                if (cells_[i] == names[c]) column_[c] = static_cast<int>(i);
+        for (std::size_t c = 0; c + 1 < names.size(); ++c) // emitted is optional
+            if (column_[c] < 0)
+                input_error(path_, n, std::string(names[c]), "missing from the CSV header");
+        return std::nullopt;
     }
-
-    void read_labels(const std::string& path) {
-        path_ = path;
-        bool csv = false;
-        std::vector<std::string> cells;
-        std::array<int, 4> column{-1, -1, -1, -1}; // device_id, seq, ts, episodes
-        int emitted_column = -1;
-        for_each_line(path_, [&](std::string_view line, std::size_t n) {
-            if (n == 1 && line.substr(0, 10) == "device_id,") {
-                csv = true;
-                split_csv(line, cells);
-                for (std::size_t i = 0; i < cells.size(); ++i) {
-                    static constexpr std::array<std::string_view, 4> names{"device_id", "seq", "ts",
-                                                                           "episodes"};
-                    for (std::size_t c = 0; c < names.size(); ++c)
-                        if (cells[i] == names[c]) column[c] = static_cast<int>(i);
-                    if (cells[i] == "emitted") emitted_column = static_cast<int>(i);
-                }
-                for (std::size_t c = 0; c < column.size(); ++c)
-                    if (column[c] < 0)
-                        input_error(path_, n, std::array{"device_id", "seq", "ts", "episodes"}[c],
-                                    "missing from the CSV header");
-                return;
-            }
-            if (csv)
-                csv_label(line, n, cells, column, emitted_column);
-            else
-                json_label(line, n);
-        });
-        for (auto& d : t_.devices) {
-            std::stable_sort(
-                d.ticks.begin(), d.ticks.end(),
-                [](const truth_tick& a, const truth_tick& b) { return a.seq < b.seq; });
-        }
-        for (const truth_episode& e : t_.episodes) {
-            const auto it = t_.device_index.find(e.device_id);
-            if (it != t_.device_index.end() && t_.devices[it->second].group.empty())
-                t_.devices[it->second].group = e.group;
-        }
+    if (csv_) return csv_label(line, n);
+    const json j = parse_line(line, path_, n);
+    label_line l;
+    l.device_id = string_member(j, "device_id", path_, n);
+    const json& seq = member(j, "seq", path_, n);
+    if (!seq.is_number_unsigned()) input_error(path_, n, "seq", "expected a whole number");
+    l.seq = seq.get<std::uint64_t>();
+    l.ts = time_cell(string_member(j, "ts", path_, n), "ts", path_, n);
+    if (const auto e = j.find("emitted"); e != j.end()) {
+        if (!e->is_boolean()) input_error(path_, n, "emitted", "expected true or false");
+        l.emitted = e->get<bool>();
     }
-
-  private:
-    truth_tick& add_tick(const std::string& device, std::uint64_t seq, sim_time ts, bool emitted) {
-        auto [it, added] = t_.device_index.emplace(device, t_.devices.size());
-        if (added) t_.devices.push_back({device, "", {}});
-        auto& ticks = t_.devices[it->second].ticks;
-        ticks.push_back({seq, ts, emitted, static_cast<std::uint32_t>(t_.tick_episodes.size()), 0});
-        return ticks.back();
+    const json& episodes = member(j, "episodes", path_, n);
+    if (!episodes.is_array()) input_error(path_, n, "episodes", "expected an array");
+    for (const json& id : episodes) {
+        if (!id.is_string()) input_error(path_, n, "episodes", "expected episode ids");
+        l.episodes.push_back(id.get<std::string>());
     }
+    return l;
+}
 
-    void add_episode(truth_tick& tick, std::string_view id, std::size_t n) {
-        const auto it = episode_index_.find(std::string(id));
-        if (it == episode_index_.end())
-            input_error(path_, n, "episodes",
-                        "episode \"" + std::string(id.substr(0, 60)) +
-                            "\" is not in the episode file");
-        t_.tick_episodes.push_back(it->second);
+label_line label_parser::csv_label(std::string_view line, std::size_t n) {
+    split_csv(line, cells_);
+    const auto cell = [&](int c) -> const std::string& {
+        if (static_cast<std::size_t>(c) >= cells_.size())
+            input_error(path_, n, "", "fewer cells than the header");
+        return cells_[static_cast<std::size_t>(c)];
+    };
+    label_line l;
+    l.seq = seq_cell(cell(column_[1]), path_, n);
+    l.ts = time_cell(cell(column_[2]), "ts", path_, n);
+    if (column_[4] >= 0) {
+        const std::string& e = cell(column_[4]);
+        if (e != "0" && e != "1") input_error(path_, n, "emitted", "expected 0 or 1");
+        l.emitted = e == "1";
+    }
+    l.device_id = cell(column_[0]);
+    std::string_view ids = cell(column_[3]);
+    while (!ids.empty()) {
+        const auto bar = std::min(ids.find('|'), ids.size());
+        l.episodes.emplace_back(ids.substr(0, bar));
+        ids.remove_prefix(std::min(bar + 1, ids.size()));
+    }
+    return l;
+}
+
+bool truth_builder::add_episode(truth_episode e) {
+    if (!episode_index_.emplace(e.id, t_.episodes.size()).second) return false;
+    t_.episodes.push_back(std::move(e));
+    return true;
+}
+
+bool truth_builder::knows_episodes(const label_line& l) const {
+    return std::all_of(l.episodes.begin(), l.episodes.end(),
+                       [&](const std::string& id) { return episode_index_.contains(id); });
+}
+
+void truth_builder::add_label(const label_line& l, const std::string& path, std::size_t n) {
+    const auto [it, added] = t_.device_index.emplace(l.device_id, t_.devices.size());
+    if (added) t_.devices.push_back({l.device_id, "", {}});
+    truth_tick tick{l.seq, l.ts, l.emitted, static_cast<std::uint32_t>(t_.tick_episodes.size()), 0};
+    for (const std::string& id : l.episodes) {
+        const auto e = episode_index_.find(id);
+        if (e == episode_index_.end())
+            input_error(path, n, "episodes",
+                        "episode \"" + id.substr(0, 60) + "\" is not in the episode file");
+        t_.tick_episodes.push_back(e->second);
         ++tick.episode_count;
     }
+    t_.devices[it->second].ticks.push_back(tick);
+}
 
-    void json_label(std::string_view line, std::size_t n) {
-        const json j = parse_line(line, path_, n);
-        const std::string device = string_member(j, "device_id", path_, n);
-        const json& seq = member(j, "seq", path_, n);
-        if (!seq.is_number_unsigned()) input_error(path_, n, "seq", "expected a whole number");
-        const sim_time ts = time_cell(string_member(j, "ts", path_, n), "ts", path_, n);
-        bool emitted = true;
-        if (const auto e = j.find("emitted"); e != j.end()) {
-            if (!e->is_boolean()) input_error(path_, n, "emitted", "expected true or false");
-            emitted = e->get<bool>();
-        }
-        truth_tick& tick = add_tick(device, seq.get<std::uint64_t>(), ts, emitted);
-        const json& episodes = member(j, "episodes", path_, n);
-        if (!episodes.is_array()) input_error(path_, n, "episodes", "expected an array");
-        for (const json& id : episodes) {
-            if (!id.is_string()) input_error(path_, n, "episodes", "expected episode ids");
-            add_episode(tick, id.get<std::string>(), n);
-        }
+truth_set truth_builder::finish() && {
+    // Episodes in (start, id) order, and the ticks' episode indices renumbered to match.
+    std::vector<std::uint32_t> order(t_.episodes.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const truth_episode &x = t_.episodes[a], &y = t_.episodes[b];
+        return std::tie(x.start, x.id) < std::tie(y.start, y.id);
+    });
+    std::vector<std::uint32_t> renumbered(order.size());
+    std::vector<truth_episode> episodes;
+    episodes.reserve(order.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) {
+        renumbered[order[i]] = i;
+        episodes.push_back(std::move(t_.episodes[order[i]]));
     }
+    t_.episodes = std::move(episodes);
+    for (std::uint32_t& e : t_.tick_episodes) e = renumbered[e];
 
-    void csv_label(std::string_view line, std::size_t n, std::vector<std::string>& cells,
-                   const std::array<int, 4>& column, int emitted_column) {
-        split_csv(line, cells);
-        const auto cell = [&](int c) -> const std::string& {
-            if (static_cast<std::size_t>(c) >= cells.size())
-                input_error(path_, n, "", "fewer cells than the header");
-            return cells[static_cast<std::size_t>(c)];
-        };
-        const std::uint64_t seq = seq_cell(cell(column[1]), path_, n);
-        const sim_time ts = time_cell(cell(column[2]), "ts", path_, n);
-        bool emitted = true;
-        if (emitted_column >= 0) {
-            const std::string& e = cell(emitted_column);
-            if (e != "0" && e != "1") input_error(path_, n, "emitted", "expected 0 or 1");
-            emitted = e == "1";
-        }
-        truth_tick& tick = add_tick(cell(column[0]), seq, ts, emitted);
-        std::string_view ids = cell(column[3]);
-        while (!ids.empty()) {
-            const auto bar = std::min(ids.find('|'), ids.size());
-            add_episode(tick, ids.substr(0, bar), n);
-            ids.remove_prefix(std::min(bar + 1, ids.size()));
-        }
+    std::sort(t_.devices.begin(), t_.devices.end(),
+              [](const truth_device& a, const truth_device& b) { return a.id < b.id; });
+    t_.device_index.clear();
+    for (std::uint32_t d = 0; d < t_.devices.size(); ++d) {
+        t_.device_index.emplace(t_.devices[d].id, d);
+        std::stable_sort(t_.devices[d].ticks.begin(), t_.devices[d].ticks.end(),
+                         [](const truth_tick& a, const truth_tick& b) { return a.seq < b.seq; });
     }
-
-    truth_set& t_;
-    std::string path_;
-    std::unordered_map<std::string, std::uint32_t> episode_index_;
-};
-
-} // namespace
+    for (const truth_episode& e : t_.episodes) {
+        const auto it = t_.device_index.find(e.device_id);
+        if (it != t_.device_index.end() && t_.devices[it->second].group.empty())
+            t_.devices[it->second].group = e.group;
+    }
+    return std::move(t_);
+}
 
 truth_set read_truth(const std::string& labels_path, const std::string& episodes_path) {
-    truth_set t;
-    truth_reader r(t, episodes_path);
-    r.read_episodes();
-    r.read_labels(labels_path);
-    return t;
+    truth_builder b;
+    for_each_line(episodes_path, [&](std::string_view line, std::size_t n) {
+        truth_episode e = parse_episode(line, episodes_path, n);
+        const std::string id = e.id;
+        if (!b.add_episode(std::move(e)))
+            input_error(episodes_path, n, "episode", "\"" + id + "\" appears twice");
+    });
+    label_parser labels(labels_path);
+    for_each_line(labels_path, [&](std::string_view line, std::size_t n) {
+        if (const auto l = labels.parse(line, n)) b.add_label(*l, labels_path, n);
+    });
+    return std::move(b).finish();
 }
 
 bool anomalous(const truth_set& truth, const truth_tick& t, const class_selection& classes) {

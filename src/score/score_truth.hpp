@@ -53,7 +53,7 @@ struct truth_device {
 /// Everything read from the two files.
 struct truth_set {
     std::vector<truth_episode> episodes;
-    std::vector<truth_device> devices;        ///< in order of first appearance
+    std::vector<truth_device> devices;        ///< in id order
     std::vector<std::uint32_t> tick_episodes; ///< episode indices, sliced by truth_tick
     std::unordered_map<std::string, std::uint32_t> device_index;
 
@@ -91,8 +91,60 @@ void split_csv(std::string_view line, std::vector<std::string>& cells);
 template <class F>
 void for_each_line(const std::string& path, F f);
 
+/// One label line as read, before its episode ids are resolved.
+struct label_line {
+    std::string device_id;
+    std::uint64_t seq = 0;
+    sim_time ts = 0;
+    bool emitted = true;
+    std::vector<std::string> episodes; ///< ids, as the line lists them
+};
+
+/// Parses label lines one at a time: JSONL objects, or CSV when the first line (number 1) is
+/// the CSV header, which sets the columns and yields no label. Not thread-safe.
+class label_parser {
+  public:
+    explicit label_parser(std::string path) : path_(std::move(path)) {}
+
+    /// The label on `line` (1-based `number`), or none for the CSV header. Throws config_error
+    /// at `path:number` naming the key for a malformed line or a missing or ill-typed key.
+    std::optional<label_line> parse(std::string_view line, std::size_t number);
+
+  private:
+    label_line csv_label(std::string_view line, std::size_t number);
+
+    std::string path_;
+    bool csv_ = false;
+    std::vector<std::string> cells_;
+    std::array<int, 5> column_{-1, -1, -1, -1, -1}; ///< device_id, seq, ts, episodes, emitted
+};
+
+/// Parses one episode line (JSONL). Throws config_error at `path:number` naming the key.
+truth_episode parse_episode(std::string_view line, const std::string& path, std::size_t number);
+
+/// Assembles a truth_set from parsed episodes and labels: episodes first, then the labels
+/// that name them. The result does not depend on the order of lines across devices, nor on
+/// that of episodes: finish() puts devices in id order and episodes in (start, id) order.
+class truth_builder {
+  public:
+    /// Adds `e`; false (and nothing added) when an episode with its id was added before.
+    bool add_episode(truth_episode e);
+    /// Whether every episode `l` names has been added.
+    bool knows_episodes(const label_line& l) const;
+    /// Adds the tick of `l`. Throws config_error at `path:number` (key "episodes") when it
+    /// names an episode not added.
+    void add_label(const label_line& l, const std::string& path, std::size_t number);
+    /// The set: each device's ticks sorted by seq, devices by id, episodes by (start, id); a
+    /// device's group is that of its episodes.
+    truth_set finish() &&;
+
+  private:
+    truth_set t_;
+    std::unordered_map<std::string, std::uint32_t> episode_index_;
+};
+
 /// Reads the label file (JSONL, or CSV when its first line is the CSV header) and the episode
-/// file. Devices' ticks are sorted by seq; a device's group is that of its episodes.
+/// file, as truth_builder assembles them.
 truth_set read_truth(const std::string& labels_path, const std::string& episodes_path);
 
 /// Whether `t` carries an episode of a selected class.

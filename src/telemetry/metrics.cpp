@@ -12,19 +12,8 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily family(std::string name, std::string help, MetricType type) {
-    return MetricFamily{std::move(name), std::move(help), type, {}};
-}
-
-void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {}) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    if (f.type == MetricType::Counter)
-        m.counter.value = value;
-    else
-        m.gauge.value = value;
-    f.metric.push_back(std::move(m));
-}
+using prom::add;
+using prom::family;
 
 /// prometheus-cpp's histogram data (cumulative counts at our fixed bounds) from the
 /// log-linear histogram.
@@ -46,6 +35,20 @@ ClientMetric histogram_metric(const latency_histogram& h, std::vector<ClientMetr
 }
 
 } // namespace
+
+MetricFamily prom::family(std::string name, std::string help, MetricType type) {
+    return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void prom::add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter)
+        m.counter.value = value;
+    else
+        m.gauge.value = value;
+    f.metric.push_back(std::move(m));
+}
 
 run_metrics::run_metrics(const profile& p, const run_stats& stats, const run_control& control,
                          std::vector<std::pair<std::string, const connector*>> sinks)

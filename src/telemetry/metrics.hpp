@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 
 #include "connectors/connector.hpp"
 #include "src/config/profile.hpp"
@@ -15,6 +16,15 @@
 #include "src/telemetry/run_stats.hpp"
 
 namespace synthfeed {
+
+/// What every Collect() here builds its families with.
+namespace prom {
+/// A metric family with no sample yet.
+prometheus::MetricFamily family(std::string name, std::string help, prometheus::MetricType type);
+/// Adds one sample to `f`: a counter's or a gauge's value, as the family's type says.
+void add(prometheus::MetricFamily& f, double value,
+         std::vector<prometheus::ClientMetric::Label> labels = {});
+} // namespace prom
 
 class run_metrics : public prometheus::Collectable {
   public:
