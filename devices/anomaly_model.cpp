@@ -21,16 +21,17 @@ void draw_shape(const anomaly_spec& spec, anomaly_state& s, const rng_stream& ke
     const std::uint64_t base = std::uint64_t{s.episode} * 4;
     const double m = spec.magnitude.lo +
                      (spec.magnitude.hi - spec.magnitude.lo) * key.uniform(base + draw_magnitude);
-    // Only shifts and skews have a sign; factors, delays and fractions do not.
-    const bool signed_kind =
-        spec.kind != anomaly_kind::variance && spec.kind != anomaly_kind::frequency &&
-        (class_of(spec.kind) == anomaly_class::value || spec.kind == anomaly_kind::clock_skew);
+    // Only shifts and skews have a sign; factors, delays and fractions do not. Read from the
+    // kind's row, so a new kind that acts as an existing one needs no change here.
+    const anomaly_kind_row& row = anomaly_kinds[spec.kind];
+    const bool skew = row.transport == transport_effect::clock_skew;
+    const bool signed_kind = !row.factor && (row.label_class == anomaly_class::value || skew);
     bool down = spec.direction == anomaly_direction::down;
     if (spec.direction == anomaly_direction::both) down = key.uniform(base + draw_sign) < 0.5;
     s.magnitude = signed_kind && down ? -m : m;
     // Delays and skews are whole milliseconds, so the truth states exactly what was applied.
-    if (spec.kind == anomaly_kind::duplicate || spec.kind == anomaly_kind::out_of_order ||
-        spec.kind == anomaly_kind::late || spec.kind == anomaly_kind::clock_skew)
+    if (skew || row.transport == transport_effect::duplicate ||
+        row.transport == transport_effect::delay)
         s.magnitude = std::round(s.magnitude);
     s.announced = 0;
 }

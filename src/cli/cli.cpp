@@ -387,16 +387,9 @@ void warn_if_ahead_of_clock(const profile& p, const run_options& o) {
 /// Marks the episode classes `--no-anomalies` and `--remove-class` name removed in `p` (the
 /// clean twin); returns their names, in class order.
 std::vector<std::string> remove_classes(const run_flags& f, profile& p) {
-    class_selection classes{};
-    if (f.no_anomalies) classes = labelled_classes;
-    for (const std::string& name : f.remove_classes) {
-        const auto c = parse_anomaly_class(name);
-        if (!c)
-            throw config_error({"--remove-class", 0, 0}, "",
-                               "expected one of value, transport, fraud, drift, regime, got \"" +
-                                   shown_input(name) + "\"");
-        classes[static_cast<std::size_t>(*c)] = true;
-    }
+    class_selection classes = flag_classes("--remove-class", f.remove_classes);
+    if (f.no_anomalies)
+        for (std::size_t c = 0; c < classes.size(); ++c) classes[c] |= labelled_classes[c];
     remove_episode_classes(p, classes);
     std::vector<std::string> names;
     for (std::size_t c = 0; c < classes.size(); ++c)

@@ -11,6 +11,7 @@
 
 #include "devices/group_model.hpp"
 #include "src/cli/score_follow.hpp"
+#include "src/config/profile_loader.hpp"
 #include "src/core/errors.hpp"
 #include "src/score/score_report.hpp"
 #include "src/telemetry/thresholds.hpp"
@@ -64,14 +65,8 @@ score_options options_of(const score_flags& f, std::vector<score_threshold>& cri
             criteria.push_back(parse_score_threshold(text));
         }
     }
-    for (const auto& name : f.include_classes) {
-        const auto it = std::find(anomaly_class_names.begin(), anomaly_class_names.end(), name);
-        if (it == anomaly_class_names.end())
-            throw config_error({"--include-class", 0, 0}, "",
-                               "expected one of value, transport, fraud, drift, regime, got \"" +
-                                   name.substr(0, 40) + "\"");
-        o.classes[static_cast<std::size_t>(it - anomaly_class_names.begin())] = true;
-    }
+    const class_selection included = flag_classes("--include-class", f.include_classes);
+    for (std::size_t c = 0; c < included.size(); ++c) o.classes[c] = o.classes[c] || included[c];
     const auto alpha = finite_number(f.alpha);
     if (!alpha || *alpha < 0 || *alpha > 1)
         throw config_error({"--alpha", 0, 0}, "",

@@ -291,18 +291,30 @@ anomaly_spec read_fraud(toml_reader& r, const group_spec& g) {
     return a;
 }
 
+namespace {
+
+/// What a drift and a regime share: a numeric `field` and a noise `scale` (0 < scale <= 1000).
+anomaly_spec read_field_change(toml_reader& r, const group_spec& g, anomaly_kind kind,
+                               const char* what) {
+    anomaly_spec a;
+    a.kind = kind;
+    a.field = read_target_field(r, g, what, true);
+    if (g.fields[static_cast<std::size_t>(a.field)].format != field_format::number)
+        r.fail("field", std::string(what) + " applies to numeric fields");
+    a.noise_scale = r.number("scale", 1);
+    if (!(a.noise_scale > 0) || a.noise_scale > max_factor_magnitude)
+        r.fail("scale", "must be greater than 0 and at most 1000");
+    return a;
+}
+
+} // namespace
+
 /// A [[group.drift]]: the group's distribution changes for good (or until `end`), abruptly
 /// or over `ramp`. Labelled as drift episodes (class "drift"), not as anomalies.
 anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g) {
-    anomaly_spec a;
-    a.kind = anomaly_kind::concept_drift;
-    a.field = read_target_field(r, g, "concept drift", true);
-    if (g.fields[static_cast<std::size_t>(a.field)].format != field_format::number)
-        r.fail("field", "concept drift applies to numeric fields");
+    anomaly_spec a = read_field_change(r, g, anomaly_kind::concept_drift, "concept drift");
     const double shift = r.number("shift", 0);
     a.magnitude = {shift, shift};
-    a.noise_scale = r.number("scale", 1);
-    if (!(a.noise_scale > 0)) r.fail("scale", "must be greater than 0");
     if (shift == 0 && a.noise_scale == 1) r.fail("shift", "a drift needs a shift or a scale");
     a.ramp = r.duration("ramp", 0);
     anomaly_window w;
@@ -322,15 +334,8 @@ anomaly_spec read_concept_drift(toml_reader& r, const group_spec& g) {
 /// noise and stochastic parts scaled by `scale`, its periodic parts' amplitude by `cycle`.
 /// Recorded as episodes of class "regime"; a tick's label stays normal.
 anomaly_spec read_regime(toml_reader& r, const group_spec& g) {
-    anomaly_spec a;
-    a.kind = anomaly_kind::regime;
-    a.field = read_target_field(r, g, "regime", true);
-    if (g.fields[static_cast<std::size_t>(a.field)].format != field_format::number)
-        r.fail("field", "a regime applies to numeric fields");
+    anomaly_spec a = read_field_change(r, g, anomaly_kind::regime, "regime");
     a.magnitude = r.spread("shift", {0, 0});
-    a.noise_scale = r.number("scale", 1);
-    if (!(a.noise_scale > 0) || a.noise_scale > max_factor_magnitude)
-        r.fail("scale", "must be greater than 0 and at most 1000");
     a.cycle_scale = r.number("cycle", 1);
     if (!(a.cycle_scale >= 0) || a.cycle_scale > max_factor_magnitude)
         r.fail("cycle", "must be between 0 and 1000");

@@ -308,6 +308,22 @@ profile load_profile(const std::string& path, connector_table_names_t connector_
     return parse_profile(text.str(), path, connector_tables, lookup, counts);
 }
 
+class_selection flag_classes(const char* flag, std::span<const std::string> names) {
+    class_selection classes{};
+    for (const std::string& name : names) {
+        const auto c = parse_anomaly_class(name);
+        if (!c) {
+            std::string list;
+            for (const auto n : anomaly_class_names)
+                list.append(list.empty() ? "" : ", ").append(n);
+            throw config_error({flag, 0, 0}, "",
+                               "expected one of " + list + ", got \"" + name.substr(0, 40) + "\"");
+        }
+        classes[static_cast<std::size_t>(*c)] = true;
+    }
+    return classes;
+}
+
 std::size_t remove_episode_classes(profile& p, const class_selection& classes) noexcept {
     std::size_t marked = 0;
     for (group_spec& g : p.groups)

@@ -40,6 +40,10 @@ profile parse_profile(std::string_view text, const std::string& origin,
                       connector_table_names_t connector_tables = {},
                       const env_lookup& lookup = process_env, const group_counts& counts = {});
 
+/// The classes `names` name (value, transport, fraud, drift, regime), given to `flag`
+/// (repeatable); config_error naming the flag (exit 2) for any other name.
+class_selection flag_classes(const char* flag, std::span<const std::string> names);
+
 /// Marks every episode spec of a class in `classes` removed (anomaly_spec::removed): the
 /// clean twin of a run. Returns how many specs it marked.
 std::size_t remove_episode_classes(profile& p, const class_selection& classes) noexcept;

@@ -24,7 +24,7 @@
 namespace synthfeed {
 
 struct score_options {
-    class_selection classes = default_classes;
+    class_selection classes = labelled_classes;
     range_options range;
     /// Predict `value >= threshold`. Unset: 0.5 for is_anomaly rows, and for scores the
     /// threshold of the best point-wise F1 (the sweep).

@@ -66,11 +66,6 @@ struct truth_set {
     }
 };
 
-/// Which label classes make a message anomalous (by default value anomalies and fraud, as
-/// the label files' `label`/`is_anomaly`; transport faults, drift and regimes on request).
-using class_selection = std::array<bool, anomaly_class_names.size()>;
-inline constexpr class_selection default_classes{true, false, true, false, false};
-
 /// Throws config_error (exit 2) located at `path:line`, naming `key`.
 [[noreturn]] void input_error(const std::string& path, std::size_t line, std::string key,
                               std::string message);
