@@ -34,18 +34,6 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
  && ./build/release/synthfeed --version
 
 FROM debian:12-slim
-ARG SYNTHFEED_VERSION=0.1.0
-ARG SYNTHFEED_COMMIT=unknown
-ARG SYNTHFEED_SOURCE=unknown
-# The project ships no licence file yet: NOASSERTION (SPDX) until it does.
-ARG SYNTHFEED_LICENSE=NOASSERTION
-LABEL org.opencontainers.image.title="synthfeed" \
-      org.opencontainers.image.description="Streaming IoT/event-feed emulator with ground-truth labels" \
-      org.opencontainers.image.version="${SYNTHFEED_VERSION}" \
-      org.opencontainers.image.revision="${SYNTHFEED_COMMIT}" \
-      org.opencontainers.image.source="${SYNTHFEED_SOURCE}" \
-      org.opencontainers.image.licenses="${SYNTHFEED_LICENSE}" \
-      org.opencontainers.image.base.name="debian:12-slim"
 # The shared libraries the binary links (tests/integration/test_container_files.py checks this
 # list against the binary's NEEDED entries); ca-certificates for TLS brokers with public CAs.
 RUN apt-get update \
@@ -76,4 +64,18 @@ EXPOSE 9090
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${HEALTHCHECK_PORT:-9090} && printf 'GET /livez HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && IFS= read -r -t 3 status <&3 && [[ $status == *' 200 '* ]]"]
 ENTRYPOINT ["synthfeed"]
+# OCI annotations, last: an ARG is in the environment of every later RUN, so declared earlier
+# the commit would re-run the apt-get step on every build.
+ARG SYNTHFEED_VERSION=0.1.0
+ARG SYNTHFEED_COMMIT=unknown
+ARG SYNTHFEED_SOURCE=unknown
+# The project ships no licence file yet: NOASSERTION (SPDX) until it does.
+ARG SYNTHFEED_LICENSE=NOASSERTION
+LABEL org.opencontainers.image.title="synthfeed" \
+      org.opencontainers.image.description="Streaming IoT/event-feed emulator with ground-truth labels" \
+      org.opencontainers.image.version="${SYNTHFEED_VERSION}" \
+      org.opencontainers.image.revision="${SYNTHFEED_COMMIT}" \
+      org.opencontainers.image.source="${SYNTHFEED_SOURCE}" \
+      org.opencontainers.image.licenses="${SYNTHFEED_LICENSE}" \
+      org.opencontainers.image.base.name="debian:12-slim"
 CMD ["run", "/etc/synthfeed/profiles/cold_chain.toml", "--sink", "null:", "--speed", "1x"]
