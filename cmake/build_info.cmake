@@ -1,7 +1,12 @@
 # Writes ${OUT}: the commit synthfeed is built from, read at build time (not configure time,
 # which would go stale), rewritten only when it changes so that nothing rebuilds needlessly.
 # Run with -DSOURCE_DIR=... -DOUT=... -DCOMPILER=... -DBUILD_TYPE=...
+# Without a .git (the container build's context leaves it out) the builder may name the commit
+# in the environment, SYNTHFEED_COMMIT (scripts/container-build passes it as a build argument).
 set(commit "unknown")
+if(DEFINED ENV{SYNTHFEED_COMMIT} AND NOT "$ENV{SYNTHFEED_COMMIT}" STREQUAL "")
+    set(commit "$ENV{SYNTHFEED_COMMIT}")
+endif()
 find_program(GIT git)
 if(GIT AND EXISTS "${SOURCE_DIR}/.git")
     execute_process(COMMAND "${GIT}" -C "${SOURCE_DIR}" describe --always --dirty --abbrev=10

@@ -472,6 +472,43 @@ def test_k8s_configmap_holds_the_profile_the_job_runs():
     assert configmap["data"][key] == (PROFILES / key).read_text()
 
 
+def test_k8s_deployment_runs_beside_staging(synthfeed_bin, tmp_path):
+    """The long-running Deployment: one replica replaced by Recreate (never two pods sending the
+    same devices), probes on the --http port, the control token from an optional Secret, and its
+    env settings run by the binary (Kafka swapped for null:, a free loopback port)."""
+    deployments = [o for o in k8s_objects() if o["kind"] == "Deployment"]
+    assert len(deployments) == 1
+    spec = deployments[0]["spec"]
+    assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate"
+    pod = spec["template"]
+    assert spec["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    container = next(c for c in pod["spec"]["containers"] if c["name"] == "synthfeed")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    port = int(env["SYNTHFEED_HTTP"].rsplit(":", 1)[1])
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe, path in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")]:
+        http = container[probe]["httpGet"]
+        assert http["path"] == path and ports.get(http["port"], http["port"]) == port
+    token = next(e for e in container["env"] if e["name"] == "SYNTHFEED_CONTROL_TOKEN")
+    assert "value" not in token and token["valueFrom"]["secretKeyRef"]["optional"] is True
+    assert pod["spec"]["securityContext"]["runAsUser"] != 0
+    services = [o for o in k8s_objects() if o["kind"] == "Service"]
+    assert any(s["spec"]["selector"].items() <= pod["metadata"]["labels"].items() and
+               s["spec"].get("clusterIP") != "None" for s in services)
+
+    run_env = {k: v for k, v in env.items() if v is not None}
+    run_env.update(SYNTHFEED_SINK="null:", SYNTHFEED_HTTP=f"127.0.0.1:{free_port()}")
+    run_env.pop("SYNTHFEED_LABELS")
+    run_env["SYNTHFEED_PROFILE"] = str(host_profile(run_env["SYNTHFEED_PROFILE"]))
+    env_clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHFEED_")}
+    summary = tmp_path / "summary.json"
+    result = subprocess.run([str(synthfeed_bin), *container["args"], "--count", "200", "--speed", "max",
+                             "--summary-json", str(summary)], env={**env_clean, **run_env},
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(summary.read_text())["messages_delivered"] == 200
+
+
 def test_k8s_shards_union_to_the_whole_run(synthfeed_bin, tmp_path):
     """Runs each pod's settings (its SYNTHFEED_SHARD with the index filled in, the job's other
     env twins) on a short simulated span: the shards are disjoint, shard i holds the devices with
