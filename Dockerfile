@@ -16,11 +16,19 @@
 # health check finds its port; serve them elsewhere with --http (or SYNTHFEED_HTTP) and set
 # HEALTHCHECK_PORT to match.
 
-FROM debian:12 AS build
+# Where the binary comes from: `source` (the default: compiled here, as on any clean machine) or
+# `prebuilt` (build/release from the context, for CI: scripts/test puts the binary it has just
+# built and tested into the image, the same Debian 12 toolchain and libraries, in seconds rather
+# than the minutes of a second compile). Only the chosen stage is built.
+ARG SYNTHFEED_ARTIFACTS=source
+
+FROM debian:12 AS artifacts-source
 WORKDIR /src
 COPY scripts/setup scripts/setup
 RUN SYNTHFEED_SETUP_BUILD_ONLY=1 ./scripts/setup && rm -rf /var/lib/apt/lists/*
 COPY . .
+# The context may carry a prebuilt binary (see .dockerignore): never mixed into this build.
+RUN rm -rf build
 # The commit `synthfeed --version` names (the context has no .git; cmake/build_info.cmake).
 ARG SYNTHFEED_COMMIT=unknown
 # ccache in a cache mount: a clean machine compiles everything (the mount starts empty), a
@@ -31,7 +39,15 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
       -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
  && cmake --build --preset release --target synthfeed synthfeed_docs \
  && ccache --show-stats \
- && ./build/release/synthfeed --version
+ && ./build/release/synthfeed --version \
+ && mkdir /out && cp -r build/release/synthfeed build/release/share /out/
+
+FROM debian:12-slim AS artifacts-prebuilt
+COPY build/release/synthfeed /out/synthfeed
+COPY build/release/share /out/share
+
+# hadolint ignore=DL3006
+FROM artifacts-${SYNTHFEED_ARTIFACTS} AS artifacts
 
 FROM debian:12-slim
 # The shared libraries the binary links (tests/integration/test_container_files.py checks this
@@ -43,12 +59,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 synthfeed \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/synthfeed --create-home synthfeed
-COPY --from=build /src/build/release/synthfeed /usr/local/bin/synthfeed
+COPY --from=artifacts /out/synthfeed /usr/local/bin/synthfeed
 # The generated completions and man page (a few kB; the image has no bash-completion or man, so
 # they are there to copy out: `docker run --rm --entrypoint cat IMAGE /usr/share/man/man1/synthfeed.1`).
-COPY --from=build /src/build/release/share/bash-completion/completions/synthfeed /usr/share/bash-completion/completions/synthfeed
-COPY --from=build /src/build/release/share/zsh/site-functions/_synthfeed /usr/share/zsh/vendor-completions/_synthfeed
-COPY --from=build /src/build/release/share/man/man1/synthfeed.1 /usr/share/man/man1/synthfeed.1
+COPY --from=artifacts /out/share/bash-completion/completions/synthfeed /usr/share/bash-completion/completions/synthfeed
+COPY --from=artifacts /out/share/zsh/site-functions/_synthfeed /usr/share/zsh/vendor-completions/_synthfeed
+COPY --from=artifacts /out/share/man/man1/synthfeed.1 /usr/share/man/man1/synthfeed.1
 COPY profiles /etc/synthfeed/profiles
 # Numeric user so Kubernetes' runAsNonRoot can verify it; a writable working directory for
 # file: sinks and --summary-json.

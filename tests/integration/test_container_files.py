@@ -184,7 +184,12 @@ def test_dockerfile_structure():
     instructions = dockerfile_instructions()
     froms = [args for instr, args in instructions if instr == "FROM"]
     assert len(froms) >= 2, "a multi-stage build"
-    assert all(f.split()[0].startswith("debian:12") for f in froms), froms
+    # Every stage starts from Debian 12, or from one of the artifact stages above it (the
+    # binary compiled from source, or the one CI has just built and tested).
+    stages = [f.split()[2] for f in froms if len(f.split()) == 3 and f.split()[1].upper() == "AS"]
+    assert all(f.split()[0].startswith("debian:12") or
+               f.split()[0] == "artifacts-${SYNTHFEED_ARTIFACTS}" and
+               {"artifacts-source", "artifacts-prebuilt"} <= set(stages) for f in froms), froms
     assert froms[-1].split()[0] == "debian:12-slim"
 
     final = instructions[max(i for i, (instr, _) in enumerate(instructions) if instr == "FROM"):]
