@@ -28,6 +28,7 @@
 #include "src/core/errors.hpp"
 #include "src/engine/engine.hpp"
 #include "src/engine/load_schedule.hpp"
+#include "src/layouts/layout_sink.hpp"
 #include "src/telemetry/control_api.hpp"
 #include "src/telemetry/http_server.hpp"
 #include "src/telemetry/metrics.hpp"
@@ -414,12 +415,18 @@ int command_run(const run_flags& f) {
     const device_directory ids(p);
 
     const connector_context ctx = connector_settings(p, f.properties);
+    // A benchmark layout (--labels-format timeeval|nab) is a directory, not a sink URI.
+    const bool label_sink = !f.labels.empty() && !writes_layout(o.labels);
     check_addresses(p, f.sink, for_stream(ctx, "--sink"));
-    if (!f.labels.empty()) check_addresses(p, f.labels, for_stream(ctx, "--labels"));
+    if (label_sink) check_addresses(p, f.labels, for_stream(ctx, "--labels"));
     if (!f.episodes.empty()) check_addresses(p, f.episodes, for_stream(ctx, "--episodes"));
     auto data = open_connector(f.sink, for_stream(ctx, "--sink"));
     std::unique_ptr<connector> labels, episodes;
-    if (!f.labels.empty()) labels = open_connector(f.labels, for_stream(ctx, "--labels"));
+    if (label_sink)
+        labels = open_connector(f.labels, for_stream(ctx, "--labels"));
+    else if (!f.labels.empty())
+        labels = open_label_layout(f.labels, o.labels, p,
+                                   {o.count, o.duration, o.shard_index, o.shard_count});
     if (!f.episodes.empty()) episodes = open_connector(f.episodes, for_stream(ctx, "--episodes"));
     if (!f.summary_json.empty()) {
         std::ofstream probe(f.summary_json, std::ios::app);
@@ -653,7 +660,8 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_PROFILE");
     run->add_option("--sink", f.sink, "where messages go: " + sink_forms())
         ->envname("SYNTHFEED_SINK");
-    run->add_option("--labels", f.labels, "where per-message labels go (URI or path)")
+    run->add_option("--labels", f.labels,
+                    "where per-message labels go (URI or path; a directory for timeeval, nab)")
         ->envname("SYNTHFEED_LABELS");
     run->add_option("--episodes", f.episodes, "where anomaly episodes go (URI or path)")
         ->envname("SYNTHFEED_EPISODES");

@@ -69,7 +69,8 @@ live_figures figures_of(const live_scorer& s, const live_snapshot& snap, const s
     f.detected_episodes = r.overall.delay.detected;
     f.unsettled_labels = snap.unsettled_labels;
     f.waiting_labels = snap.waiting_labels;
-    f.unjoined_rows = r.unknown_device_rows + r.unmatched_rows;
+    f.unjoined_rows =
+        r.unknown_device_rows + r.unparsable_score_rows + r.outside_span_rows + r.unmatched_rows;
     f.point = r.overall.point;
     f.range = r.overall.range;
     for (std::size_t p = 0; p < nab_profiles.size(); ++p) f.nab[p] = r.overall.nab[p].normalised();

@@ -98,7 +98,7 @@ void truth_names::append_episode_member(byte_buffer& out, std::string_view devic
 
 label_encoder::label_encoder(const profile& p, label_format format,
                              const injection_board* injections)
-    : names_(p, injections), format_(format) {
+    : profile_(&p), injections_(injections), names_(p, injections), format_(format) {
     for (const auto& g : p.groups)
         for (const auto& a : g.anomalies)
             has_faults_ |= class_of(a.kind) == anomaly_class::transport;
@@ -110,8 +110,33 @@ std::string label_encoder::header() const {
                : "";
 }
 
+void label_encoder::encode_layout_row(byte_buffer& out, const tick_view& t) const {
+    // At most a few episodes are live at a tick: a small array, no allocation.
+    std::array<layout_episode, 16> small;
+    std::vector<layout_episode> large;
+    std::size_t n = 0;
+    for (const episode_ref& e : t.episodes) {
+        if (!labels_tick(class_of(episode_kind(profile_->groups[t.group], injections_, e))))
+            continue;
+        const int field = e.anomaly == injected_anomaly
+                              ? (*injections_)[e.episode].field
+                              : profile_->groups[t.group].anomalies[e.anomaly].field;
+        const layout_episode live{field, e.anomaly, e.episode};
+        if (n < small.size())
+            small[n] = live;
+        else
+            large.push_back(live);
+        ++n;
+    }
+    if (!large.empty()) large.insert(large.begin(), small.begin(), small.end());
+    append_layout_row(out, {t.device, t.seq, t.ts, t.group, t.emitted, n > 0, t.values,
+                            large.empty() ? std::span<const layout_episode>(small).first(n)
+                                          : std::span<const layout_episode>(large)});
+}
+
 void label_encoder::encode(byte_buffer& out, const tick_view& t, std::string_view device_id,
                            timestamp_formatter& ts) const {
+    if (writes_layout(format_)) return encode_layout_row(out, t);
     if (format_ == label_format::csv) {
         out.append(device_id);
         char* p = out.reserve(24);

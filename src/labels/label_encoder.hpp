@@ -1,6 +1,7 @@
 #pragma once
 /// Ground truth as text: per-message label lines (JSONL, or CSV with is_anomaly as
-/// GutenTAG/TimeEval read it) and per-episode lines (JSONL).
+/// GutenTAG/TimeEval read it) and per-episode lines (JSONL); for the benchmark layouts
+/// (TimeEval, NAB), one layout_row per tick for the layout writer to collect.
 
 #include <span>
 #include <string>
@@ -11,16 +12,29 @@
 #include "src/config/profile.hpp"
 #include "src/core/byte_buffer.hpp"
 #include "src/core/time.hpp"
+#include "src/labels/layout_row.hpp"
 
 namespace synthfeed {
 
-enum class label_format { jsonl, csv };
+enum class label_format { jsonl, csv, timeeval, nab };
 inline constexpr vocabulary label_formats{std::array{
     kind_row<label_format>{label_format::jsonl, "jsonl", "", "one JSON object per message"},
     kind_row<label_format>{label_format::csv, "csv", "",
                            "device_id,seq,ts,label,episode,is_anomaly (TimeEval/GutenTAG)"},
+    kind_row<label_format>{label_format::timeeval, "timeeval", "",
+                           "a directory: a CSV per device with values and is_anomaly, and "
+                           "TimeEval's datasets.csv"},
+    kind_row<label_format>{label_format::nab, "nab", "",
+                           "a directory: NAB's data/ CSVs per device and field, "
+                           "labels/combined_labels.json and combined_windows.json"},
 }};
 static_assert(label_formats.in_enum_order());
+
+/// Whether a label format is a benchmark layout: a directory written at the end of the run
+/// from layout_rows (src/layouts), rather than a line per tick to a sink.
+constexpr bool writes_layout(label_format f) noexcept {
+    return f == label_format::timeeval || f == label_format::nab;
+}
 
 /// Names truth: labels ("normal", "spike", "level_shift+spike") and episode ids
 /// ("<device_id>:<anomaly index>:<episode number>", unique and stable for a profile + seed;
@@ -56,7 +70,8 @@ class truth_names {
     const injection_board* injections_;
 };
 
-/// Encodes one label line per generated tick (emitted or silenced by a dropout).
+/// Encodes one label line per generated tick (emitted or silenced by a dropout); for a layout
+/// format (writes_layout), one layout_row instead.
 class label_encoder {
   public:
     label_encoder(const profile& p, label_format format,
@@ -68,6 +83,10 @@ class label_encoder {
                 timestamp_formatter& ts) const;
 
   private:
+    void encode_layout_row(byte_buffer& out, const tick_view& t) const;
+
+    const profile* profile_;
+    const injection_board* injections_;
     truth_names names_;
     label_format format_;
     bool has_faults_ = false; ///< the profile has [[group.fault]]s: JSONL lines list "faults"

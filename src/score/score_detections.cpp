@@ -23,14 +23,6 @@ struct row_fields {
     std::optional<detection_mode> mode;
 };
 
-double number_of(std::string_view text, const char* key, const std::string& path, std::size_t n) {
-    const auto v = finite_number(text);
-    if (!v)
-        input_error(path, n, key,
-                    "expected a finite number, got \"" + std::string(text.substr(0, 40)) + "\"");
-    return *v;
-}
-
 double flag_of(std::string_view text, const std::string& path, std::size_t n) {
     if (text == "1" || text == "true") return 1;
     if (text == "0" || text == "false") return 0;
@@ -53,7 +45,7 @@ void set_key(row_fields& row, std::string_view key, std::string_view text, const
         row.mode = detection_mode::binary;
     } else if (key == "score") {
         if (row.mode) input_error(path, n, "score", "give is_anomaly or score, not both");
-        row.value = number_of(text, "score", path, n);
+        row.value = finite_number(text).value_or(unparsable_score);
         row.mode = detection_mode::score;
     }
 }
@@ -90,10 +82,9 @@ row_fields json_row(std::string_view line, const std::string& path, std::size_t 
             else
                 input_error(path, n, key, "expected 0, 1, true or false");
             row.mode = detection_mode::binary;
-        } else { // score
-            if (!v.is_number() || !std::isfinite(v.get<double>()))
-                input_error(path, n, key, "expected a finite number");
-            row.value = v.get<double>();
+        } else { // score: a finite number, else counted as unparsable (null, "NaN")
+            const bool finite = v.is_number() && std::isfinite(v.get<double>());
+            row.value = finite ? v.get<double>() : unparsable_score;
             row.mode = detection_mode::score;
         }
     }
@@ -142,6 +133,9 @@ detection_joiner::detection_joiner(const truth_set& truth, std::string path)
         out_.values[d].assign(truth.devices[d].ticks.size(),
                               std::numeric_limits<double>::quiet_NaN());
     by_ts_.resize(truth.devices.size());
+    for (const truth_device& d : truth.devices)
+        for (const truth_tick& t : d.ticks)
+            span_ = {std::min(span_.first, t.ts), std::max(span_.second, t.ts)};
 }
 
 void detection_joiner::warn(std::size_t n, const std::string& what) {
@@ -166,10 +160,21 @@ std::optional<std::size_t> detection_joiner::tick_at(std::size_t d, sim_time ts)
 
 void detection_joiner::add(const detection_row& row, std::size_t n) {
     if (out_.rows++ == 0) out_.mode = row.mode;
+    if (std::isnan(row.value)) {
+        ++out_.unparsable_score_rows;
+        warn(n, "score is not a finite number");
+        return;
+    }
     const auto d = truth_.device_index.find(row.device_id);
     if (d == truth_.device_index.end()) {
         ++out_.unknown_device_rows;
         warn(n, "device \"" + row.device_id.substr(0, 60) + "\" is not in the truth");
+        return;
+    }
+    if (!row.seq && (*row.ts < span_.first || *row.ts > span_.second)) {
+        ++out_.outside_span_rows;
+        warn(n, "ts " + format_timestamp(*row.ts) + " is outside the truth's span (" +
+                    format_timestamp(span_.first) + " to " + format_timestamp(span_.second) + ")");
         return;
     }
     const auto& ticks = truth_.devices[d->second].ticks;

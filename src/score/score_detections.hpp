@@ -5,13 +5,16 @@
 /// that device whose label ts is exactly that millisecond (the lowest seq when several are).
 ///
 /// Rows that join nothing are counted and warned about, never scored: a device the truth lacks,
-/// a seq or ts no message has, a tick silenced by a dropout. Messages without a row are not
-/// anomalous. A message with several rows takes the highest value (any 1 wins).
+/// a ts outside the truth's span (its first to its last label), a seq or ts no message has, a
+/// tick silenced by a dropout; so is a row whose `score` is not a finite number (a detector's
+/// NaN while it warms up, an empty cell). Messages without a row are not anomalous. A message
+/// with several rows takes the highest value (any 1 wins).
 /// Errors: config_error (exit 2) at `file:line` naming the key, for a malformed line, an
 /// unknown column or key, a missing key, a value of the wrong type, or rows mixing
 /// is_anomaly and score.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,19 +33,24 @@ struct detection_set {
     /// or the score), NaN when no row names the tick.
     std::vector<std::vector<double>> values;
     std::uint64_t rows = 0;
-    std::uint64_t unknown_device_rows = 0; ///< device_id not in the truth
-    std::uint64_t unmatched_rows = 0;      ///< no message with that seq / exact ts
-    std::uint64_t silenced_rows = 0;       ///< names a tick that sent no message
-    std::uint64_t repeated_rows = 0;       ///< a second row for one message
-    std::vector<std::string> warnings;     ///< the first few, as "file:line: …"
+    std::uint64_t unknown_device_rows = 0;   ///< device_id not in the truth
+    std::uint64_t unparsable_score_rows = 0; ///< a score that is not a finite number
+    std::uint64_t outside_span_rows = 0;     ///< a ts before or after every label of the truth
+    std::uint64_t unmatched_rows = 0;        ///< no message with that seq / exact ts
+    std::uint64_t silenced_rows = 0;         ///< names a tick that sent no message
+    std::uint64_t repeated_rows = 0;         ///< a second row for one message
+    std::vector<std::string> warnings;       ///< the first few, as "file:line: …"
 };
+
+/// The value of a row whose `score` is not a finite number: counted, not scored.
+inline constexpr double unparsable_score = std::numeric_limits<double>::quiet_NaN();
 
 /// One row as read, before the join: seq or ts (at least one), a value and its mode.
 struct detection_row {
     std::string device_id;
     std::optional<std::uint64_t> seq;
     std::optional<sim_time> ts;
-    double value = 0;
+    double value = 0; ///< unparsable_score (NaN) for a score that is not a finite number
     detection_mode mode = detection_mode::binary;
 };
 
@@ -84,6 +92,7 @@ class detection_joiner {
     detection_set out_;
     std::string path_;
     std::vector<std::vector<std::pair<sim_time, std::size_t>>> by_ts_;
+    std::pair<sim_time, sim_time> span_{INT64_MAX, INT64_MIN}; ///< the truth's first, last ts
 };
 
 /// Reads `path` (JSONL when the first line starts with '{', else CSV with a header).

@@ -276,6 +276,8 @@ score_report score_detections(const truth_set& t, const detection_set& d, const 
     report.mode = d.mode;
     report.detection_rows = d.rows;
     report.unknown_device_rows = d.unknown_device_rows;
+    report.unparsable_score_rows = d.unparsable_score_rows;
+    report.outside_span_rows = d.outside_span_rows;
     report.unmatched_rows = d.unmatched_rows;
     report.silenced_rows = d.silenced_rows;
     report.repeated_rows = d.repeated_rows;
@@ -338,6 +340,8 @@ std::string report_json(const score_report& r, const std::map<std::string, std::
     j["inputs"] = inputs;
     j["inputs"]["detection_rows"] = r.detection_rows;
     j["inputs"]["unknown_device_rows"] = r.unknown_device_rows;
+    j["inputs"]["unparsable_score_rows"] = r.unparsable_score_rows;
+    j["inputs"]["outside_span_rows"] = r.outside_span_rows;
     j["inputs"]["unmatched_rows"] = r.unmatched_rows;
     j["inputs"]["silenced_rows"] = r.silenced_rows;
     j["inputs"]["repeated_rows"] = r.repeated_rows;
@@ -411,12 +415,14 @@ void print_report(const score_report& r, std::FILE* out) {
     };
     for (const auto& [name, b] : r.classes) recall_row("class " + name, b);
     for (const auto& [name, b] : r.kinds) recall_row("  " + name, b);
-    if (r.unknown_device_rows + r.unmatched_rows + r.silenced_rows + r.repeated_rows)
+    if (r.unknown_device_rows + r.unparsable_score_rows + r.outside_span_rows + r.unmatched_rows +
+        r.silenced_rows + r.repeated_rows)
         fmt::print(out,
-                   "detections {} rows: {} of unknown devices, {} matching no message, {} on "
+                   "detections {} rows: {} of unknown devices, {} with a score that is not a "
+                   "number, {} outside the truth's span, {} matching no message, {} on "
                    "silenced ticks, {} repeated (not scored)\n",
-                   r.detection_rows, r.unknown_device_rows, r.unmatched_rows, r.silenced_rows,
-                   r.repeated_rows);
+                   r.detection_rows, r.unknown_device_rows, r.unparsable_score_rows,
+                   r.outside_span_rows, r.unmatched_rows, r.silenced_rows, r.repeated_rows);
 }
 
 const std::vector<std::string>& report_metric_names() {

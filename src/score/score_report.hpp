@@ -76,8 +76,8 @@ struct score_report {
     std::map<std::string, score_block> groups;
     std::map<std::string, recall_block> classes, kinds;
     std::uint64_t silenced_ticks = 0, scored_episodes = 0;
-    std::uint64_t detection_rows = 0, unknown_device_rows = 0, unmatched_rows = 0,
-                  silenced_rows = 0, repeated_rows = 0;
+    std::uint64_t detection_rows = 0, unknown_device_rows = 0, unparsable_score_rows = 0,
+                  outside_span_rows = 0, unmatched_rows = 0, silenced_rows = 0, repeated_rows = 0;
 };
 
 /// Scores `d` against `t`.

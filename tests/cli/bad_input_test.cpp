@@ -1,4 +1,5 @@
-// Bad profiles, flags and env: exit code 2, a message naming file/line/key or flag, no crash.
+// Bad profiles, flags and env (run), and bad score input: exit code 2, a message naming
+// file/line/key or flag, no crash.
 #include <gtest/gtest.h>
 
 #include "tests/test_support.hpp"
@@ -23,7 +24,36 @@ struct bad_case {
     std::string profile; ///< written to bad.toml; empty = use a good profile
     std::string flags;
     std::vector<std::string> expected; ///< substrings of stderr
+    /// What runs before the flags; "<profile>" is bad.toml, and "<dir>" (here and in the
+    /// flags) the case's directory.
+    std::string command = "run <profile> --count 1 --progress off --sink null:";
+    std::vector<std::pair<std::string, std::string>> files = {}; ///< written under <dir> first
 };
+
+/// `synthfeed score` on the files of score_files() with `flags` after them.
+const std::string score_command =
+    "score --truth <dir>/l.jsonl --episodes <dir>/e.jsonl --detections <dir>/d.jsonl";
+
+/// A truth of two ticks of one device, the second in a level shift, and a detection of it;
+/// `replace` gives one file other text.
+std::vector<std::pair<std::string, std::string>>
+score_files(const std::pair<std::string, std::string>& replace = {}) {
+    std::vector<std::pair<std::string, std::string>> files{
+        {"l.jsonl",
+         R"({"device_id":"d-0","seq":0,"ts":"2026-01-01T00:00:00.000Z","label":"normal","episode":null,"episodes":[],"emitted":true})"
+         "\n"
+         R"({"device_id":"d-0","seq":1,"ts":"2026-01-01T00:00:01.000Z","label":"level_shift","episode":"d-0:0:0","episodes":["d-0:0:0"],"emitted":true})"
+         "\n"},
+        {"e.jsonl",
+         R"({"episode":"d-0:0:0","device_id":"d-0","group":"g","field":"x","kind":"level_shift","class":"value","start":"2026-01-01T00:00:01.000Z","end":"2026-01-01T00:00:02.000Z","magnitude":1.0})"
+         "\n"},
+        {"d.jsonl", R"({"device_id":"d-0","seq":1,"is_anomaly":1})"
+                    "\n"},
+    };
+    for (auto& f : files)
+        if (f.first == replace.first) f.second = replace.second;
+    return files;
+}
 
 std::string good_group_named(const std::string& name) {
     return "name = \"" + name + "\"\n" + good_group;
@@ -233,6 +263,63 @@ const std::vector<bad_case> cases = {
     {"flag_pad_to_zero", "", "--pad-to 0", {"--pad-to", "from 1 to 16384", "\"0\""}},
     {"flag_pad_to_too_large", "", "--pad-to 100000", {"--pad-to", "from 1 to 16384"}},
     {"flag_pad_to_type", "", "--pad-to 1k", {"--pad-to", "\"1k\""}},
+    {"labels_layout_uri",
+     "",
+     "--labels file:<dir>/te --labels-format timeeval",
+     {"--labels", "a TimeEval layout is a directory of files: give a path, not a URI"}},
+    {"labels_layout_unbounded",
+     "",
+     "--labels <dir>/te --labels-format timeeval",
+     {"--labels", "bound it with --count or --duration"},
+     "run <profile> --progress off --sink null:"},
+    {"labels_layout_too_many_devices",
+     "",
+     "--devices 20000 --labels <dir>/nab --labels-format nab",
+     {"--labels", "at most 10000 devices", "this run has 20000"}},
+    {"labels_layout_too_many_rows",
+     "",
+     "--duration 400d --labels <dir>/nab --labels-format nab",
+     {"--labels", "at most 10000000 messages", "about 103680000"},
+     "run <profile> --progress off --sink null:"},
+    {"labels_layout_not_empty",
+     "",
+     "--labels <dir>/full --labels-format timeeval",
+     {"--labels", "is not empty"},
+     "run <profile> --count 1 --progress off --sink null:",
+     {{"full/old.csv", "x\n"}}},
+    {"score_unknown_metric",
+     "",
+     "--threshold 'f2>=0.8'",
+     {"--threshold", "unknown metric \"f2\"", "did you mean \"f1\""},
+     score_command,
+     score_files()},
+    {"score_bad_alpha",
+     "",
+     "--alpha 2",
+     {"--alpha", "expected a number from 0 to 1, got \"2\""},
+     score_command,
+     score_files()},
+    {"score_malformed_truth_line",
+     "",
+     "",
+     {"<dir>/l.jsonl:2", "not a JSON object"},
+     score_command,
+     score_files(
+         {"l.jsonl",
+          R"({"device_id":"d-0","seq":0,"ts":"2026-01-01T00:00:00.000Z","label":"normal","episode":null,"episodes":[],"emitted":true})"
+          "\n{\"device_id\":\"d-0\",\"seq\":\n"})},
+    {"score_malformed_detection_line",
+     "",
+     "",
+     {"<dir>/d.jsonl:2", "not a JSON object"},
+     score_command,
+     score_files({"d.jsonl", "{\"device_id\":\"d-0\",\"seq\":1,\"is_anomaly\":1}\n[1, 2]\n"})},
+    {"score_detection_missing_key",
+     "",
+     "",
+     {"<dir>/d.jsonl:1", "seq", "missing: give seq or ts"},
+     score_command,
+     score_files({"d.jsonl", "{\"device_id\":\"d-0\",\"is_anomaly\":1}\n"})},
 };
 
 /// How GoogleTest names a case in its output (instead of "120-byte object <...>").
@@ -252,10 +339,20 @@ process_result run_case(const bad_case& c) {
     const auto dir = temp_dir("bad-" + c.name);
     const auto path = dir / "bad.toml";
     write_file(path, c.profile.empty() ? good_profile() : c.profile);
+    for (const auto& [name, text] : c.files) {
+        std::filesystem::create_directories((dir / name).parent_path());
+        write_file(dir / name, text);
+    }
+    auto expand = [&](std::string text) {
+        for (const auto& [from, to] : {std::pair<std::string, std::string>{"<dir>", dir.string()},
+                                       {"<profile>", path.string()}})
+            for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+                text.replace(at, from.size(), to);
+        return text;
+    };
     std::string env, flags = c.flags;
     if (flags.starts_with("ENV:")) env = flags.substr(4), flags.clear();
-    auto r = run_synthfeed(
-        "run " + path.string() + " --count 1 --progress off --sink null: " + flags, env);
+    auto r = run_synthfeed(expand(c.command) + " " + expand(flags), env);
     std::filesystem::remove_all(dir);
     std::string errors;
     for (std::string line : lines(r.err)) {

@@ -195,7 +195,7 @@ TEST(VocabularyTables, NamesAreUniqueAndLookupsRoundTrip) {
     for (const auto& k : signal_kinds) EXPECT_EQ(signal_kinds.find(k.name), &k);
     for (const auto& k : load_shapes) EXPECT_EQ(load_shapes.find(k.name), &k);
     for (const auto& k : payload_formats) EXPECT_EQ(parse_payload_format(k.name), k.kind);
-    EXPECT_EQ(names_of(label_formats), "jsonl, csv");
+    EXPECT_EQ(names_of(label_formats), "jsonl, csv, timeeval, nab");
 }
 
 } // namespace

@@ -19,7 +19,8 @@ specification accepts, so a stream that passes them will pass any conforming con
   restrictions (names beginning with `_`, keys named `time`, a tag key named `field`) are
   reported separately by `influx_naming_problems`.
 
-Every parser raises `ParseError` with a short reason.
+Every parser raises `ParseError` with a short reason. `layout_file_name` spells a name as the
+benchmark label layouts (--labels-format timeeval, nab) put it in a file name.
 """
 
 from __future__ import annotations
@@ -410,3 +411,19 @@ def influx_naming_problems(p: InfluxPoint) -> list[str]:
         if k.startswith("_") or k == "time":
             out.append(f"field key {k!r} is reserved")
     return out
+
+
+def layout_file_name(name: str) -> str:
+    """A device id, group or field name as a part of a layout's file name (README, Benchmark
+    layouts): characters other than ASCII letters, digits, `-`, `_` and a `.` not in front as
+    %XX of their UTF-8 bytes; past 120 characters, the first 100 (an escape kept whole), `~`
+    and the FNV-1a 64-bit hash of the name in upper-case hex."""
+    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_" or (ch == "." and i))
+                  else "".join(f"%{b:02X}" for b in ch.encode()) for i, ch in enumerate(name))
+    if len(out) <= 120:
+        return out
+    cut = 99 if out[99] == "%" else 98 if out[98] == "%" else 100
+    h = 0xCBF29CE484222325
+    for b in name.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{out[:cut]}~{h:016X}"

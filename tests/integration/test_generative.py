@@ -46,7 +46,9 @@ What a run must satisfy:
   label line names is in the episodes file and every episode line is named by some label line
   (README: "one line per episode that affected at least one tick"), each message joins a label
   line on (device_id, seq) that says emitted; --label-in-payload agrees with the labels;
-- the summary JSON parses and `generated = delivered + failed + dropped`.
+- the summary JSON parses and `generated = delivered + failed + dropped`;
+- for some seeds, a second run with `--labels-format timeeval` or `nab`: the layout's rows
+  are, per device in seq order, the ticks the labels say were emitted.
 
 Environment:
   SYNTHFEED_GENERATIVE_PROFILES=N   how many seeds (default 250, about a minute on 2 cores)
@@ -61,6 +63,7 @@ A failure prints the seed, the command line and the profile text.
 from __future__ import annotations
 
 import concurrent.futures
+import csv
 import json
 import os
 import random
@@ -78,9 +81,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strict_parsers import (TS_RE, ParseError, check_line_bytes,  # noqa: E402
-                            influx_naming_problems, iter_csv_records, parse_csv_record,
-                            parse_influx_line, parse_json_line, strict_json_object,
-                            strict_number)
+                            influx_naming_problems, iter_csv_records, layout_file_name,
+                            parse_csv_record, parse_influx_line, parse_json_line,
+                            strict_json_object, strict_number)
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = REPO / "build" / "release" / "synthfeed"
@@ -166,6 +169,9 @@ def binary_formats() -> list[str]:
     formats = list_sections().get("payload formats (--format)")
     assert formats, "`synthfeed list` names no payload formats"
     return formats
+
+
+LAYOUTS = ["timeeval", "nab"]  # label formats written by a second run (check_layout)
 
 
 def label_formats() -> list[str]:
@@ -336,6 +342,7 @@ class Case:
     hostile_flags: set = field(default_factory=set)  # flags set out of range on purpose
     probe: bool = False
     pad_to: int = 0  # --pad-to: payloads at least this long, through a last `pad` member
+    layout: str = ""  # a second run writes this --labels-format layout (timeeval, nab)
 
     def pad_key(self) -> str:
         """The padding's key: "pad", or "pad_2", ... when a field of any group is so named."""
@@ -1171,9 +1178,15 @@ class Generator:
         if r.random() < 0.15:  # at most 4096: a window of 65536 such messages is 256 MiB
             pad_to = r.choice([1, 40, 200, 1000, 4096])
             args += ["--pad-to", str(pad_to)]
+        # A benchmark layout, from an RNG of its own: the profiles drawn before it was added
+        # stay the same.
+        layout_rng = random.Random(f"layout-{self.seed}")
+        layout = layout_rng.choice(LAYOUTS) if layout_rng.random() < 0.15 else ""
+        if layout:
+            self.use("run", "--labels-format", layout)
         return Case(self.seed, profile_text, name, groups, self.has_faults, fmt, labels_fmt,
                     label_in_payload, args, set(self.used), set(self.hostile_flags), self.probe,
-                    pad_to)
+                    pad_to, layout)
 
 
 def parse_ms(d: str) -> int:
@@ -1843,7 +1856,65 @@ def run_case(seed: int, base: Path) -> Result:
         if v.returncode == 2:
             res.add("validate-refuses-run-accepts", v.stderr[-600:])
         check_result(res, work)
+        if c.layout:
+            check_layout(res, work, cmd)
     return res
+
+
+def check_layout(res: Result, work: Path, cmd: list[str]):
+    """The same run with `--labels-format LAYOUT`: its rows are the emitted ticks of the labels,
+    per device in seq order (README, Benchmark layouts). Refused (exit 2 at --labels) only past
+    the layout's bounds."""
+    c = res.case
+    out = work / "layout"
+    layout_cmd = []
+    skip = 0
+    for arg in cmd:
+        if skip:
+            skip -= 1
+        elif arg in ("--sink", "--labels", "--episodes", "--summary-json", "--labels-format"):
+            skip = 1
+        else:
+            layout_cmd.append(arg)
+    layout_cmd += ["--sink", "null:", "--labels", str(out), "--labels-format", c.layout]
+    p = run_binary(layout_cmd)
+    if p.returncode == 2 and "--labels" in p.stderr and "at most" in p.stderr:
+        return
+    if p.returncode != 0:
+        res.add("layout-exit", f"{c.layout} run exited {p.returncode}: {p.stderr[-1500:]}")
+        return
+    rows = defaultdict(list)  # device -> (seq, ts, is_anomaly) of its emitted ticks
+    for (device, seq), lab in sorted(read_labels(work / "labels.out", res).items()):
+        if lab["emitted"]:
+            rows[device].append((seq, lab.get("ts"), 0 if lab["label"] == "normal" else 1))
+    if c.layout == "timeeval":
+        with open(out / "datasets.csv", newline="", encoding="utf-8") as f:
+            index = list(csv.DictReader(f))
+        for entry in index:
+            device = entry["dataset_name"]
+            with open(out / entry["test_path"], newline="", encoding="utf-8") as f:
+                series = list(csv.reader(f))
+            if series[0][0] != "timestamp" or series[0][-1] != "is_anomaly":
+                res.add("layout-structure", f"{entry['test_path']}: header {series[0]}")
+            got = [(r[0], int(r[-1])) for r in series[1:]]
+            want = [(ts, a) for _, ts, a in rows.get(device, [])]
+            if c.labels_fmt == "csv":
+                got = [a for _, a in got]
+                want = [a for _, a in want]
+            if got != want or int(entry["length"]) != len(got):
+                res.add("layout-rows", f"{device}: {len(got)} rows, labels say {len(want)}")
+        return
+    data = sorted(p.relative_to(out / "data").as_posix() for p in (out / "data").rglob("*.csv"))
+    for name in ("combined_labels", "combined_windows"):
+        keys = sorted(json.loads((out / "labels" / f"{name}.json").read_text()))
+        if keys != data:
+            res.add("layout-structure", f"{name}.json keys are not the data files")
+    for name in data:
+        lines = (out / "data" / name).read_text(encoding="utf-8").splitlines()
+        device_rows = [n for d, n in ((d, len(r)) for d, r in rows.items())
+                       if name.split("/")[1].startswith(layout_file_name(d) + ".")]
+        if lines[0] != "timestamp,value" or len(lines) - 1 not in device_rows:
+            res.add("layout-rows", f"{name}: {len(lines) - 1} rows, labels say {device_rows}")
 
 
 @dataclass
