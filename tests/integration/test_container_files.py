@@ -449,12 +449,7 @@ def test_k8s_indexed_job_shards_by_completion_index():
         assert index_env["valueFrom"]["fieldRef"]["fieldPath"] == \
             "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 
-    env = {e["name"]: e.get("value") for e in container["env"]}
-    port = int(env["SYNTHFEED_HTTP"].rsplit(":", 1)[1])
-    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    for probe, path in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")]:
-        http = container[probe]["httpGet"]
-        assert http["path"] == path and ports.get(http["port"], http["port"]) == port
+    port = probed_http_port(container)
     assert container["resources"]["requests"] and container["resources"]["limits"]
 
     pod = job["spec"]["template"]
@@ -463,6 +458,18 @@ def test_k8s_indexed_job_shards_by_completion_index():
     services = [o for o in k8s_objects() if o["kind"] == "Service"]
     assert any(s["spec"].get("clusterIP") == "None" and
                s["spec"]["selector"].items() <= pod["metadata"]["labels"].items() for s in services)
+
+
+def probed_http_port(container) -> int:
+    """The --http port a k8s container's env sets, checked to be the one its probes ask
+    (/livez for liveness, /readyz for readiness)."""
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    port = int(env["SYNTHFEED_HTTP"].rsplit(":", 1)[1])
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe, path in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")]:
+        http = container[probe]["httpGet"]
+        assert http["path"] == path and ports.get(http["port"], http["port"]) == port
+    return port
 
 
 def test_k8s_configmap_holds_the_profile_the_job_runs():
@@ -488,12 +495,7 @@ def test_k8s_deployment_runs_beside_staging(synthfeed_bin, tmp_path):
     pod = spec["template"]
     assert spec["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     container = next(c for c in pod["spec"]["containers"] if c["name"] == "synthfeed")
-    env = {e["name"]: e.get("value") for e in container["env"]}
-    port = int(env["SYNTHFEED_HTTP"].rsplit(":", 1)[1])
-    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    for probe, path in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")]:
-        http = container[probe]["httpGet"]
-        assert http["path"] == path and ports.get(http["port"], http["port"]) == port
+    probed_http_port(container)
     token = next(e for e in container["env"] if e["name"] == "SYNTHFEED_CONTROL_TOKEN")
     assert "value" not in token and token["valueFrom"]["secretKeyRef"]["optional"] is True
     assert pod["spec"]["securityContext"]["runAsUser"] != 0
@@ -501,7 +503,7 @@ def test_k8s_deployment_runs_beside_staging(synthfeed_bin, tmp_path):
     assert any(s["spec"]["selector"].items() <= pod["metadata"]["labels"].items() and
                s["spec"].get("clusterIP") != "None" for s in services)
 
-    run_env = {k: v for k, v in env.items() if v is not None}
+    run_env = {e["name"]: e["value"] for e in container["env"] if e.get("value") is not None}
     run_env.update(SYNTHFEED_SINK="null:", SYNTHFEED_HTTP=f"127.0.0.1:{free_port()}")
     run_env.pop("SYNTHFEED_LABELS")
     run_env["SYNTHFEED_PROFILE"] = str(host_profile(run_env["SYNTHFEED_PROFILE"]))
