@@ -11,7 +11,7 @@
 # (it replaces the baked-in set) and name the file, e.g.
 #   docker run --rm -v "$PWD/my-profiles:/etc/synthfeed/profiles:ro" synthfeed:local \
 #     run /etc/synthfeed/profiles/mine.toml --speed 1x --sink kafka://broker:9092/t
-# Every flag also has an env twin (SYNTHFEED_SINK, SYNTHFEED_RATE, SYNTHFEED_PROFILE, ...).
+# Flags have env twins (SYNTHFEED_SINK, SYNTHFEED_RATE, SYNTHFEED_PROFILE, ...).
 # SYNTHFEED_HTTP=0.0.0.0:9090 is set, so /metrics, /livez and /readyz are always served and the
 # health check finds its port; serve them elsewhere with --http (or SYNTHFEED_HTTP) and set
 # HEALTHCHECK_PORT to match.

@@ -724,8 +724,10 @@ int run_cli(int argc, char** argv) {
         ->envname("SYNTHFEED_NO_ANOMALIES");
     run->add_option("--remove-class", f.remove_classes,
                     "remove the episodes of this class too: value, transport, fraud, drift, "
-                    "regime (repeatable)")
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                    "regime (repeatable, or comma-separated)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->delimiter(',')
+        ->envname("SYNTHFEED_REMOVE_CLASS");
     run->footer(connector_options_help());
 
     validate_flags vaf;

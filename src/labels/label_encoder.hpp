@@ -19,8 +19,10 @@ namespace synthfeed {
 enum class label_format { jsonl, csv, timeeval, nab };
 inline constexpr vocabulary label_formats{std::array{
     kind_row<label_format>{label_format::jsonl, "jsonl", "", "one JSON object per message"},
-    kind_row<label_format>{label_format::csv, "csv", "",
-                           "device_id,seq,ts,label,episode,is_anomaly (TimeEval/GutenTAG)"},
+    kind_row<label_format>{
+        label_format::csv, "csv", "",
+        "device_id,seq,ts,is_anomaly,label,episodes,emitted,faults (is_anomaly as "
+        "TimeEval/GutenTAG)"},
     kind_row<label_format>{label_format::timeeval, "timeeval", "",
                            "a directory: a CSV per device with values and is_anomaly, and "
                            "TimeEval's datasets.csv"},

@@ -253,10 +253,29 @@ truth_set read_truth(const std::string& labels_path, const std::string& episodes
             input_error(episodes_path, n, "episode", "\"" + id + "\" appears twice");
     });
     label_parser labels(labels_path);
+    std::size_t label_lines = 0;
     for_each_line(labels_path, [&](std::string_view line, std::size_t n) {
-        if (const auto l = labels.parse(line, n)) b.add_label(*l, labels_path, n);
+        if (const auto l = labels.parse(line, n)) b.add_label(*l, labels_path, n), ++label_lines;
     });
-    return std::move(b).finish();
+    if (label_lines == 0)
+        input_error(labels_path, 0, "", "holds no label line: nothing to score against");
+    truth_set t = std::move(b).finish();
+    // A tick labelled twice would be scored twice: refused, naming the second line. Found on
+    // the sorted ticks, so the common case costs no lookup per line.
+    for (const truth_device& d : t.devices)
+        for (std::size_t i = 1; i < d.ticks.size(); ++i)
+            if (d.ticks[i].seq == d.ticks[i - 1].seq) {
+                label_parser again(labels_path);
+                std::size_t seen = 0;
+                for_each_line(labels_path, [&](std::string_view line, std::size_t n) {
+                    const auto l = again.parse(line, n);
+                    if (l && l->device_id == d.id && l->seq == d.ticks[i].seq && ++seen == 2)
+                        input_error(labels_path, n, "seq",
+                                    "a second label for device \"" + d.id.substr(0, 60) +
+                                        "\" seq " + std::to_string(l->seq));
+                });
+            }
+    return t;
 }
 
 bool anomalous(const truth_set& truth, const truth_tick& t, const class_selection& classes) {

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -149,6 +150,8 @@ std::string read_line_file_error(const std::string& path);
 
 template <class F>
 void for_each_line(const std::string& path, F f) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) input_error(path, 0, "", "is a directory");
     std::ifstream in(path);
     if (!in) input_error(path, 0, "", read_line_file_error(path));
     std::string line;

@@ -371,5 +371,31 @@ TEST_F(ScoreFiles, MalformedLinesNameFileLineAndKey) {
               std::string::npos);
 }
 
+TEST_F(ScoreFiles, UnusableTruthIsRefusedNamingTheFile) {
+    auto error_of = [&](const std::string& label_path) -> std::string {
+        try {
+            read_truth(label_path, episodes);
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    // A tick labelled twice would be scored twice: the second line is named.
+    {
+        std::ofstream l(labels, std::ios::app);
+        l << R"({"device_id":"d-1","seq":4,"ts":")" << ts(4)
+          << R"(","label":"x","episode":null,"episodes":[],"emitted":true})"
+          << "\n";
+    }
+    EXPECT_NE(error_of(labels).find(labels + ":21: seq: a second label for device \"d-1\" seq 4"),
+              std::string::npos)
+        << error_of(labels);
+    // No label at all, and a directory: nothing to score against.
+    std::ofstream(dir / "empty.jsonl").flush();
+    EXPECT_NE(error_of((dir / "empty.jsonl").string()).find("holds no label line"),
+              std::string::npos);
+    EXPECT_NE(error_of(dir.string()).find("is a directory"), std::string::npos);
+}
+
 } // namespace
 } // namespace synthfeed
