@@ -52,6 +52,10 @@ arrival_spec read_arrivals(toml_reader& r, const std::string& default_rate) {
     const auto per_ms = parse_rate(rate);
     if (!per_ms || *per_ms <= 0)
         r.fail("rate", "invalid rate \"" + rate + "\" (per device, e.g. \"4/day\")");
+    // The mean gap stands in for an interval in whole ms: a device must arrive at least once a
+    // millennium, so that gap is a number of milliseconds (fuzz finding: "1e-300/day").
+    if (*per_ms < 1 / (1000 * 366.0 * ms_per_day))
+        r.fail("rate", "\"" + rate + "\" is below one arrival per 1000 years");
     a.rate_per_ms = *per_ms;
     a.daily_peak = r.duration("daily_peak", 13 * ms_per_hour);
     a.daily_amplitude = r.number("daily_amplitude", 0.6);
