@@ -5,10 +5,11 @@
 namespace synthfeed {
 namespace {
 
-/// Classes that make a tick's "label" (and is_anomaly): value anomalies and fraud. Transport
-/// faults are listed apart ("faults"); drift episodes only by id ("episodes").
+/// Classes that make a tick's "label" (and is_anomaly): labelled_classes of kinds.hpp, value
+/// anomalies and fraud. Transport faults are listed apart ("faults"); drift episodes only by
+/// id ("episodes").
 bool labels_tick(anomaly_class c) noexcept {
-    return c == anomaly_class::value || c == anomaly_class::fraud;
+    return labelled_classes[static_cast<std::size_t>(c)];
 }
 
 void append_timestamp(byte_buffer& out, sim_time t, timestamp_formatter& ts) {
